@@ -1,0 +1,165 @@
+"""API: tokens (knox), the caller (`me`), organizations."""
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from knox.models import AuthToken
+from knox.views import LogoutView as KnoxLogoutView
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.api.serializers import StrictSerializerMixin
+from core.errors import DomainError
+from core.models import Region
+
+from . import services
+from .models import Organization, OrganizationKind, User
+from .selectors import organizations_visible_to, scope_summary
+
+
+class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class LoginView(APIView):
+    """Exchange a username and password for an expiring token. Failures count toward the account's lockout."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, auth=[], tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request = request._request
+        user = authenticate(
+            request=django_request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if getattr(django_request, "axes_locked_out", False):
+            # AxesMiddleware answers with the lockout response (the API's error format).
+            return Response(status=status.HTTP_403_FORBIDDEN)
+        if user is None:
+            raise DomainError("invalid_credentials", _("The username or password is not correct."), "password")
+        instance, token = AuthToken.objects.create(user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+class LogoutView(KnoxLogoutView):
+    """Revoke the token used for this request."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request, format: Any = None) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise DomainError("token_required", _("Sign out of a token by calling with that token."))
+        return super().post(request, format)
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "name_en", "kind"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+    roles = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "preferred_language", "organization", "roles", "scope"]
+
+    def get_roles(self, obj: User) -> list[str]:
+        return sorted(obj.roles)
+
+    @extend_schema_field(
+        inline_serializer(
+            "ScopeSummary",
+            {
+                "national": serializers.BooleanField(),
+                "organizations": serializers.IntegerField(allow_null=True),
+                "region": serializers.CharField(allow_null=True),
+                "regions": serializers.IntegerField(allow_null=True),
+            },
+        )
+    )
+    def get_scope(self, obj: User) -> dict:
+        return scope_summary(obj)
+
+
+class MeView(APIView):
+    """The caller: who they are, their organization, roles and the reach of their scope."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+
+class OrganizationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False
+    )
+    parent = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), allow_null=True, required=False)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "name_en", "kind", "region", "parent", "is_active"]
+        read_only_fields = ["id", "is_active"]
+        # Uniqueness is the service's call (it reports the duplicate with its own code).
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=OrganizationKind.choices)
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    region = django_filters.CharFilter(field_name="region__code")
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Organization
+        fields = ["kind", "parent", "region", "is_active"]
+
+    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+        from django.db.models import Q
+
+        return queryset.filter(Q(name__icontains=value) | Q(name_en__icontains=value))
+
+
+class OrganizationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Organizations (the parties). Anyone signed in may look them up; national coordinators add them."""
+
+    serializer_class = OrganizationSerializer
+    filterset_class = OrganizationFilter
+
+    def get_queryset(self) -> Any:
+        return organizations_visible_to(self.request.user).order_by("path")  # type: ignore[arg-type]
+
+    def perform_create(self, serializer: OrganizationSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.organization_create(
+            by=self.request.user,  # type: ignore[arg-type]
+            name=data["name"],
+            name_en=data.get("name_en", ""),
+            kind=data["kind"],
+            region=data.get("region"),
+            parent=data.get("parent"),
+        )

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from core.dashboard import Panel, register_panel
+        from core.navigation import NavItem, register_nav
+
+        from .selectors import dashboard_scope_panel
+
+        register_nav(
+            NavItem("directory", _("Users & organizations"), "accounts:directory", order=90,
+                    roles=frozenset({"national_coordinator"}))
+        )
+        register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))

@@ -1,0 +1,138 @@
+"""Organizations (the parties), users who act for them, and the roles users hold."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Region
+
+
+class OrganizationKind(models.TextChoices):
+    CENTRAL_OFFICE = "central_office", _("Central office")
+    PROVINCIAL_GOVERNMENT = "provincial_government", _("Provincial government")
+    MUNICIPAL_GOVERNMENT = "municipal_government", _("Municipal government")
+    COUNTY_GOVERNMENT = "county_government", _("County government")
+    CENTRAL_ENTERPRISE = "central_enterprise", _("Central enterprise")
+    AGENCY = "agency", _("Agency")
+
+
+class OrganizationQuerySet(models.QuerySet["Organization"]):
+    def under(self, org: "Organization") -> "OrganizationQuerySet":
+        """The organization and every organization below it."""
+        return self.filter(path__startswith=org.path)
+
+
+class Organization(models.Model):
+    """A party: the national office, an assisting government or its aid office, a recipient government, an agency.
+
+    `path` is the chain of ids from the root ("/3/17/"), so "under" is one prefix query.
+    """
+
+    name = models.CharField(_("name (Chinese)"), max_length=200, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=OrganizationKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="organizations"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organization"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def is_national(self) -> bool:
+        return self.kind == OrganizationKind.CENTRAL_OFFICE
+
+
+class Role(models.TextChoices):
+    NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator")
+    ASSISTING_OFFICER = "assisting_officer", _("Assisting officer")
+    RECIPIENT_OFFICER = "recipient_officer", _("Recipient officer")
+    APPROVER = "approver", _("Approver")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    EVALUATOR = "evaluator", _("Evaluator")
+    OBSERVER = "observer", _("Observer")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class User(AbstractUser):
+    """An official. Acts for exactly one organization (only a bootstrap superuser may have none) and holds
+    one or more roles; what they may see comes from the organization, what they may do from the roles."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        """The roles this user holds (one query, cached for the request)."""
+        if not self.pk:
+            return frozenset()
+        cache: Any = getattr(self, "_prefetched_objects_cache", {})
+        if "role_assignments" in cache:
+            return frozenset(a.role for a in cache["role_assignments"])
+        return frozenset(self.role_assignments.values_list("role", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"

@@ -1,0 +1,132 @@
+"""Scope: which organizations and regions a user acts for. Every later list narrows by this.
+
+- national (the central office): everything;
+- an assisting organization: itself and every organization under it (its pairings as the assisting party);
+- a recipient-side organization: its region's whole subtree (pairings whose recipient lies there).
+
+An organization's scope is the union of the two: a province can assist elsewhere and receive at home.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from core.models import Region
+
+from .models import Organization, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_national: bool
+    organization: Organization | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.is_national and self.organization is None
+
+    def organizations_q(self, prefix: str = "") -> Q:
+        """A filter on an Organization relation (PREFIX like 'assisting_organization__'), empty when all."""
+        if self.is_national:
+            return Q()
+        if self.organization is None:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}path__startswith": self.organization.path})
+
+    def regions_q(self, prefix: str = "") -> Q:
+        """A filter on a Region relation: the subtree of the organization's region."""
+        if self.is_national:
+            return Q()
+        if self.organization is None or self.organization.region is None:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}path__startswith": self.organization.region.path})
+
+
+def scope_for(user: User) -> Scope:
+    """The scope of USER (anonymous or organization-less users see nothing, superusers everything)."""
+    if not getattr(user, "is_authenticated", False):
+        return Scope(is_national=False, organization=None)
+    org = user.organization
+    if user.is_superuser and org is None:
+        return Scope(is_national=True, organization=None)
+    if org is None or not org.is_active:
+        return Scope(is_national=False, organization=None)
+    return Scope(is_national=org.is_national, organization=org)
+
+
+def organizations_in_scope(user: User):  # -> QuerySet[Organization]
+    """Organizations the user acts for: all (national), or their organization and those under it."""
+    scope = scope_for(user)
+    return Organization.objects.filter(scope.organizations_q())
+
+
+def regions_in_scope(user: User):  # -> QuerySet[Region]
+    """Regions the user acts for: all (national), or their organization's region subtree; assisting-only
+    organizations act in no region of their own (their reach into recipient regions goes through pairings)."""
+    scope = scope_for(user)
+    if scope.is_national:
+        return Region.objects.all()
+    if scope.organization is None or scope.organization.region_id is None:
+        return Region.objects.none()
+    return Region.objects.within(scope.organization.region)  # type: ignore[arg-type]
+
+
+def organizations_visible_to(user: User):  # -> QuerySet[Organization]
+    """Organizations a user may look up (the directory is not secret between governments: names, kinds,
+    regions are public), but only national coordinators see inactive ones."""
+    qs = Organization.objects.select_related("region", "parent")
+    if not scope_for(user).is_national:
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def users_visible_to(user: User):  # -> QuerySet[User]
+    """Users a user may see in the directory: national sees all, others their own organization subtree."""
+    scope = scope_for(user)
+    qs = User.objects.select_related("organization").prefetch_related("role_assignments")
+    if scope.is_national:
+        return qs
+    return qs.filter(scope.organizations_q("organization__"))
+
+
+def scope_summary(user: User) -> dict:
+    """What /api/v1/me/ says about the caller's reach."""
+    scope = scope_for(user)
+    org = scope.organization
+    region = org.region if org else None
+    return {
+        "national": scope.is_national,
+        "organizations": None if scope.is_national else organizations_in_scope(user).count(),
+        "region": region.code if region else None,
+        "regions": None if scope.is_national else regions_in_scope(user).count(),
+    }
+
+
+__all__ = [
+    "Scope",
+    "organizations_in_scope",
+    "organizations_visible_to",
+    "regions_in_scope",
+    "scope_for",
+    "scope_summary",
+    "users_visible_to",
+]
+
+
+def dashboard_scope_panel(request) -> dict:  # type: ignore[no-untyped-def]
+    """The dashboard's first panel: who I act for, and the parties in the system by kind."""
+    from django.db.models import Count
+
+    from .models import OrganizationKind, Role
+
+    user = request.user
+    by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
+    return {
+        "scope": scope_for(user),
+        "role_labels": [Role(r).label for r in sorted(user.roles)],
+        "my_organizations": organizations_in_scope(user).count(),
+        "my_regions": regions_in_scope(user).count(),
+        "organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values],
+        "organization_total": sum(by_kind.values()),
+        "users_active": User.objects.filter(is_active=True).count(),
+    }

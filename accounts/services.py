@@ -1,0 +1,265 @@
+"""Writes on organizations and users: each checks the actor's right, validates, records history."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError, PermissionDenied, Problem
+from core.models import Region
+from core.services import diff_fields, history_record
+
+from .models import Organization, Role, RoleAssignment, User
+from .selectors import scope_for
+
+
+def _require_national_coordinator(by: User | None) -> None:
+    if by is None:
+        return  # commands and seeds act as the system
+    if not (by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR) and scope_for(by).is_national)):
+        raise PermissionDenied("forbidden", _("Only a national coordinator may manage organizations and users."))
+
+
+def _check_parent(org: Organization | None, parent: Organization | None) -> None:
+    if parent is None or org is None or org.pk is None:
+        return
+    if parent.pk == org.pk or parent.path.startswith(org.path):
+        raise DomainError("parent_cycle", _("An organization cannot sit under itself."), "parent")
+
+
+def organization_create(
+    *,
+    by: User | None,
+    name: str,
+    kind: str,
+    name_en: str = "",
+    region: Region | None = None,
+    parent: Organization | None = None,
+) -> Organization:
+    _require_national_coordinator(by)
+    name = name.strip()
+    if not name:
+        raise DomainError("required", _("Enter a name."), "name")
+    with transaction.atomic():
+        if Organization.objects.filter(name=name).exists():
+            raise DomainError("duplicate", _("An organization with this name already exists."), "name")
+        org = Organization(name=name, name_en=name_en.strip(), kind=kind, region=region, parent=parent)
+        try:
+            org.full_clean(exclude=["path"])
+        except ValidationError as exc:
+            raise _from_validation(exc) from exc
+        try:
+            with transaction.atomic():
+                org.save()
+        except IntegrityError as exc:
+            raise DomainError("duplicate", _("An organization with this name already exists."), "name") from exc
+        org.path = f"{parent.path if parent else '/'}{org.pk}/"
+        org.save(update_fields=["path"])
+        history_record(obj=org, action="created", actor=by, changes={"name": (None, org.name), "kind": (None, kind)})
+    return org
+
+
+def organization_update(
+    *,
+    organization: Organization,
+    by: User | None,
+    name: str,
+    kind: str,
+    name_en: str = "",
+    region: Region | None = None,
+    parent: Organization | None = None,
+    is_active: bool = True,
+) -> Organization:
+    _require_national_coordinator(by)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        _check_parent(org, parent)
+        values = {
+            "name": name.strip(),
+            "name_en": name_en.strip(),
+            "kind": kind,
+            "region": region,
+            "parent": parent,
+            "is_active": is_active,
+        }
+        if Organization.objects.filter(name=values["name"]).exclude(pk=org.pk).exists():
+            raise DomainError("duplicate", _("An organization with this name already exists."), "name")
+        changes = diff_fields(org, values)
+        for field, value in values.items():
+            setattr(org, field, value)
+        try:
+            org.full_clean(exclude=["path"])
+        except ValidationError as exc:
+            raise _from_validation(exc) from exc
+        old_path = org.path
+        org.path = f"{parent.path if parent else '/'}{org.pk}/"
+        org.save()
+        if old_path != org.path:
+            # Move the subtree with it: every descendant's path starts with the old prefix.
+            for child in Organization.objects.filter(path__startswith=old_path).exclude(pk=org.pk):
+                child.path = org.path + child.path[len(old_path) :]
+                child.save(update_fields=["path"])
+        if changes:
+            history_record(obj=org, action="updated", actor=by, changes=changes)
+    return org
+
+
+def _from_validation(exc: ValidationError) -> DomainError:
+    problems = []
+    for field, messages in exc.message_dict.items():
+        for m in messages:
+            problems.append(Problem("invalid", m, None if field == "__all__" else field))
+    return DomainError.many(problems)
+
+
+def _validate_roles(roles: Iterable[str]) -> list[str]:
+    roles = list(dict.fromkeys(roles))
+    valid = set(Role.values)
+    bad = [r for r in roles if r not in valid]
+    if bad:
+        raise DomainError("invalid_role", _("Unknown role: %(roles)s.") % {"roles": ", ".join(bad)}, "roles")
+    if not roles:
+        raise DomainError("required", _("Choose at least one role."), "roles")
+    return roles
+
+
+def user_create(
+    *,
+    by: User | None,
+    username: str,
+    organization: Organization,
+    roles: Iterable[str],
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    preferred_language: str = "zh-hans",
+) -> User:
+    """Add a user to ORGANIZATION with ROLES. A username taken (in any case) is refused, not overwritten."""
+    _require_national_coordinator(by)
+    username = username.strip()
+    role_list = _validate_roles(roles)
+    if not username:
+        raise DomainError("required", _("Enter a username."), "username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError("duplicate", _("A user with this username already exists."), "username")
+    user = User(
+        username=username,
+        organization=organization,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        preferred_language=preferred_language,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError.many(Problem("invalid_password", m, "password") for m in exc.messages) from exc
+    user.set_password(password)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise _from_validation(exc) from exc
+    try:
+        with transaction.atomic():
+            user.save()
+            RoleAssignment.objects.bulk_create([RoleAssignment(user=user, role=r) for r in role_list])
+            history_record(
+                obj=user,
+                action="created",
+                actor=by,
+                changes={"organization": (None, organization.pk), "roles": (None, sorted(role_list))},
+            )
+    except IntegrityError as exc:
+        # Two coordinators adding the same username at once: the unique index decides.
+        raise DomainError("duplicate", _("A user with this username already exists."), "username") from exc
+    return user
+
+
+def user_set_roles(*, user: User, by: User | None, roles: Iterable[str]) -> User:
+    _require_national_coordinator(by)
+    role_list = _validate_roles(roles)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        old = sorted(locked.role_assignments.values_list("role", flat=True))
+        new = sorted(role_list)
+        if old != new:
+            locked.role_assignments.exclude(role__in=new).delete()
+            RoleAssignment.objects.bulk_create(
+                [RoleAssignment(user=locked, role=r) for r in new if r not in old]
+            )
+            history_record(obj=locked, action="roles_changed", actor=by, changes={"roles": (old, new)})
+    user.__dict__.pop("roles", None)
+    return user
+
+
+def user_update(
+    *,
+    user: User,
+    by: User | None,
+    organization: Organization,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    preferred_language: str = "zh-hans",
+) -> User:
+    _require_national_coordinator(by)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        values = {
+            "organization": organization,
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "preferred_language": preferred_language,
+        }
+        changes = diff_fields(locked, values)
+        for k, v in values.items():
+            setattr(locked, k, v)
+        try:
+            locked.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise _from_validation(exc) from exc
+        locked.save(update_fields=list(values))
+        if changes:
+            history_record(obj=locked, action="updated", actor=by, changes=changes)
+    return locked
+
+
+def user_set_active(*, user: User, by: User | None, active: bool, comment: str = "") -> User:
+    """Deactivate (or reactivate) a user. Deactivation also revokes every API token they hold."""
+    _require_national_coordinator(by)
+    if by is not None and by.pk == user.pk and not active:
+        raise DomainError("self_deactivation", _("You cannot deactivate yourself."), "is_active")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        if not active:
+            from knox.models import AuthToken
+
+            AuthToken.objects.filter(user=locked).delete()
+        history_record(
+            obj=locked,
+            action="activated" if active else "deactivated",
+            actor=by,
+            changes={"is_active": (not active, active)},
+            comment=comment,
+        )
+    return locked
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """The user's own choice of interface language (kept across sessions and devices)."""
+    from .models import Language
+
+    if language not in Language.values:
+        raise DomainError("invalid_language", _("Unknown language."), "language")
+    if user.preferred_language != language:
+        User.objects.filter(pk=user.pk).update(preferred_language=language)
+        user.preferred_language = language
+    return user

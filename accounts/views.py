@@ -1,0 +1,247 @@
+"""Pages: sign in and out, password, profile, and the national coordinator's users and organizations."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.forms import apply_domain_error
+from core.models import HistoryEvent
+
+from . import services
+from .forms import LoginForm, OrganizationForm, UserCreateForm, UserEditForm
+from .models import Language, Organization, Role, User
+from .selectors import regions_in_scope, scope_for, scope_summary
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            _set_language_cookie(response, user.preferred_language)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, _("Your password has been changed."))
+        return super().form_valid(form)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; remembered for the signed-in user as well as in the browser."""
+    language = request.POST.get("language", "")
+    if language not in Language.values:
+        language = settings.LANGUAGE_CODE
+    if request.user.is_authenticated:
+        services.user_set_language(user=request.user, language=language)  # type: ignore[arg-type]
+    nxt = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        nxt = "/"
+    response = HttpResponseRedirect(nxt)
+    _set_language_cookie(response, language)
+    return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    from knox.models import AuthToken
+
+    tokens = AuthToken.objects.filter(user=user).order_by("-created")
+    scope = scope_for(user)
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "profile_user": user,
+            "roles": [Role(r).label for r in sorted(user.roles)],
+            "scope": scope,
+            "summary": scope_summary(user),
+            "region_count": regions_in_scope(user).count(),
+            "tokens": tokens,
+            "history": HistoryEvent.objects.for_object(user).select_related("actor")[:20],
+        },
+    )
+
+
+def _require_coordinator(request: HttpRequest) -> None:
+    user = request.user
+    if not (user.is_superuser or (user.has_role(Role.NATIONAL_COORDINATOR) and scope_for(user).is_national)):  # type: ignore[union-attr]
+        raise DjangoPermissionDenied
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    """Users and organizations, for the national coordinator: add, edit, set roles, deactivate."""
+    _require_coordinator(request)
+    q = request.GET.get("q", "").strip()
+    orgs = Organization.objects.select_related("region", "parent").annotate(
+        user_count=Count("users", filter=Q(users__is_active=True))
+    )
+    users = User.objects.select_related("organization").prefetch_related("role_assignments").order_by("username")
+    if q:
+        orgs = orgs.filter(Q(name__icontains=q) | Q(name_en__icontains=q))
+        users = users.filter(
+            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
+            | Q(organization__name__icontains=q) | Q(organization__name_en__icontains=q)
+        )
+    return render(request, "accounts/directory.html", {"organizations": orgs, "users": users, "q": q})
+
+
+@login_required
+def organization_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_coordinator(request)
+    org = get_object_or_404(Organization, pk=pk) if pk else None
+    initial = {}
+    if org:
+        initial = {
+            "name": org.name,
+            "name_en": org.name_en,
+            "kind": org.kind,
+            "region": org.region.code if org.region else "",
+            "parent": org.parent,
+            "is_active": org.is_active,
+        }
+    form = OrganizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if org is None:
+                org = services.organization_create(
+                    by=request.user,  # type: ignore[arg-type]
+                    name=data["name"],
+                    name_en=data["name_en"],
+                    kind=data["kind"],
+                    region=data["region"],
+                    parent=data["parent"],
+                )
+                messages.success(request, _("Organization “%(name)s” added.") % {"name": org.name})
+            else:
+                org = services.organization_update(
+                    organization=org,
+                    by=request.user,  # type: ignore[arg-type]
+                    name=data["name"],
+                    name_en=data["name_en"],
+                    kind=data["kind"],
+                    region=data["region"],
+                    parent=data["parent"],
+                    is_active=data["is_active"],
+                )
+                messages.success(request, _("Organization “%(name)s” saved.") % {"name": org.name})
+            return redirect(reverse("accounts:directory") + "#organizations")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return render(request, "accounts/organization_form.html", {"form": form, "organization": org})
+
+
+@login_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    _require_coordinator(request)
+    form = UserCreateForm(request.POST or None, initial={"preferred_language": Language.ZH_HANS})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_create(
+                by=request.user,  # type: ignore[arg-type]
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                organization=data["organization"],
+                roles=data["roles"],
+                preferred_language=data["preferred_language"],
+                password=data["password"],
+            )
+            messages.success(request, _("User “%(name)s” added.") % {"name": user.username})
+            return redirect("accounts:directory")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return render(request, "accounts/user_form.html", {"form": form, "edited": None})
+
+
+@login_required
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_coordinator(request)
+    edited = get_object_or_404(User, pk=pk)
+    form = UserEditForm(
+        request.POST or None,
+        initial={
+            "first_name": edited.first_name,
+            "last_name": edited.last_name,
+            "email": edited.email,
+            "organization": edited.organization,
+            "roles": sorted(edited.roles),
+            "preferred_language": edited.preferred_language,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update(
+                user=edited,
+                by=request.user,  # type: ignore[arg-type]
+                organization=data["organization"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                preferred_language=data["preferred_language"],
+            )
+            services.user_set_roles(user=edited, by=request.user, roles=data["roles"])  # type: ignore[arg-type]
+            messages.success(request, _("User “%(name)s” saved.") % {"name": edited.username})
+            return redirect("accounts:directory")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    history = HistoryEvent.objects.for_object(edited).select_related("actor")[:20]
+    return render(request, "accounts/user_form.html", {"form": form, "edited": edited, "history": history})
+
+
+@login_required
+@require_POST
+def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_coordinator(request)
+    edited = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.user_set_active(user=edited, by=request.user, active=active)  # type: ignore[arg-type]
+        if active:
+            messages.success(request, _("User “%(name)s” reactivated.") % {"name": edited.username})
+        else:
+            messages.success(request, _("User “%(name)s” deactivated; their API tokens were revoked.") % {"name": edited.username})
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:directory")

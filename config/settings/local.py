@@ -1,0 +1,20 @@
+"""The embedded default for `make run`: SQLite in WAL mode, Celery eager, debug on, demo data allowed."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, database_config, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+DATABASES = {
+    "default": database_config(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'duikou.sqlite3'}"))
+}
+
+# Local runs serve from the source tree without a manifest, so a fresh clone needs no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DUIKOU_DEMO_ENABLED = True
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

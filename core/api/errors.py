@@ -1,0 +1,59 @@
+"""The API's one error format for every 4xx: {"errors": [{"code", "message", "field"}]}."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+
+NON_FIELD = {"non_field_errors", "__all__"}
+
+
+def _flatten(detail: Any, field: str | None, out: list[dict[str, Any]]) -> None:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key in NON_FIELD else (f"{field}.{key}" if field else str(key))
+            _flatten(value, name, out)
+    elif isinstance(detail, list):
+        for i, value in enumerate(detail):
+            # Lists of dicts are nested serializers (many=True): keep the index in the field path.
+            sub = f"{field}.{i}" if isinstance(value, dict) and field else field
+            _flatten(value, sub, out)
+    else:
+        code = getattr(detail, "code", None) or "invalid"
+        out.append({"code": str(code), "message": str(detail), "field": field})
+
+
+def errors_body(detail: Any) -> dict[str, list[dict[str, Any]]]:
+    out: list[dict[str, Any]] = []
+    _flatten(detail, None, out)
+    return {"errors": out}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body = {"errors": [{"code": p.code, "message": str(p.message), "field": p.field} for p in exc.problems]}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, str) or not isinstance(detail, dict | list):
+            detail = [exceptions.ErrorDetail(str(detail), code=exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code)]
+        response.data = errors_body(detail)
+    if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        response.data = errors_body([exceptions.ErrorDetail(str(exc.detail), code="method_not_allowed")])  # type: ignore[attr-defined]
+    return response

@@ -1,0 +1,56 @@
+"""Regions: the reference table, readable by anyone signed in."""
+
+from typing import Any
+
+import django_filters
+from django.utils.translation import gettext as _
+from rest_framework import serializers, viewsets
+
+from core.models import Region, RegionLevel
+from core.selectors import region_search
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "name_en", "level", "is_xpcc", "parent", "longitude", "latitude", "source"]
+
+
+class RegionFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(field_name="code")
+    level = django_filters.ChoiceFilter(choices=RegionLevel.choices)
+    parent = django_filters.CharFilter(method="filter_parent", help_text="The parent region's code.")
+    within = django_filters.CharFilter(method="filter_within", help_text="A region's code: it and its subtree.")
+    search = django_filters.CharFilter(method="filter_search", help_text="Code prefix or name, Chinese or English.")
+
+    class Meta:
+        model = Region
+        fields = ["code", "level", "parent", "within", "search", "is_xpcc"]
+
+    def _region(self, code: str, name: str) -> Region:
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise serializers.ValidationError(
+                {name: [serializers.ErrorDetail(_("No region has the code %(code)s.") % {"code": code}, code="unknown_region")]}
+            )
+        return region
+
+    def filter_parent(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(parent=self._region(value, name))
+
+    def filter_within(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(path__startswith=self._region(value, name).path)
+
+    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+        return region_search(queryset, value)
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Administrative divisions (GB/T 2260). Filter by `code`, `level`, `parent` (code), `within` (code), `search`."""
+
+    queryset = Region.objects.select_related("parent").order_by("code")
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    lookup_field = "code"

@@ -1,0 +1,136 @@
+"""What every app shares: the administrative-division reference table and the append-only history."""
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+
+
+class RegionQuerySet(models.QuerySet["Region"]):
+    def within(self, region: "Region") -> "RegionQuerySet":
+        """The region and its whole subtree."""
+        return self.filter(path__startswith=region.path)
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260 code). `path` holds the codes from the root, so a
+    subtree is one indexed prefix query on any database."""
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=150, blank=True)
+    level = models.CharField(_("level"), max_length=12, choices=RegionLevel.choices)
+    is_xpcc = models.BooleanField(
+        _("XPCC division"), default=False, help_text=_("A division of the Xinjiang Production and Construction Corps.")
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=64, db_index=True, editable=False)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "code"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English falls back to Chinese where unknown)."""
+        lang = get_language() or ""
+        if lang.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    def contains(self, other: "Region") -> bool:
+        return other.path.startswith(self.path)
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id and self.parent else "/"
+        return f"{prefix}{self.code}/"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
+
+class AppendOnlyError(Exception):
+    """History is evidence: once written, an event is never changed or removed."""
+
+
+class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("History events are append-only; they cannot be updated.")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("History events are append-only; they cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("History events are append-only; they cannot be updated.")
+
+    def for_object(self, obj: models.Model) -> "HistoryEventQuerySet":
+        ct = ContentType.objects.get_for_model(obj)
+        return self.filter(content_type=ct, object_id=obj.pk)
+
+
+class HistoryEvent(models.Model):
+    """One thing that happened to one object: who, when, what, from which state to which, which fields."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system acted (a scheduled task)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField(_("object"), max_length=200)
+    action = models.CharField(_("action"), max_length=64)
+    from_state = models.CharField(_("from state"), max_length=32, blank=True)
+    to_state = models.CharField(_("to state"), max_length=32, blank=True)
+    changes = models.JSONField(_("changed fields"), default=dict, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = HistoryEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("History events are append-only; they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("History events are append-only; they cannot be deleted.")

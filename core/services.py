@@ -1,0 +1,55 @@
+"""Shared writes: recording history."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import HistoryEvent
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def history_record(
+    *,
+    obj: models.Model,
+    action: str,
+    actor: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    comment: str = "",
+) -> HistoryEvent:
+    """Append one event for OBJ. `changes` maps a field to (old, new); values are stored as JSON."""
+    return HistoryEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        action=action,
+        from_state=from_state or "",
+        to_state=to_state or "",
+        changes={k: {"old": _jsonable(old), "new": _jsonable(new)} for k, (old, new) in (changes or {}).items()},
+        comment=comment or "",
+    )
+
+
+def diff_fields(obj: models.Model, new_values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of OBJ whose value differs from NEW_VALUES, as field -> (old, new)."""
+    return {
+        name: (getattr(obj, name), value) for name, value in new_values.items() if getattr(obj, name) != value
+    }

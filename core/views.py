@@ -1,0 +1,101 @@
+"""Pages every user has: the dashboard, the region browser, error pages; and the health check."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from .dashboard import panels_for
+from .models import Region, RegionLevel
+from .selectors import region_search
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/dashboard.html", {"panels": panels_for(request)})
+
+
+@login_required
+def regions(request: HttpRequest) -> HttpResponse:
+    qs = Region.objects.select_related("parent")
+    level = request.GET.get("level", "")
+    if level in RegionLevel.values:
+        qs = qs.filter(level=level)
+    parent_code = request.GET.get("parent", "").strip()
+    parent = Region.objects.filter(code=parent_code).first() if parent_code else None
+    if parent:
+        qs = qs.filter(parent=parent)
+    q = request.GET.get("q", "")
+    qs = region_search(qs, q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    ancestors = []
+    node = parent
+    while node is not None:
+        ancestors.insert(0, node)
+        node = node.parent
+    return render(
+        request,
+        "core/regions.html",
+        {"page": page, "levels": RegionLevel.choices, "level": level, "q": q, "parent": parent, "ancestors": ancestors},
+    )
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness: answers 200 only when the database does."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(request, 404, "not_found")
+    return render(request, "404.html", status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(request, 403, "permission_denied")
+    return render(request, "403.html", status=403)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(request, 400, "bad_request")
+    return render(request, "400.html", status=400)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(request, 500, "server_error")
+    return render(request, "500.html", status=500)
+
+
+def _api_error(request: HttpRequest, status: int, code: str) -> JsonResponse:
+    from django.utils.translation import gettext as _
+
+    messages = {
+        400: _("The request could not be understood."),
+        403: _("You do not have permission to do this."),
+        404: _("Not found."),
+        500: _("Something went wrong on our side. The error has been logged."),
+    }
+    return JsonResponse({"errors": [{"code": code, "message": messages[status], "field": None}]}, status=status)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse(
+            {"errors": [{"code": "csrf_failed", "message": _("CSRF check failed: send the X-CSRFToken header."), "field": None}]},
+            status=403,
+        )
+    return render(request, "403_csrf.html", status=403)
