@@ -1,0 +1,82 @@
+# Duikou — the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/duikou
+export DATABASE_URL
+PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
+
+.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean
+
+help:
+	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
+	@echo "make test   - run the whole test suite against PostgreSQL (DATABASE_URL) and Chromium"
+	@echo "make lint   - ruff and mypy;  make check - Django checks and missing migrations"
+	@echo "make messages - extract strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(VENV)/.base: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.dev: requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	@touch $@ $(VENV)/.base
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+compile-messages: $(VENV)/.base
+	@$(BIN)/python manage.py compile_translations
+
+run: $(VENV)/.base compile-messages
+	@mkdir -p var
+	@$(BIN)/python manage.py migrate --no-input -v 0
+	@$(BIN)/python manage.py bootstrap_local --port $(PORT)
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+postgres: $(VENV)/.dev
+	@$(BIN)/python scripts/check_services.py postgres
+
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium and CJK fonts for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's Chromium: run 'sudo apt-get install chromium fonts-noto-cjk' and try again."; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.dev compile-messages postgres browser-deps
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.dev compile-messages postgres
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -m "not browser and not celery_worker" $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(VENV)/.dev
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+messages: $(VENV)/.base
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static --no-obsolete
+	$(BIN)/python manage.py compile_translations
+
+clean:
+	rm -rf var/staticfiles var/test-artifacts
