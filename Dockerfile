@@ -10,8 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GUNICORN_WORKERS=3
 
 # The process runs as this unprivileged user; the code and the static files stay owned by root (read-only).
+# Its home holds gunicorn's control socket (~/.gunicorn/gunicorn.ctl, for gunicornc).
 RUN groupadd --system --gid 10001 duikou \
-    && useradd --system --uid 10001 --gid duikou --home-dir /app --no-create-home --shell /usr/sbin/nologin duikou
+    && useradd --system --uid 10001 --gid duikou --create-home --home-dir /home/duikou \
+        --shell /usr/sbin/nologin duikou
 
 WORKDIR /app
 
@@ -33,6 +35,9 @@ RUN export DJANGO_SETTINGS_MODULE=config.settings.production \
     && python manage.py collectstatic --no-input -v 0 \
     && mkdir -p var/media \
     && chown duikou:duikou var/media
+
+# The image is the production build: manage.py and celery inside it use the production settings too.
+ENV DJANGO_SETTINGS_MODULE=config.settings.production
 
 USER duikou:duikou
 

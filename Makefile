@@ -6,8 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/duikou
-export DATABASE_URL
+# The test suite's database; `make run` uses its own SQLite file unless DATABASE_URL is set in the environment.
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
 .PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean
@@ -43,7 +43,7 @@ run: $(VENV)/.base compile-messages
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 postgres: $(VENV)/.dev
-	@$(BIN)/python scripts/check_services.py postgres
+	@DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/check_services.py postgres
 
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -56,10 +56,10 @@ browser-deps:
 	fi
 
 test: $(VENV)/.dev compile-messages postgres browser-deps
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.dev compile-messages postgres
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -m "not browser and not celery_worker" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -m "not browser and not celery_worker" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -71,8 +71,10 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 
 check: $(VENV)/.dev
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	@mkdir -p var
+	env -u DATABASE_URL $(BIN)/python manage.py check
+	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/schema.yml
 
 messages: $(VENV)/.base
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static --no-obsolete

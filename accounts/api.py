@@ -3,12 +3,14 @@
 from typing import Any
 
 import django_filters
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +23,7 @@ from core.models import Region
 
 from . import services
 from .models import Organization, OrganizationKind, User
+from .permissions import NationalCoordinatorWrites
 from .selectors import organizations_visible_to, scope_summary
 
 
@@ -58,11 +61,16 @@ class LoginView(APIView):
         if user is None:
             raise DomainError("invalid_credentials", _("The username or password is not correct."), "password")
         instance, token = AuthToken.objects.create(user)
+        # As a browser sign-in does: axes resets the failure count (AXES_RESET_ON_SUCCESS), last_login is set.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return Response({"token": token, "expiry": instance.expiry})
 
 
 class LogoutView(KnoxLogoutView):
     """Revoke the token used for this request."""
+
+    # knox accepts only tokens here; a browser session must reach the view to be told it has no token to revoke.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
 
     @extend_schema(request=None, responses={204: None}, tags=["auth"])
     def post(self, request: Request, format: Any = None) -> Response:
@@ -84,7 +92,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "email", "preferred_language", "organization", "roles", "scope"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "preferred_language",
+            "organization",
+            "roles",
+            "scope",
+        ]
 
     def get_roles(self, obj: User) -> list[str]:
         return sorted(obj.roles)
@@ -118,14 +136,16 @@ class OrganizationSerializer(StrictSerializerMixin, serializers.ModelSerializer)
     region = serializers.SlugRelatedField(
         slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False
     )
-    parent = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = Organization
         fields = ["id", "name", "name_en", "kind", "region", "parent", "is_active"]
         read_only_fields = ["id", "is_active"]
         # Uniqueness is the service's call (it reports the duplicate with its own code).
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "name": {"validators": []},
+            "parent": {"allow_null": True, "required": False},
+        }
 
 
 class OrganizationFilter(django_filters.FilterSet):
@@ -149,11 +169,12 @@ class OrganizationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilter
+    permission_classes = [IsAuthenticated, NationalCoordinatorWrites]
 
     def get_queryset(self) -> Any:
         return organizations_visible_to(self.request.user).order_by("path")  # type: ignore[arg-type]
 
-    def perform_create(self, serializer: OrganizationSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = services.organization_create(
             by=self.request.user,  # type: ignore[arg-type]

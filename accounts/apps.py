@@ -13,7 +13,12 @@ class AccountsConfig(AppConfig):
         from .selectors import dashboard_scope_panel
 
         register_nav(
-            NavItem("directory", _("Users & organizations"), "accounts:directory", order=90,
-                    roles=frozenset({"national_coordinator"}))
+            NavItem(
+                "directory",
+                _("Users & organizations"),
+                "accounts:directory",
+                order=90,
+                roles=frozenset({"national_coordinator"}),
+            )
         )
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))

@@ -25,20 +25,42 @@ class DemoOrg:
 
 
 ORGANIZATIONS = [
-    DemoOrg("national", "国家对口支援协调办公室", "National Paired Assistance Coordination Office", K.CENTRAL_OFFICE, None),
+    DemoOrg(
+        "national", "国家对口支援协调办公室", "National Paired Assistance Coordination Office", K.CENTRAL_OFFICE, None
+    ),
     DemoOrg("guangdong", "广东省人民政府", "Guangdong Provincial Government", K.PROVINCIAL_GOVERNMENT, "440000"),
-    DemoOrg("shenzhen", "深圳市人民政府", "Shenzhen Municipal Government", K.MUNICIPAL_GOVERNMENT, "440300", "guangdong"),
+    DemoOrg(
+        "shenzhen", "深圳市人民政府", "Shenzhen Municipal Government", K.MUNICIPAL_GOVERNMENT, "440300", "guangdong"
+    ),
     DemoOrg("zhuhai", "珠海市人民政府", "Zhuhai Municipal Government", K.MUNICIPAL_GOVERNMENT, "440400", "guangdong"),
     DemoOrg(
-        "gd_hq", "广东省对口支援新疆工作前方指挥部", "Guangdong Front-line Headquarters for Xinjiang", K.AGENCY, None, "guangdong"
+        "gd_hq",
+        "广东省对口支援新疆工作前方指挥部",
+        "Guangdong Front-line Headquarters for Xinjiang",
+        K.AGENCY,
+        None,
+        "guangdong",
     ),
     DemoOrg("jiangsu", "江苏省人民政府", "Jiangsu Provincial Government", K.PROVINCIAL_GOVERNMENT, "320000"),
     DemoOrg("shanghai", "上海市人民政府", "Shanghai Municipal Government", K.PROVINCIAL_GOVERNMENT, "310000"),
     DemoOrg("beijing", "北京市人民政府", "Beijing Municipal Government", K.PROVINCIAL_GOVERNMENT, "110000"),
     DemoOrg("shandong", "山东省人民政府", "Shandong Provincial Government", K.PROVINCIAL_GOVERNMENT, "370000"),
     DemoOrg("zhejiang", "浙江省人民政府", "Zhejiang Provincial Government", K.PROVINCIAL_GOVERNMENT, "330000"),
-    DemoOrg("xinjiang", "新疆维吾尔自治区人民政府", "Xinjiang Uygur Autonomous Region Government", K.PROVINCIAL_GOVERNMENT, "650000"),
-    DemoOrg("kashgar", "喀什地区行政公署", "Kashgar Prefecture Administrative Office", K.MUNICIPAL_GOVERNMENT, "653100", "xinjiang"),
+    DemoOrg(
+        "xinjiang",
+        "新疆维吾尔自治区人民政府",
+        "Xinjiang Uygur Autonomous Region Government",
+        K.PROVINCIAL_GOVERNMENT,
+        "650000",
+    ),
+    DemoOrg(
+        "kashgar",
+        "喀什地区行政公署",
+        "Kashgar Prefecture Administrative Office",
+        K.MUNICIPAL_GOVERNMENT,
+        "653100",
+        "xinjiang",
+    ),
     DemoOrg("shufu", "疏附县人民政府", "Shufu County Government", K.COUNTY_GOVERNMENT, "653121", "kashgar"),
     DemoOrg("jiashi", "伽师县人民政府", "Jiashi County Government", K.COUNTY_GOVERNMENT, "653129", "kashgar"),
     DemoOrg("sichuan", "四川省人民政府", "Sichuan Provincial Government", K.PROVINCIAL_GOVERNMENT, "510000"),

@@ -24,7 +24,9 @@ class RegionChoiceField(forms.CharField):
             return None
         region = Region.objects.filter(code=value.strip()).first()
         if region is None:
-            raise forms.ValidationError(_("No region has the code %(code)s."), code="unknown_region", params={"code": value})
+            raise forms.ValidationError(
+                _("No region has the code %(code)s."), code="unknown_region", params={"code": value}
+            )
         return region
 
 
@@ -33,14 +35,16 @@ class OrganizationForm(BootstrapFormMixin, forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganizationKind.choices)
     region = RegionChoiceField(
-        label=_("Region code"), required=False, help_text=_("Six-digit administrative code, e.g. 653121 for Shufu County.")
+        label=_("Region code"),
+        required=False,
+        help_text=_("Six-digit administrative code, e.g. 653121 for Shufu County."),
     )
-    parent = forms.ModelChoiceField(label=_("Parent organization"), queryset=Organization.objects.none(), required=False)
+    parent = forms.ModelChoiceField(
+        label=_("Parent organization"),
+        queryset=Organization.objects.filter(is_active=True).order_by("path"),
+        required=False,
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = Organization.objects.filter(is_active=True).order_by("path")
 
 
 class UserCreateForm(BootstrapFormMixin, forms.Form):
@@ -48,25 +52,20 @@ class UserCreateForm(BootstrapFormMixin, forms.Form):
     first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.filter(is_active=True).order_by("path")
+    )
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput(render_value=True))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.filter(is_active=True).order_by("path")
 
 
 class UserEditForm(BootstrapFormMixin, forms.Form):
     first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.filter(is_active=True).order_by("path")
+    )
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.filter(is_active=True).order_by("path")
-

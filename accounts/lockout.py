@@ -15,7 +15,5 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
         "or ask a national coordinator to unlock it."
     ) % {"hours": f"{hours:g}"}
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"errors": [{"code": "account_locked", "message": message, "field": None}]}, status=403
-        )
+        return JsonResponse({"errors": [{"code": "account_locked", "message": message, "field": None}]}, status=403)
     return render(request, "accounts/locked.html", {"message": message}, status=403)

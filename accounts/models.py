@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -103,12 +103,8 @@ class User(AbstractUser):
         _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
     )
 
-    objects = UserManager()
-
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
 
     @cached_property
     def roles(self) -> frozenset[str]:

@@ -130,3 +130,12 @@ def dashboard_scope_panel(request) -> dict:  # type: ignore[no-untyped-def]
         "organization_total": sum(by_kind.values()),
         "users_active": User.objects.filter(is_active=True).count(),
     }
+
+
+def is_national_coordinator(user: User) -> bool:
+    """Who may manage organizations and users: a national coordinator acting for the central office."""
+    from .models import Role
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or (user.has_role(Role.NATIONAL_COORDINATOR) and scope_for(user).is_national)

@@ -12,13 +12,13 @@ from core.models import Region
 from core.services import diff_fields, history_record
 
 from .models import Organization, Role, RoleAssignment, User
-from .selectors import scope_for
+from .selectors import is_national_coordinator
 
 
 def _require_national_coordinator(by: User | None) -> None:
     if by is None:
         return  # commands and seeds act as the system
-    if not (by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR) and scope_for(by).is_national)):
+    if not is_national_coordinator(by):
         raise PermissionDenied("forbidden", _("Only a national coordinator may manage organizations and users."))
 
 
@@ -187,9 +187,7 @@ def user_set_roles(*, user: User, by: User | None, roles: Iterable[str]) -> User
         new = sorted(role_list)
         if old != new:
             locked.role_assignments.exclude(role__in=new).delete()
-            RoleAssignment.objects.bulk_create(
-                [RoleAssignment(user=locked, role=r) for r in new if r not in old]
-            )
+            RoleAssignment.objects.bulk_create([RoleAssignment(user=locked, role=r) for r in new if r not in old])
             history_record(obj=locked, action="roles_changed", actor=by, changes={"roles": (old, new)})
     user.__dict__.pop("roles", None)
     return user

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,7 @@ from core.models import HistoryEvent
 from . import services
 from .forms import LoginForm, OrganizationForm, UserCreateForm, UserEditForm
 from .models import Language, Organization, Role, User
-from .selectors import regions_in_scope, scope_for, scope_summary
+from .selectors import is_national_coordinator, regions_in_scope, scope_for, scope_summary
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -40,7 +41,7 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
@@ -100,8 +101,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def _require_coordinator(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_superuser or (user.has_role(Role.NATIONAL_COORDINATOR) and scope_for(user).is_national)):  # type: ignore[union-attr]
+    if not is_national_coordinator(request.user):  # type: ignore[arg-type]
         raise DjangoPermissionDenied
 
 
@@ -117,8 +117,11 @@ def directory(request: HttpRequest) -> HttpResponse:
     if q:
         orgs = orgs.filter(Q(name__icontains=q) | Q(name_en__icontains=q))
         users = users.filter(
-            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
-            | Q(organization__name__icontains=q) | Q(organization__name_en__icontains=q)
+            Q(username__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(organization__name__icontains=q)
+            | Q(organization__name_en__icontains=q)
         )
     return render(request, "accounts/directory.html", {"organizations": orgs, "users": users, "q": q})
 
@@ -241,7 +244,9 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         if active:
             messages.success(request, _("User “%(name)s” reactivated.") % {"name": edited.username})
         else:
-            messages.success(request, _("User “%(name)s” deactivated; their API tokens were revoked.") % {"name": edited.username})
+            messages.success(
+                request, _("User “%(name)s” deactivated; their API tokens were revoked.") % {"name": edited.username}
+            )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("accounts:directory")

@@ -54,6 +54,10 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         """The name in the active language (English falls back to Chinese where unknown)."""
@@ -68,10 +72,6 @@ class Region(models.Model):
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent_id and self.parent else "/"
         return f"{prefix}{self.code}/"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.path = self.compute_path()
-        super().save(*args, **kwargs)
 
 
 class AppendOnlyError(Exception):

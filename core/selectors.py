@@ -1,7 +1,5 @@
 """Shared reads: the region table and the dashboard's figures."""
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 
 from .models import HistoryEvent, Region, RegionLevel
@@ -17,11 +15,10 @@ def region_search(queryset: QuerySet[Region], text: str) -> QuerySet[Region]:
 
 def region_counts() -> dict[str, int]:
     rows = Region.objects.values("level").annotate(n=Count("id"))
-    counts = {level: 0 for level in RegionLevel.values}
+    counts = dict.fromkeys(RegionLevel.values, 0)
     counts.update({r["level"]: r["n"] for r in rows})
     return counts
 
 
 def recent_history(limit: int = 10) -> QuerySet[HistoryEvent]:
     return HistoryEvent.objects.select_related("actor", "content_type")[:limit]
-

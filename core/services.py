@@ -50,6 +50,4 @@ def history_record(
 
 def diff_fields(obj: models.Model, new_values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The fields of OBJ whose value differs from NEW_VALUES, as field -> (old, new)."""
-    return {
-        name: (getattr(obj, name), value) for name, value in new_values.items() if getattr(obj, name) != value
-    }
+    return {name: (getattr(obj, name), value) for name, value in new_values.items() if getattr(obj, name) != value}

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -19,7 +20,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def regions(request: HttpRequest) -> HttpResponse:
-    qs = Region.objects.select_related("parent")
+    qs: QuerySet[Region] = Region.objects.select_related("parent")
     level = request.GET.get("level", "")
     if level in RegionLevel.values:
         qs = qs.filter(level=level)
@@ -30,7 +31,7 @@ def regions(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     qs = region_search(qs, q)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    ancestors = []
+    ancestors: list[Region] = []
     node = parent
     while node is not None:
         ancestors.insert(0, node)
@@ -95,7 +96,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         from django.utils.translation import gettext as _
 
         return JsonResponse(
-            {"errors": [{"code": "csrf_failed", "message": _("CSRF check failed: send the X-CSRFToken header."), "field": None}]},
+            {
+                "errors": [
+                    {
+                        "code": "csrf_failed",
+                        "message": _("CSRF check failed: send the X-CSRFToken header."),
+                        "field": None,
+                    }
+                ]
+            },
             status=403,
         )
     return render(request, "403_csrf.html", status=403)

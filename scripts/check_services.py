@@ -9,7 +9,9 @@ def check_postgres() -> int:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duikou")
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        print(f"The test suite runs on PostgreSQL, but DATABASE_URL is {parts.scheme}://…: point it at a PostgreSQL server.")
+        print(
+            f"The test suite runs on PostgreSQL, but DATABASE_URL is {parts.scheme}://…: point it at a PostgreSQL server."
+        )
         return 1
     import psycopg
 
@@ -27,8 +29,8 @@ def check_postgres() -> int:
     except psycopg.OperationalError:
         where = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
         print(
-            f"PostgreSQL is not answering at {where}: start one with `docker compose up -d db` "
-            "(or set DATABASE_URL to a server you have) and run `make test` again."
+            f"PostgreSQL is not answering at {where}: start one (e.g. `docker compose up -d db` with "
+            "DATABASE_URL=postgres://duikou:$POSTGRES_PASSWORD@127.0.0.1:5432/duikou) and run `make test` again."
         )
         return 1
     return 0

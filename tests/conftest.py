@@ -35,24 +35,54 @@ class World:
 @pytest.fixture
 def world(db) -> World:
     xinjiang = RegionFactory(code="650000", name="新疆维吾尔自治区", name_en="Xinjiang", level=RegionLevel.PROVINCE)
-    kashgar = RegionFactory(code="653100", name="喀什地区", name_en="Kashgar Prefecture", level=RegionLevel.PREFECTURE, parent=xinjiang)
-    shufu = RegionFactory(code="653121", name="疏附县", name_en="Shufu County", level=RegionLevel.COUNTY, parent=kashgar)
-    jiashi = RegionFactory(code="653129", name="伽师县", name_en="Jiashi County", level=RegionLevel.COUNTY, parent=kashgar)
+    kashgar = RegionFactory(
+        code="653100", name="喀什地区", name_en="Kashgar Prefecture", level=RegionLevel.PREFECTURE, parent=xinjiang
+    )
+    shufu = RegionFactory(
+        code="653121", name="疏附县", name_en="Shufu County", level=RegionLevel.COUNTY, parent=kashgar
+    )
+    jiashi = RegionFactory(
+        code="653129", name="伽师县", name_en="Jiashi County", level=RegionLevel.COUNTY, parent=kashgar
+    )
     guangdong = RegionFactory(code="440000", name="广东省", name_en="Guangdong", level=RegionLevel.PROVINCE)
-    shenzhen = RegionFactory(code="440300", name="深圳市", name_en="Shenzhen", level=RegionLevel.PREFECTURE, parent=guangdong)
+    shenzhen = RegionFactory(
+        code="440300", name="深圳市", name_en="Shenzhen", level=RegionLevel.PREFECTURE, parent=guangdong
+    )
     jiangsu = RegionFactory(code="320000", name="江苏省", name_en="Jiangsu", level=RegionLevel.PROVINCE)
 
-    national = OrganizationFactory(name="国家协调办公室", name_en="National office", kind=OrganizationKind.CENTRAL_OFFICE)
+    national = OrganizationFactory(
+        name="国家协调办公室", name_en="National office", kind=OrganizationKind.CENTRAL_OFFICE
+    )
     gd = OrganizationFactory(name="广东省人民政府", name_en="Guangdong", region=guangdong)
-    sz = OrganizationFactory(name="深圳市人民政府", name_en="Shenzhen", kind=OrganizationKind.MUNICIPAL_GOVERNMENT, region=shenzhen, parent=gd)
+    sz = OrganizationFactory(
+        name="深圳市人民政府",
+        name_en="Shenzhen",
+        kind=OrganizationKind.MUNICIPAL_GOVERNMENT,
+        region=shenzhen,
+        parent=gd,
+    )
     js = OrganizationFactory(name="江苏省人民政府", name_en="Jiangsu", region=jiangsu)
-    kg = OrganizationFactory(name="喀什地区行政公署", name_en="Kashgar", kind=OrganizationKind.MUNICIPAL_GOVERNMENT, region=kashgar)
-    sf = OrganizationFactory(name="疏附县人民政府", name_en="Shufu", kind=OrganizationKind.COUNTY_GOVERNMENT, region=shufu)
+    kg = OrganizationFactory(
+        name="喀什地区行政公署", name_en="Kashgar", kind=OrganizationKind.MUNICIPAL_GOVERNMENT, region=kashgar
+    )
+    sf = OrganizationFactory(
+        name="疏附县人民政府", name_en="Shufu", kind=OrganizationKind.COUNTY_GOVERNMENT, region=shufu
+    )
 
     return World(
-        xinjiang=xinjiang, kashgar=kashgar, shufu=shufu, jiashi=jiashi, guangdong=guangdong, shenzhen=shenzhen,
-        jiangsu=jiangsu, national_office=national, guangdong_gov=gd, shenzhen_gov=sz, jiangsu_gov=js,
-        shufu_gov=sf, kashgar_gov=kg,
+        xinjiang=xinjiang,
+        kashgar=kashgar,
+        shufu=shufu,
+        jiashi=jiashi,
+        guangdong=guangdong,
+        shenzhen=shenzhen,
+        jiangsu=jiangsu,
+        national_office=national,
+        guangdong_gov=gd,
+        shenzhen_gov=sz,
+        jiangsu_gov=js,
+        shufu_gov=sf,
+        kashgar_gov=kg,
         coordinator=UserFactory(username="coord", organization=national, roles=[Role.NATIONAL_COORDINATOR]),
         assisting=UserFactory(username="alice", organization=gd, roles=[Role.ASSISTING_OFFICER]),
         recipient=UserFactory(username="bob", organization=sf, roles=[Role.RECIPIENT_OFFICER]),

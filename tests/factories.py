@@ -31,7 +31,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     parent = None
 
     @factory.post_generation
-    def set_path(obj: Organization, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def set_path(obj: Organization, create: bool, extracted: object, **kwargs: object) -> None:
         # The service normally sets the materialized path; factories mirror it.
         if create:
             obj.path = f"{obj.parent.path if obj.parent else '/'}{obj.pk}/"
@@ -50,7 +50,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", settings.DUIKOU_DEMO_PASSWORD)
 
     @factory.post_generation
-    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:  # noqa: N805
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         obj.save()
         if create and extracted:
             for role in extracted:

@@ -17,7 +17,12 @@ def env_secret(name: str, default: str | None = None) -> str | None:
     """Read a secret from NAME, or from the file named by NAME_FILE (docker/compose secrets)."""
     file_name = env.str(f"{name}_FILE", default="")
     if file_name:
-        return Path(file_name).read_text(encoding="utf-8").strip()
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"{name}_FILE points at {file_name}, which cannot be read: {exc}") from exc
     return env.str(name, default=default)
 
 
@@ -221,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Duikou API",
     "DESCRIPTION": (
         "Paired assistance: programmes, pairings, mandates, flows, projects and evaluation. "
-        "Errors on every 4xx are {\"errors\": [{\"code\", \"message\", \"field\"}]}."
+        'Errors on every 4xx are {"errors": [{"code", "message", "field"}]}.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,7 +18,8 @@ NON_FIELD = {"non_field_errors", "__all__"}
 def _flatten(detail: Any, field: str | None, out: list[dict[str, Any]]) -> None:
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = None if key in NON_FIELD else (f"{field}.{key}" if field else str(key))
+            # A nested serializer's own (non-field) errors belong to the field that holds it.
+            name = field if key in NON_FIELD else (f"{field}.{key}" if field else str(key))
             _flatten(value, name, out)
     elif isinstance(detail, list):
         for i, value in enumerate(detail):
@@ -40,8 +42,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"errors": [{"code": p.code, "message": str(p.message), "field": p.field} for p in exc.problems]}
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        # get_error_detail keeps each message's code ("required", "unique", ...), which message_dict drops.
+        django_detail = get_error_detail(exc)
+        exc = exceptions.ValidationError(
+            django_detail if isinstance(django_detail, dict) else {"non_field_errors": django_detail}
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -50,9 +55,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.APIException):
-        detail = exc.detail
+        detail: Any = exc.detail
         if isinstance(detail, str) or not isinstance(detail, dict | list):
-            detail = [exceptions.ErrorDetail(str(detail), code=exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code)]
+            codes = exc.get_codes()
+            detail = [exceptions.ErrorDetail(str(detail), code=codes if isinstance(codes, str) else exc.default_code)]
         response.data = errors_body(detail)
     if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
         response.data = errors_body([exceptions.ErrorDetail(str(exc.detail), code="method_not_allowed")])  # type: ignore[attr-defined]

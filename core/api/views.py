@@ -11,7 +11,8 @@ from core.selectors import region_search
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # `parent` shadows Field.parent in the type stubs only; DRF collects declared fields by name.
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
 
     class Meta:
         model = Region
@@ -33,7 +34,13 @@ class RegionFilter(django_filters.FilterSet):
         region = Region.objects.filter(code=code).first()
         if region is None:
             raise serializers.ValidationError(
-                {name: [serializers.ErrorDetail(_("No region has the code %(code)s.") % {"code": code}, code="unknown_region")]}
+                {
+                    name: [
+                        serializers.ErrorDetail(
+                            _("No region has the code %(code)s.") % {"code": code}, code="unknown_region"
+                        )
+                    ]
+                }
             )
         return region
 

@@ -27,7 +27,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         # Not a skip: a browser test that cannot run is a failure, with the fix in one sentence.
-        pytest.fail(f"Chromium is not at {CHROMIUM}: run 'apt-get install chromium fonts-noto-cjk' (make test does this as root).")
+        pytest.fail(
+            f"Chromium is not at {CHROMIUM}: run 'apt-get install chromium fonts-noto-cjk' (make test does this as root)."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -49,4 +49,6 @@ def test_official_signs_in_switches_language_and_sees_the_dashboard_in_both(page
 def test_wrong_password_shows_a_message_on_the_login_page(page, world):
     sign_in(page, "coord", "not-the-password")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    expect(page.locator(".alert-danger")).to_contain_text(re.compile("用户名或密码不正确|username or password is not correct"))
+    expect(page.locator(".alert-danger")).to_contain_text(
+        re.compile("用户名或密码不正确|username or password is not correct")
+    )
