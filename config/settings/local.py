@@ -7,6 +7,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
+# The embedded database lives in var/, which a fresh clone does not have yet.
+(BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": database_config(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'duikou.sqlite3'}"))
 }

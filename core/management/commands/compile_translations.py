@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Compile the committed .po catalogues into .mo files (only those that changed)."
+    # Runs before the database exists (first step of `make run`, and at image build time).
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: object, **options: object) -> None:
         compiled = 0
