@@ -1,9 +1,10 @@
-"""API: tokens (knox), the caller (`me`), organizations."""
+"""API: tokens (knox), the caller (`me`), organizations and users."""
 
 from typing import Any
 
 import django_filters
 from django.contrib.auth import authenticate, user_logged_in
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from knox.auth import TokenAuthentication
@@ -22,9 +23,9 @@ from core.errors import DomainError
 from core.models import Region
 
 from . import services
-from .models import Organization, OrganizationKind, User
+from .models import Organization, OrganizationKind, Role, User
 from .permissions import NationalCoordinatorWrites
-from .selectors import organizations_visible_to, scope_summary
+from .selectors import organizations_visible_to, scope_summary, users_visible_to
 
 
 class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -184,3 +185,121 @@ class OrganizationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             region=data.get("region"),
             parent=data.get("parent"),
         )
+
+
+class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A user as the directory shows it; `roles` is the list of role codes."""
+
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_active=True))
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "organization",
+            "roles",
+            "preferred_language",
+            "is_active",
+            "password",
+            "last_login",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "last_login", "date_joined"]
+        # Uniqueness (in any letter case) is the service's call.
+        extra_kwargs: dict[str, dict[str, Any]] = {"username": {"validators": []}}
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["roles"] = sorted(instance.roles)
+        return data
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            missing = [f for f in ("password",) if not attrs.get(f)]
+            if missing:
+                raise serializers.ValidationError(
+                    {f: [serializers.ErrorDetail(_("This field is required."), code="required")] for f in missing}
+                )
+        elif "username" in attrs and attrs["username"] != self.instance.username:
+            raise serializers.ValidationError(
+                {"username": [serializers.ErrorDetail(_("A username cannot be changed."), code="read_only")]}
+            )
+        if self.instance is not None and "password" in attrs:
+            raise serializers.ValidationError(
+                {"password": [serializers.ErrorDetail(_("Users change their own password."), code="read_only")]}
+            )
+        return attrs
+
+
+class UserFilter(django_filters.FilterSet):
+    organization = django_filters.NumberFilter(field_name="organization_id")
+    role = django_filters.ChoiceFilter(choices=Role.choices, field_name="role_assignments__role")
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = User
+        fields = ["organization", "role", "is_active"]
+
+    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(username__icontains=value) | Q(first_name__icontains=value) | Q(last_name__icontains=value)
+        )
+
+
+class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Users. Everyone sees the users of their own organization subtree (national: all); a national
+    coordinator adds users, changes their organization and roles, and deactivates them (`is_active`)."""
+
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    permission_classes = [IsAuthenticated, NationalCoordinatorWrites]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return users_visible_to(self.request.user).order_by("username").distinct()  # type: ignore[arg-type]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.user_create(
+            by=self.request.user,  # type: ignore[arg-type]
+            username=data["username"],
+            organization=data["organization"],
+            roles=data["roles"],
+            password=data["password"],
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            email=data.get("email", ""),
+            preferred_language=data.get("preferred_language", "zh-hans"),
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        user: User = serializer.instance  # type: ignore[assignment]
+        data = serializer.validated_data
+        by: User = self.request.user  # type: ignore[assignment]
+        # One request, one outcome: either every part of the change lands or none does.
+        with transaction.atomic():
+            profile = {"organization", "first_name", "last_name", "email", "preferred_language"}
+            if profile & set(data):
+                user = services.user_update(
+                    user=user,
+                    by=by,
+                    organization=data.get("organization", user.organization),
+                    first_name=data.get("first_name", user.first_name),
+                    last_name=data.get("last_name", user.last_name),
+                    email=data.get("email", user.email),
+                    preferred_language=data.get("preferred_language", user.preferred_language),
+                )
+            if "roles" in data:
+                user = services.user_set_roles(user=user, by=by, roles=data["roles"])
+            if "is_active" in data:
+                user = services.user_set_active(user=user, by=by, active=data["is_active"])
+        user.__dict__.pop("roles", None)
+        serializer.instance = user

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Region
@@ -61,7 +62,6 @@ class Organization(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
 
         if (get_language() or "").startswith("en") and self.name_en:
             return self.name_en
@@ -103,8 +103,24 @@ class User(AbstractUser):
         _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
     )
 
+    # Labels for history entries that are not model fields.
+    history_labels = {"roles": _("roles")}
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    @classmethod
+    def history_display(cls, name: str, value: Any) -> str | None:
+        if name == "roles" and isinstance(value, list):
+            return "、".join(str(Role(v).label) if v in Role.values else str(v) for v in value) or "—"
+        return None
+
+    def get_full_name(self) -> str:
+        """Chinese names read family name first with no space (王国华); others given name first."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
     @cached_property
     def roles(self) -> frozenset[str]:

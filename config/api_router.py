@@ -9,6 +9,7 @@ from core.api.views import RegionViewSet
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("organizations", accounts_api.OrganizationViewSet, basename="organization")
+router.register("users", accounts_api.UserViewSet, basename="user")
 
 app_name = "api"
 urlpatterns = [

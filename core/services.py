@@ -16,7 +16,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, models.Model):
-        return value.pk
+        # Keep the label as it read then: the object may be renamed or gone when the history is read.
+        return {"id": value.pk, "label": str(value)}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, list | tuple | set | frozenset):

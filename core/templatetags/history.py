@@ -1,0 +1,59 @@
+"""Reading history events: field labels in the reader's language and values as people read them."""
+
+from typing import Any
+
+from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
+
+from core.models import HistoryEvent
+
+register = template.Library()
+
+
+@register.filter
+def field_label(event: HistoryEvent, name: str) -> str:
+    """The verbose name of field NAME on the event's model (or the model's `history_labels`)."""
+    model = event.content_type.model_class()
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        labels = getattr(model, "history_labels", {})
+        return str(labels.get(name, name))
+
+
+@register.simple_tag
+def history_value(event: HistoryEvent, name: str, value: Any) -> str:
+    """VALUE of field NAME as people read it; a model may translate its codes with `history_display`."""
+    model = event.content_type.model_class()
+    display = getattr(model, "history_display", None)
+    if display is not None:
+        shown = display(name, value)
+        if shown is not None:
+            return shown
+    if model is not None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        choices = dict(getattr(field, "choices", None) or [])
+        if choices and isinstance(value, str) and value in choices:
+            return str(choices[value])
+    return change_value(value)
+
+
+@register.filter
+def change_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, dict) and "label" in value:
+        return str(value["label"])
+    if isinstance(value, list):
+        return "、".join(change_value(v) for v in value) if value else "—"
+    return str(value)
