@@ -226,6 +226,17 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {f: [serializers.ErrorDetail(_("This field is required."), code="required")] for f in missing}
                 )
+            if attrs.get("is_active") is False:
+                # user_create always makes an active user: refuse rather than silently ignore the request.
+                raise serializers.ValidationError(
+                    {
+                        "is_active": [
+                            serializers.ErrorDetail(
+                                _("A new user is always active; deactivate them afterwards."), code="invalid"
+                            )
+                        ]
+                    }
+                )
         elif "username" in attrs and attrs["username"] != self.instance.username:
             raise serializers.ValidationError(
                 {"username": [serializers.ErrorDetail(_("A username cannot be changed."), code="read_only")]}

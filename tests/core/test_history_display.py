@@ -20,9 +20,7 @@ def render(event) -> str:
 
 
 def test_objects_are_recorded_with_their_label_and_shown_by_it(world):
-    event = history_record(
-        obj=world.shenzhen_gov, action="updated", changes={"parent": (None, world.guangdong_gov)}
-    )
+    event = history_record(obj=world.shenzhen_gov, action="updated", changes={"parent": (None, world.guangdong_gov)})
     assert event.changes["parent"] == {"old": None, "new": {"id": world.guangdong_gov.pk, "label": "广东省人民政府"}}
     with translation.override("en"):
         assert render(event) == "parent organization=—>广东省人民政府;"
@@ -42,7 +40,9 @@ def test_choices_and_field_names_are_translated(world):
 
 def test_roles_are_shown_by_their_labels(world):
     event = history_record(
-        obj=world.assisting, action="roles_changed", changes={"roles": (["assisting_officer"], ["approver", "supervisor"])}
+        obj=world.assisting,
+        action="roles_changed",
+        changes={"roles": (["assisting_officer"], ["approver", "supervisor"])},
     )
     with translation.override("en"):
         assert render(event) == "roles=Assisting officer>Approver、Supervisor;"
