@@ -219,13 +219,14 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         data["roles"] = sorted(instance.roles)
         return data
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is None:
+            # Required on create only, and checked with the other fields so every problem is reported at once.
+            self.fields["password"].required = True
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:
-            missing = [f for f in ("password",) if not attrs.get(f)]
-            if missing:
-                raise serializers.ValidationError(
-                    {f: [serializers.ErrorDetail(_("This field is required."), code="required")] for f in missing}
-                )
             if attrs.get("is_active") is False:
                 # user_create always makes an active user: refuse rather than silently ignore the request.
                 raise serializers.ValidationError(

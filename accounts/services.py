@@ -170,7 +170,7 @@ def user_create(
                 obj=user,
                 action="created",
                 actor=by,
-                changes={"organization": (None, organization.pk), "roles": (None, sorted(role_list))},
+                changes={"organization": (None, organization), "roles": (None, sorted(role_list))},
             )
     except IntegrityError as exc:
         # Two coordinators adding the same username at once: the unique index decides.

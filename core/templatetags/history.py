@@ -18,7 +18,7 @@ def field_label(event: HistoryEvent, name: str) -> str:
     if model is None:
         return name
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return str(getattr(model._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
         labels = getattr(model, "history_labels", {})
         return str(labels.get(name, name))

@@ -218,7 +218,7 @@ def test_coordinator_adds_a_user_with_roles_and_history(as_coordinator, world):
     event = HistoryEvent.objects.for_object(user).get()
     assert (event.action, event.actor) == ("created", world.coordinator)
     assert event.changes == {
-        "organization": {"old": None, "new": world.shufu_gov.pk},
+        "organization": {"old": None, "new": {"id": world.shufu_gov.pk, "label": str(world.shufu_gov)}},
         "roles": {"old": None, "new": ["observer", "recipient_officer"]},
     }
     assert messages_of(response) == ["User “dilnur” added."]
@@ -307,7 +307,10 @@ def test_editing_a_user_moves_them_to_another_organization(as_coordinator, world
     event = HistoryEvent.objects.for_object(bob).get()
     assert event.action == "updated"
     assert event.changes == {
-        "organization": {"old": world.shufu_gov.pk, "new": world.kashgar_gov.pk},
+        "organization": {
+            "old": {"id": world.shufu_gov.pk, "label": str(world.shufu_gov)},
+            "new": {"id": world.kashgar_gov.pk, "label": str(world.kashgar_gov)},
+        },
         "first_name": {"old": "", "new": "Bob"},
     }
 
