@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "accounts",
+    "pairings",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,418 @@
+"""Programmes, pairings and their breakdown, fiscal revenues and mandates, and the flows of money and people.
+
+Money is `Decimal` in yuan (18 digits, 2 places). Shares and rates are fractions (0.01 = 1 %).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+from core.models import Region
+
+FRACTION_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+
+
+class ProgramModel(models.TextChoices):
+    BORDER_GOVERNANCE = "border_governance", _("Border governance")
+    DISASTER_RESPONSE = "disaster_response", _("Disaster response")
+    DEVELOPMENT = "development", _("Development")
+
+
+class Program(models.Model):
+    """A paired-assistance programme (Xizang since 1994, Wenchuan 2008–2010, Xinjiang from 2010)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    model = models.CharField(_("model"), max_length=24, choices=ProgramModel.choices)
+    start_year = models.PositiveSmallIntegerField(_("start year"))
+    end_year = models.PositiveSmallIntegerField(_("end year"), null=True, blank=True)
+    policy_reference = models.CharField(_("policy reference"), max_length=300, blank=True)
+    principles = models.TextField(_("principles"), blank=True)
+    lead_agency = models.ForeignKey(
+        Organization, verbose_name=_("lead agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.TextField(_("source"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_year", "code"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_year__isnull=True) | Q(end_year__gte=models.F("start_year")),
+                name="program_years_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class FundingBasis(models.TextChoices):
+    FISCAL_REVENUE = "fiscal_revenue", _("Share of prior-year fiscal revenue")
+    FIXED = "fixed", _("Fixed amount")
+
+
+class FundingRule(models.Model):
+    """One version of a programme's funding rule. Rules are never edited: a change is a new version, so a
+    mandate keeps the rule it was computed with."""
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="rules")
+    version = models.PositiveSmallIntegerField(_("version"))
+    basis = models.CharField(_("basis"), max_length=16, choices=FundingBasis.choices)
+    rate = models.DecimalField(
+        _("rate"), null=True, blank=True, max_digits=7, decimal_places=6, validators=FRACTION_VALIDATORS
+    )
+    fixed_amount = models.DecimalField(
+        _("fixed amount"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        max_digits=18,
+        decimal_places=2,
+    )
+    escalation = models.DecimalField(
+        _("yearly escalation"),
+        null=True,
+        blank=True,
+        help_text=_("e.g. 0.08 for 8 % a year"),
+        max_digits=7,
+        decimal_places=6,
+        validators=FRACTION_VALIDATORS,
+    )
+    escalation_years = models.PositiveSmallIntegerField(
+        _("escalation years"),
+        null=True,
+        blank=True,
+        help_text=_("How many years after the first the escalation applies (empty: every year)."),
+    )
+    min_county_share = models.DecimalField(
+        _("minimum share to county level and below"),
+        null=True,
+        blank=True,
+        max_digits=7,
+        decimal_places=6,
+        validators=FRACTION_VALIDATORS,
+    )
+    min_livelihood_share = models.DecimalField(
+        _("minimum share to livelihood"),
+        null=True,
+        blank=True,
+        max_digits=7,
+        decimal_places=6,
+        validators=FRACTION_VALIDATORS,
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    source = models.TextField(_("source"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["program", "-version"]
+        verbose_name = _("funding rule")
+        verbose_name_plural = _("funding rules")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "version"], name="unique_rule_version"),
+            models.CheckConstraint(
+                condition=(Q(basis="fiscal_revenue") & Q(rate__isnull=False))
+                | (Q(basis="fixed") & Q(fixed_amount__isnull=False)),
+                name="rule_basis_has_its_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} v{self.version}"
+
+
+class ContractingMode(models.TextChoices):
+    DIAGONAL = "diagonal", _("Diagonal")
+    DIRECT = "direct", _("Direct")
+
+
+class PairingStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class Pairing(models.Model):
+    """An assisting organization paired with a recipient region under a programme. A province's pairing may
+    be broken down into children: its cities paired with parts of the recipient region."""
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="pairings")
+    assisting_organization = models.ForeignKey(
+        Organization, verbose_name=_("assisting organization"), on_delete=models.PROTECT, related_name="pairings"
+    )
+    recipient_region = models.ForeignKey(
+        Region, verbose_name=_("recipient region"), on_delete=models.PROTECT, related_name="pairings"
+    )
+    contracting_mode = models.CharField(_("contracting mode"), max_length=12, choices=ContractingMode.choices)
+    mode_overridden = models.BooleanField(_("mode set by hand"), default=False)
+    mode_reason = models.TextField(_("reason for the mode"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent pairing"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=PairingStatus.choices, default=PairingStatus.ACTIVE)
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "assisting_organization__name", "recipient_region__code"]
+        verbose_name = _("pairing")
+        verbose_name_plural = _("pairings")
+        constraints = [
+            # The recipient region fixes the level, so "one active pairing per region per programme at a level"
+            # is one active pairing per (programme, region).
+            models.UniqueConstraint(
+                fields=["program", "recipient_region"],
+                condition=Q(status="active"),
+                name="one_active_pairing_per_recipient",
+                violation_error_message=_("This region already has an active pairing in this programme."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="pairing_dates_in_order",
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="pairing_not_its_own_parent"),
+        ]
+        indexes = [models.Index(fields=["status", "program"])]
+
+    def __str__(self) -> str:
+        return f"{self.assisting_organization} → {self.recipient_region}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == PairingStatus.ACTIVE
+
+
+class FiscalRevenue(models.Model):
+    """An organization's general public budget revenue for a year (the basis of next year's mandate)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="fiscal_revenues"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)])
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal(0))], max_digits=18, decimal_places=2
+    )
+    source = models.TextField(_("source"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "-year"]
+        verbose_name = _("fiscal revenue")
+        verbose_name_plural = _("fiscal revenues")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year"],
+                name="one_revenue_per_organization_year",
+                violation_error_message=_("A revenue is already recorded for this organization and year."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}"
+
+
+class AnnualMandate(models.Model):
+    """What a pairing's assisting side owes in a year. Pledged, committed and received are derived from
+    the fund flows (see selectors.mandate_figures), never typed in."""
+
+    pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="mandates")
+    year = models.PositiveSmallIntegerField(_("year"))
+    funds_required = models.DecimalField(
+        _("funds required"), validators=[MinValueValidator(Decimal(0))], max_digits=18, decimal_places=2
+    )
+    personnel_quota = models.PositiveIntegerField(_("personnel quota"), null=True, blank=True)
+    rule = models.ForeignKey(
+        FundingRule,
+        verbose_name=_("funding rule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mandates",
+        help_text=_("The rule version it was computed with; empty when set by hand."),
+    )
+    basis_revenue = models.ForeignKey(
+        FiscalRevenue, verbose_name=_("revenue used"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    basis_amount = models.DecimalField(_("revenue amount used"), null=True, blank=True, max_digits=18, decimal_places=2)
+    is_manual = models.BooleanField(_("set by hand"), default=False)
+    reason = models.TextField(_("reason"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pairing", "year"]
+        verbose_name = _("annual mandate")
+        verbose_name_plural = _("annual mandates")
+        constraints = [
+            models.UniqueConstraint(fields=["pairing", "year"], name="one_mandate_per_pairing_year"),
+            models.CheckConstraint(condition=Q(funds_required__gte=0), name="mandate_not_negative"),
+            models.CheckConstraint(condition=Q(is_manual=False) | ~Q(reason=""), name="manual_mandate_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pairing} {self.year}"
+
+
+class FlowKind(models.TextChoices):
+    PLEDGE = "pledge", _("Pledge")
+    COMMITMENT = "commitment", _("Commitment")
+    DISBURSEMENT = "disbursement", _("Disbursement")
+    EXPENDITURE = "expenditure", _("Expenditure")
+
+
+class FlowSource(models.TextChoices):
+    ASSISTING_FISCAL = "assisting_fiscal", _("Assisting side's budget")
+    RECIPIENT_MATCHING = "recipient_matching", _("Recipient's matching funds")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    SOCIAL_DONATION = "social_donation", _("Social donation")
+    LOAN = "loan", _("Loan")
+
+
+class FundFlow(models.Model):
+    """Money moving in a pairing. A pledge counts toward fulfilment only once it is committed (a commitment
+    recorded against it); disbursements are what the recipient received (到位)."""
+
+    pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="fund_flows")
+    # The projects app (above this one) links flows to projects; this side holds the id only, so that
+    # pairings never refers up the chain of apps.
+    project_id = models.PositiveBigIntegerField(_("project"), null=True, blank=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=FlowKind.choices)
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal("0.01"))], max_digits=18, decimal_places=2
+    )
+    date = models.DateField(_("date"))
+    source = models.CharField(_("source of funds"), max_length=24, choices=FlowSource.choices)
+    pledge = models.OneToOneField(
+        "self",
+        verbose_name=_("pledge fulfilled"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commitment",
+        help_text=_("For a commitment: the pledge it turns into a commitment."),
+    )
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("fund flow")
+        verbose_name_plural = _("fund flows")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="flow_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(pledge__isnull=True) | Q(kind="commitment"), name="only_commitments_fulfil_pledges"
+            ),
+        ]
+        indexes = [models.Index(fields=["pairing", "kind", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.date})"
+
+
+class DeploymentKind(models.TextChoices):
+    CADRE = "cadre", _("Cadre")
+    TEACHER = "teacher", _("Teacher")
+    DOCTOR = "doctor", _("Doctor")
+    TECHNICIAN = "technician", _("Technician")
+    OTHER = "other", _("Other")
+
+
+class Deployment(models.Model):
+    """People sent by the assisting side: a batch of cadres, teachers, doctors or technicians."""
+
+    pairing = models.ForeignKey(
+        Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="deployments"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=DeploymentKind.choices)
+    batch = models.CharField(_("batch"), max_length=60, blank=True)
+    headcount = models.PositiveIntegerField(_("headcount"), validators=[MinValueValidator(1)])
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    group_style = models.BooleanField(_("group-style (组团式)"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("deployment")
+        verbose_name_plural = _("deployments")
+        constraints = [
+            models.CheckConstraint(condition=Q(headcount__gte=1), name="deployment_headcount_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="deployment_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} × {self.headcount} ({self.start_date})"
+
+
+class Training(models.Model):
+    """Training given to the recipient side's people."""
+
+    pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="trainings")
+    topic = models.CharField(_("topic"), max_length=200)
+    people_trained = models.PositiveIntegerField(_("people trained"), validators=[MinValueValidator(1)])
+    days = models.DecimalField(
+        _("days"), max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
+    )
+    start_date = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("training")
+        verbose_name_plural = _("trainings")
+        constraints = [
+            models.CheckConstraint(condition=Q(people_trained__gte=1), name="training_people_positive"),
+            models.CheckConstraint(condition=Q(days__gt=0), name="training_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.topic

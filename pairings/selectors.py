@@ -1,0 +1,167 @@
+"""Reads shared by pages, API and tasks: what a user may see, and the figures derived from flows."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Organization, User
+from accounts.selectors import scope_for
+
+from .models import (
+    AnnualMandate,
+    Deployment,
+    FiscalRevenue,
+    FlowKind,
+    FundFlow,
+    Pairing,
+    Program,
+    Training,
+)
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+def pairing_scope_q(user: User, prefix: str = "") -> Q:
+    """The pairings USER may see, as a filter on a Pairing relation named by PREFIX ('' or 'pairing__').
+
+    National: all. Otherwise: pairings whose assisting party is the user's organization or one under it,
+    and pairings whose recipient region lies within the organization's region.
+    """
+    scope = scope_for(user)
+    if scope.is_national:
+        return Q()
+    org = scope.organization
+    if org is None:
+        return Q(pk__in=[])
+    q = Q(**{f"{prefix}assisting_organization__path__startswith": org.path})
+    if org.region_id is not None and org.region is not None:
+        q |= Q(**{f"{prefix}recipient_region__path__startswith": org.region.path})
+    return q
+
+
+def pairings_visible_to(user: User) -> QuerySet[Pairing]:
+    return Pairing.objects.filter(pairing_scope_q(user)).select_related(
+        "program", "assisting_organization", "recipient_region", "parent"
+    )
+
+
+def programs_visible_to(user: User) -> QuerySet[Program]:
+    """Programmes are public policy: everyone signed in sees them (pairings inside are scoped)."""
+    return Program.objects.select_related("lead_agency")
+
+
+def fund_flows_visible_to(user: User) -> QuerySet[FundFlow]:
+    return FundFlow.objects.filter(pairing_scope_q(user, "pairing__")).select_related(
+        "pairing__program", "pairing__assisting_organization", "pairing__recipient_region", "recorded_by"
+    )
+
+
+def deployments_visible_to(user: User) -> QuerySet[Deployment]:
+    return Deployment.objects.filter(pairing_scope_q(user, "pairing__")).select_related(
+        "pairing__assisting_organization", "pairing__recipient_region"
+    )
+
+
+def trainings_visible_to(user: User) -> QuerySet[Training]:
+    return Training.objects.filter(pairing_scope_q(user, "pairing__")).select_related(
+        "pairing__assisting_organization", "pairing__recipient_region"
+    )
+
+
+def fiscal_revenues_visible_to(user: User) -> QuerySet[FiscalRevenue]:
+    """Revenues of the organizations the user acts for, and of the assisting parties of pairings they see
+    (a recipient official may check the basis of what is owed to them)."""
+    qs = FiscalRevenue.objects.select_related("organization", "recorded_by")
+    scope = scope_for(user)
+    if scope.is_national:
+        return qs
+    if scope.organization is None:
+        return qs.none()
+    assisting = Pairing.objects.filter(pairing_scope_q(user)).values("assisting_organization_id")
+    return qs.filter(Q(organization__path__startswith=scope.organization.path) | Q(organization_id__in=assisting))
+
+
+def revenue_organizations_for(user: User) -> QuerySet[Organization]:
+    """Organizations whose revenue USER may record: the ones they act for (national: all)."""
+    scope = scope_for(user)
+    qs = Organization.objects.filter(is_active=True)
+    if scope.is_national:
+        return qs
+    if scope.organization is None:
+        return qs.none()
+    return qs.filter(path__startswith=scope.organization.path)
+
+
+def _flow_sum(kind: str, *, uncommitted_pledges: bool = False) -> Coalesce:
+    flows = FundFlow.objects.filter(pairing=OuterRef("pairing_id"), kind=kind, date__year=OuterRef("year"))
+    if uncommitted_pledges:
+        flows = flows.filter(commitment__isnull=True)
+    total = flows.order_by().values("pairing").annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO)
+
+
+def with_figures(mandates: QuerySet[AnnualMandate]) -> QuerySet[AnnualMandate]:
+    """Annotate each mandate with what its year's flows add up to: `pledged` (pledges not yet committed),
+    `committed`, `received` (disbursements) and `spent` (expenditure). One query however many rows."""
+    return mandates.annotate(
+        pledged=_flow_sum(FlowKind.PLEDGE, uncommitted_pledges=True),
+        committed=_flow_sum(FlowKind.COMMITMENT),
+        received=_flow_sum(FlowKind.DISBURSEMENT),
+        spent=_flow_sum(FlowKind.EXPENDITURE),
+    )
+
+
+def fulfilment(received: Decimal | None, required: Decimal | None) -> Decimal | None:
+    """Received ÷ required, 4 places; None when nothing is required."""
+    if not required:
+        return None
+    return (Decimal(received or 0) / Decimal(required)).quantize(Decimal("0.0001"))
+
+
+def mandates_for(pairing: Pairing) -> QuerySet[AnnualMandate]:
+    return with_figures(pairing.mandates.select_related("rule", "basis_revenue").order_by("year"))
+
+
+def mandates_visible_to(user: User) -> QuerySet[AnnualMandate]:
+    return with_figures(
+        AnnualMandate.objects.filter(pairing_scope_q(user, "pairing__")).select_related(
+            "pairing__assisting_organization", "pairing__recipient_region", "pairing__program", "rule"
+        )
+    )
+
+
+def breakdown(mandate: AnnualMandate) -> dict[str, Any]:
+    """A parent mandate and its children's mandates for the same year, with what is left unallocated."""
+    children = list(
+        with_figures(
+            AnnualMandate.objects.filter(pairing__parent_id=mandate.pairing_id, year=mandate.year).select_related(
+                "pairing__assisting_organization", "pairing__recipient_region"
+            )
+        ).order_by("pairing__recipient_region__code")
+    )
+    allocated = sum((c.funds_required for c in children), Decimal(0))
+    return {
+        "mandate": mandate,
+        "children": children,
+        "allocated": allocated,
+        "unallocated": mandate.funds_required - allocated,
+    }
+
+
+def pairing_totals(pairing: Pairing) -> dict[str, Decimal]:
+    """All-time sums of a pairing's flows by kind, with outstanding pledges separately."""
+    sums = {k: Decimal(0) for k in FlowKind.values}
+    for row in pairing.fund_flows.order_by().values("kind").annotate(total=Sum("amount")):
+        sums[row["kind"]] = row["total"]
+    outstanding = pairing.fund_flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True).aggregate(
+        t=Coalesce(Sum("amount"), ZERO)
+    )["t"]
+    return {**sums, "pledge_outstanding": outstanding}
+
+
+def people_totals(pairing: Pairing) -> dict[str, int]:
+    deployed = pairing.deployments.aggregate(n=Coalesce(Sum("headcount"), 0))["n"]
+    trained = pairing.trainings.aggregate(n=Coalesce(Sum("people_trained"), 0))["n"]
+    return {"deployed": deployed, "trained": trained}

@@ -1,0 +1,907 @@
+"""Every write on programmes, pairings, revenues, mandates and flows. Each checks the actor's role and
+scope, validates, writes, and records history in the same transaction."""
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, Role, User
+from accounts.selectors import organizations_in_scope, scope_for
+from core.errors import DomainError, NotFound, PermissionDenied, Problem
+from core.models import Region, RegionLevel
+from core.services import diff_fields, history_record
+
+from . import rules
+from .models import (
+    AnnualMandate,
+    ContractingMode,
+    Deployment,
+    DeploymentKind,
+    FiscalRevenue,
+    FlowKind,
+    FlowSource,
+    FundFlow,
+    FundingBasis,
+    FundingRule,
+    Pairing,
+    PairingStatus,
+    Program,
+    ProgramModel,
+    Training,
+)
+from .selectors import pairing_scope_q
+
+NC = Role.NATIONAL_COORDINATOR
+AO = Role.ASSISTING_OFFICER
+RO = Role.RECIPIENT_OFFICER
+
+FLOW_ROLES: dict[str, frozenset[str]] = {
+    FlowKind.PLEDGE: frozenset({NC, AO}),
+    FlowKind.COMMITMENT: frozenset({NC, AO}),
+    FlowKind.DISBURSEMENT: frozenset({NC, AO, RO}),
+    FlowKind.EXPENDITURE: frozenset({NC, AO, RO}),
+}
+PEOPLE_ROLES = frozenset({NC, AO, RO})
+
+# Administrative rank of a party, to derive the contracting mode: the region an organization stands for.
+LEVEL_RANK = {RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2, RegionLevel.COUNTY: 3, RegionLevel.TOWNSHIP: 4}
+
+
+# --- checks shared by the services -------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects every problem of one request so the official can fix them all in one pass."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, code: str, message: str, field: str | None = None) -> None:
+        self.items.append(Problem(code, message, field))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise DomainError.many(self.items)
+
+
+def _require_role(by: User | None, roles: Iterable[str], message: str | None = None) -> None:
+    if by is None:  # commands and tasks act as the system
+        return
+    if by.is_superuser or by.has_role(*roles):
+        return
+    raise PermissionDenied("forbidden", message or _("Your roles do not allow this."))
+
+
+def _require_coordinator(by: User | None) -> None:
+    if by is None:
+        return
+    if by.is_superuser or (by.has_role(NC) and scope_for(by).is_national):
+        return
+    raise PermissionDenied("forbidden", _("Only a national coordinator may do this."))
+
+
+def _visible_pairing(by: User | None, pairing: Pairing, *, lock: bool = False) -> Pairing:
+    """Re-read PAIRING (locked when asked) through the actor's scope: outside it, it does not exist."""
+    qs = Pairing.objects.select_related("program", "assisting_organization", "recipient_region", "parent")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    if by is not None:
+        qs = qs.filter(pairing_scope_q(by))
+    found = qs.filter(pk=pairing.pk).first()
+    if found is None:
+        raise NotFound("not_found", _("No such pairing."), "pairing")
+    return found
+
+
+def _decimal(
+    value: Any,
+    field: str,
+    problems: _Problems,
+    *,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    strict_minimum: bool = False,
+) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        problems.add("invalid", _("Enter a number."), field)
+        return None
+    if not number.is_finite():
+        problems.add("invalid", _("Enter a number."), field)
+        return None
+    if minimum is not None and (number <= minimum if strict_minimum else number < minimum):
+        if strict_minimum:
+            problems.add("min_value", _("Must be greater than %(min)s.") % {"min": minimum}, field)
+        else:
+            problems.add("min_value", _("Must be at least %(min)s.") % {"min": minimum}, field)
+    if maximum is not None and number > maximum:
+        problems.add("max_value", _("Must be at most %(max)s.") % {"max": maximum}, field)
+    return number
+
+
+def _dates_in_order(start: dt.date | None, end: dt.date | None, problems: _Problems, field: str = "end_date") -> None:
+    if start and end and end < start:
+        problems.add("dates_out_of_order", _("The end date is before the start date."), field)
+
+
+def _rank(region: Region | None) -> int | None:
+    return LEVEL_RANK.get(region.level) if region is not None else None  # type: ignore[call-overload]
+
+
+def derive_contracting_mode(assisting: Organization, recipient: Region) -> str:
+    """Diagonal when the parties' administrative levels differ (a province helping a county), direct
+    otherwise. An organization without a region (a central enterprise) counts as provincial."""
+    own = _rank(assisting.region) or LEVEL_RANK[RegionLevel.PROVINCE]
+    return ContractingMode.DIRECT if own == _rank(recipient) else ContractingMode.DIAGONAL
+
+
+# --- programmes and their funding rules --------------------------------------------------------------------
+
+
+def program_create(
+    *,
+    by: User | None,
+    code: str,
+    name: str,
+    model: str,
+    start_year: int,
+    name_en: str = "",
+    end_year: int | None = None,
+    policy_reference: str = "",
+    principles: str = "",
+    lead_agency: Organization | None = None,
+    source: str = "",
+) -> Program:
+    _require_coordinator(by)
+    problems = _Problems()
+    if not code.strip():
+        problems.add("required", _("Enter a code."), "code")
+    elif Program.objects.filter(code=code.strip()).exists():
+        problems.add("duplicate", _("A programme with this code already exists."), "code")
+    if not name.strip():
+        problems.add("required", _("Enter a name."), "name")
+    if model not in ProgramModel.values:
+        problems.add("invalid_choice", _("Choose a valid model."), "model")
+    if end_year is not None and end_year < start_year:
+        problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+    problems.raise_if_any()
+    with transaction.atomic():
+        program = Program.objects.create(
+            code=code.strip(),
+            name=name.strip(),
+            name_en=name_en.strip(),
+            model=model,
+            start_year=start_year,
+            end_year=end_year,
+            policy_reference=policy_reference,
+            principles=principles,
+            lead_agency=lead_agency,
+            source=source,
+        )
+        history_record(obj=program, action="created", actor=by, changes={"code": (None, program.code)})
+    return program
+
+
+def program_update(*, by: User | None, program: Program, **values: Any) -> Program:
+    _require_coordinator(by)
+    allowed = {
+        "name",
+        "name_en",
+        "model",
+        "start_year",
+        "end_year",
+        "policy_reference",
+        "principles",
+        "lead_agency",
+        "source",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise DomainError(
+            "unknown_field", _("These fields cannot be changed: %(f)s.") % {"f": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        locked = Program.objects.select_for_update().get(pk=program.pk)
+        start, end = values.get("start_year", locked.start_year), values.get("end_year", locked.end_year)
+        problems = _Problems()
+        if end is not None and end < start:
+            problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+        if "model" in values and values["model"] not in ProgramModel.values:
+            problems.add("invalid_choice", _("Choose a valid model."), "model")
+        problems.raise_if_any()
+        changes = diff_fields(locked, values)
+        for k, v in values.items():
+            setattr(locked, k, v)
+        locked.save()
+        if changes:
+            history_record(obj=locked, action="updated", actor=by, changes=changes)
+    return locked
+
+
+def funding_rule_set(
+    *,
+    by: User | None,
+    program: Program,
+    basis: str,
+    rate: Any = None,
+    fixed_amount: Any = None,
+    escalation: Any = None,
+    escalation_years: int | None = None,
+    min_county_share: Any = None,
+    min_livelihood_share: Any = None,
+    reason: str = "",
+    source: str = "",
+) -> FundingRule:
+    """Record a new version of PROGRAM's funding rule. Earlier versions stay, with the mandates computed by them."""
+    _require_coordinator(by)
+    problems = _Problems()
+    one = Decimal(1)
+    rate_d = _decimal(rate, "rate", problems, minimum=Decimal(0), maximum=one)
+    fixed_d = _decimal(fixed_amount, "fixed_amount", problems, minimum=Decimal(0))
+    esc_d = _decimal(escalation, "escalation", problems, minimum=Decimal(0), maximum=one)
+    county_d = _decimal(min_county_share, "min_county_share", problems, minimum=Decimal(0), maximum=one)
+    livelihood_d = _decimal(min_livelihood_share, "min_livelihood_share", problems, minimum=Decimal(0), maximum=one)
+    if basis not in FundingBasis.values:
+        problems.add("invalid_choice", _("Choose a valid basis."), "basis")
+    elif basis == FundingBasis.FISCAL_REVENUE and rate_d is None and not any(p.field == "rate" for p in problems.items):
+        problems.add("required", _("A share of fiscal revenue needs its rate."), "rate")
+    elif basis == FundingBasis.FIXED and fixed_d is None and not any(p.field == "fixed_amount" for p in problems.items):
+        problems.add("required", _("A fixed rule needs its amount."), "fixed_amount")
+    if escalation_years is not None and escalation_years < 0:
+        problems.add("min_value", _("Must be at least %(min)s.") % {"min": 0}, "escalation_years")
+    problems.raise_if_any()
+    with transaction.atomic():
+        Program.objects.select_for_update().get(pk=program.pk)  # versions are numbered one at a time
+        last = program.rules.order_by("-version").first()
+        rule = FundingRule.objects.create(
+            program=program,
+            version=(last.version + 1) if last else 1,
+            basis=basis,
+            rate=rate_d if basis == FundingBasis.FISCAL_REVENUE else None,
+            fixed_amount=fixed_d if basis == FundingBasis.FIXED else None,
+            escalation=esc_d,
+            escalation_years=escalation_years,
+            min_county_share=county_d,
+            min_livelihood_share=livelihood_d,
+            reason=reason,
+            source=source,
+            created_by=by,
+        )
+        history_record(
+            obj=program,
+            action="rule_changed",
+            actor=by,
+            comment=reason,
+            changes={
+                "rule_version": (last.version if last else None, rule.version),
+                "basis": (last.basis if last else None, basis),
+                "rate": (last.rate if last else None, rule.rate),
+            },
+        )
+    return rule
+
+
+def current_rule(program: Program) -> FundingRule | None:
+    return program.rules.order_by("-version").first()
+
+
+# --- pairings ----------------------------------------------------------------------------------------------
+
+
+def _may_manage_pairings_under(by: User | None, parent: Pairing | None) -> bool:
+    """National coordinators manage any pairing; an assisting officer breaks down their own pairing."""
+    if by is None or by.is_superuser:
+        return True
+    if by.has_role(NC) and scope_for(by).is_national:
+        return True
+    if parent is not None and by.has_role(AO):
+        return organizations_in_scope(by).filter(pk=parent.assisting_organization_id).exists()
+    return False
+
+
+def _check_pairing_parties(
+    problems: _Problems, *, program: Program, assisting: Organization, recipient: Region, parent: Pairing | None
+) -> None:
+    if parent is None:
+        return
+    if parent.program_id != program.pk:
+        problems.add("parent_other_program", _("The parent pairing belongs to another programme."), "parent")
+    if not parent.recipient_region.contains(recipient) or parent.recipient_region_id == recipient.pk:
+        problems.add(
+            "outside_parent",
+            _("The recipient region must lie within the parent pairing's recipient region (%(region)s).")
+            % {"region": parent.recipient_region},
+            "recipient_region",
+        )
+    if not assisting.path.startswith(parent.assisting_organization.path):
+        problems.add(
+            "not_under_parent",
+            _("The assisting organization must be the parent pairing's assisting party or sit under it (%(org)s).")
+            % {"org": parent.assisting_organization},
+            "assisting_organization",
+        )
+    if parent.status != PairingStatus.ACTIVE:
+        problems.add("parent_ended", _("The parent pairing has ended."), "parent")
+
+
+def pairing_create(
+    *,
+    by: User | None,
+    program: Program,
+    assisting_organization: Organization,
+    recipient_region: Region,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    parent: Pairing | None = None,
+    contracting_mode: str | None = None,
+    mode_reason: str = "",
+    source: str = "",
+    note: str = "",
+) -> Pairing:
+    """Pair ASSISTING_ORGANIZATION with RECIPIENT_REGION. The contracting mode is derived from the parties'
+    levels unless given, in which case a reason is required."""
+    if parent is not None and by is not None:
+        parent = _visible_pairing(by, parent)
+    if not _may_manage_pairings_under(by, parent):
+        raise PermissionDenied(
+            "forbidden",
+            _("Only a national coordinator creates pairings; an assisting officer may break down their own pairing."),
+        )
+    problems = _Problems()
+    _dates_in_order(start_date, end_date, problems)
+    _check_pairing_parties(
+        problems, program=program, assisting=assisting_organization, recipient=recipient_region, parent=parent
+    )
+    derived = derive_contracting_mode(assisting_organization, recipient_region)
+    mode = contracting_mode or derived
+    if mode not in ContractingMode.values:
+        problems.add("invalid_choice", _("Choose a valid contracting mode."), "contracting_mode")
+    overridden = mode != derived
+    if overridden and not mode_reason.strip():
+        problems.add(
+            "reason_required",
+            _("Say why the mode differs from the one the parties' levels give (%(mode)s).")
+            % {"mode": ContractingMode(derived).label},
+            "mode_reason",
+        )
+    if Pairing.objects.filter(program=program, recipient_region=recipient_region, status=PairingStatus.ACTIVE).exists():
+        problems.add(
+            "recipient_taken", _("This region already has an active pairing in this programme."), "recipient_region"
+        )
+    if not assisting_organization.is_active:
+        problems.add("inactive", _("This organization is inactive."), "assisting_organization")
+    problems.raise_if_any()
+    try:
+        with transaction.atomic():
+            pairing = Pairing.objects.create(
+                program=program,
+                assisting_organization=assisting_organization,
+                recipient_region=recipient_region,
+                contracting_mode=mode,
+                mode_overridden=overridden,
+                mode_reason=mode_reason.strip() if overridden else "",
+                parent=parent,
+                start_date=start_date,
+                end_date=end_date,
+                source=source,
+                note=note,
+            )
+            history_record(
+                obj=pairing,
+                action="created",
+                actor=by,
+                to_state=PairingStatus.ACTIVE,
+                changes={
+                    "assisting_organization": (None, assisting_organization),
+                    "recipient_region": (None, recipient_region),
+                    "contracting_mode": (None, mode),
+                    "parent": (None, parent),
+                },
+            )
+    except IntegrityError as exc:
+        # Two coordinators pairing the same region at once: the partial unique index decides.
+        raise DomainError(
+            "recipient_taken", _("This region already has an active pairing in this programme."), "recipient_region"
+        ) from exc
+    return pairing
+
+
+def pairing_update(
+    *,
+    by: User | None,
+    pairing: Pairing,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    contracting_mode: str | None = None,
+    mode_reason: str | None = None,
+    note: str | None = None,
+    source: str | None = None,
+) -> Pairing:
+    """Change a pairing's term, mode or note. Parties are not edited: end the pairing and create another."""
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        if not _may_manage_pairings_under(by, locked.parent):
+            raise PermissionDenied("forbidden", _("Only a national coordinator may change this pairing."))
+        values: dict[str, Any] = {}
+        if start_date is not None:
+            values["start_date"] = start_date
+        if end_date is not None:
+            values["end_date"] = end_date
+        if note is not None:
+            values["note"] = note
+        if source is not None:
+            values["source"] = source
+        problems = _Problems()
+        _dates_in_order(values.get("start_date", locked.start_date), values.get("end_date", locked.end_date), problems)
+        if contracting_mode is not None or mode_reason is not None:
+            derived = derive_contracting_mode(locked.assisting_organization, locked.recipient_region)
+            mode = contracting_mode or locked.contracting_mode
+            if mode not in ContractingMode.values:
+                problems.add("invalid_choice", _("Choose a valid contracting mode."), "contracting_mode")
+            reason = (mode_reason if mode_reason is not None else locked.mode_reason).strip()
+            if mode != derived and not reason:
+                problems.add(
+                    "reason_required",
+                    _("Say why the mode differs from the one the parties' levels give (%(mode)s).")
+                    % {"mode": ContractingMode(derived).label},
+                    "mode_reason",
+                )
+            values.update(
+                contracting_mode=mode, mode_overridden=mode != derived, mode_reason=reason if mode != derived else ""
+            )
+        problems.raise_if_any()
+        changes = diff_fields(locked, values)
+        for k, v in values.items():
+            setattr(locked, k, v)
+        locked.save()
+        if changes:
+            history_record(obj=locked, action="updated", actor=by, changes=changes)
+    return locked
+
+
+def pairing_end(*, by: User | None, pairing: Pairing, end_date: dt.date, comment: str) -> Pairing:
+    """End a pairing. Its history, mandates, flows and projects stay; no new flows can be recorded."""
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        if not _may_manage_pairings_under(by, locked.parent):
+            raise PermissionDenied("forbidden", _("Only a national coordinator may end this pairing."))
+        problems = _Problems()
+        if locked.status == PairingStatus.ENDED:
+            raise DomainError("already_ended", _("This pairing has already ended."), "status")
+        if not comment.strip():
+            problems.add("comment_required", _("Say why the pairing ends."), "comment")
+        _dates_in_order(locked.start_date, end_date, problems)
+        if locked.children.filter(status=PairingStatus.ACTIVE).exists():
+            problems.add("active_children", _("End the pairings it was broken down into first."), "status")
+        problems.raise_if_any()
+        old_end = locked.end_date
+        locked.status = PairingStatus.ENDED
+        locked.end_date = end_date
+        locked.save(update_fields=["status", "end_date"])
+        history_record(
+            obj=locked,
+            action="ended",
+            actor=by,
+            from_state=PairingStatus.ACTIVE,
+            to_state=PairingStatus.ENDED,
+            changes={"end_date": (old_end, end_date)},
+            comment=comment,
+        )
+    return locked
+
+
+# --- fiscal revenue ----------------------------------------------------------------------------------------
+
+
+def _check_revenue_right(by: User | None, organization: Organization) -> None:
+    if by is None:
+        return
+    _require_role(by, {NC, AO}, _("Only assisting officers and national coordinators record fiscal revenue."))
+    if not organizations_in_scope(by).filter(pk=organization.pk).exists():
+        raise DomainError("out_of_scope", _("You do not act for this organization."), "organization")
+
+
+def fiscal_revenue_record(
+    *, by: User | None, organization: Organization, year: int, amount: Any, source: str = "", is_synthetic: bool = False
+) -> FiscalRevenue:
+    _check_revenue_right(by, organization)
+    problems = _Problems()
+    amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0))
+    if amount_d is None and not problems.items:
+        problems.add("required", _("Enter the amount."), "amount")
+    this_year = timezone.localdate().year
+    if not (1949 <= int(year) <= this_year):
+        problems.add("invalid_year", _("Enter a year between 1949 and %(year)s.") % {"year": this_year}, "year")
+    if FiscalRevenue.objects.filter(organization=organization, year=year).exists():
+        problems.add(
+            "duplicate", _("A revenue is already recorded for this organization and year; correct it instead."), "year"
+        )
+    problems.raise_if_any()
+    assert amount_d is not None
+    try:
+        with transaction.atomic():
+            revenue = FiscalRevenue.objects.create(
+                organization=organization,
+                year=year,
+                amount=amount_d,
+                source=source,
+                is_synthetic=is_synthetic,
+                recorded_by=by,
+            )
+            history_record(
+                obj=revenue, action="created", actor=by, changes={"amount": (None, amount_d), "year": (None, year)}
+            )
+    except IntegrityError as exc:
+        raise DomainError(
+            "duplicate", _("A revenue is already recorded for this organization and year; correct it instead."), "year"
+        ) from exc
+    return revenue
+
+
+def fiscal_revenue_correct(*, by: User | None, revenue: FiscalRevenue, amount: Any, reason: str) -> FiscalRevenue:
+    """Correct a recorded revenue. Mandates already computed from it keep their amount until recomputed."""
+    _check_revenue_right(by, revenue.organization)
+    problems = _Problems()
+    amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0))
+    if not reason.strip():
+        problems.add("reason_required", _("Say why the revenue is corrected."), "reason")
+    problems.raise_if_any()
+    with transaction.atomic():
+        locked = FiscalRevenue.objects.select_for_update().get(pk=revenue.pk)
+        old = locked.amount
+        locked.amount = amount_d  # type: ignore[assignment]
+        locked.save(update_fields=["amount"])
+        history_record(obj=locked, action="corrected", actor=by, changes={"amount": (old, amount_d)}, comment=reason)
+    return locked
+
+
+# --- mandates ----------------------------------------------------------------------------------------------
+
+
+def _check_children_fit(pairing: Pairing, year: int, amount: Decimal, problems: _Problems) -> None:
+    """Children's mandates for a year sum to no more than their parent's."""
+    if pairing.parent_id is not None:
+        parent_mandate = (
+            AnnualMandate.objects.select_for_update().filter(pairing_id=pairing.parent_id, year=year).first()
+        )
+        if parent_mandate is None:
+            problems.add(
+                "parent_mandate_missing",
+                _("Set the parent pairing's mandate for %(year)s first.") % {"year": year},
+                "year",
+            )
+            return
+        siblings = AnnualMandate.objects.filter(pairing__parent_id=pairing.parent_id, year=year).exclude(
+            pairing_id=pairing.pk
+        ).aggregate(t=Sum("funds_required"))["t"] or Decimal(0)
+        if siblings + amount > parent_mandate.funds_required:
+            problems.add(
+                "above_parent",
+                _(
+                    "With this amount the pairings broken down from %(parent)s would need %(total)s, more than its mandate of %(limit)s."
+                )
+                % {"parent": pairing.parent, "total": siblings + amount, "limit": parent_mandate.funds_required},
+                "funds_required",
+            )
+    children_total = AnnualMandate.objects.filter(pairing__parent_id=pairing.pk, year=year).aggregate(
+        t=Sum("funds_required")
+    )["t"] or Decimal(0)
+    if children_total > amount:
+        problems.add(
+            "below_children",
+            _("The pairings broken down from this one already need %(total)s for %(year)s.")
+            % {"total": children_total, "year": year},
+            "funds_required",
+        )
+
+
+def _save_mandate(
+    *, by: User | None, pairing: Pairing, year: int, values: dict[str, Any], action: str, comment: str = ""
+) -> AnnualMandate:
+    mandate = AnnualMandate.objects.select_for_update().filter(pairing=pairing, year=year).first()
+    if mandate is None:
+        mandate = AnnualMandate.objects.create(pairing=pairing, year=year, **values)
+        history_record(
+            obj=mandate,
+            action=action,
+            actor=by,
+            comment=comment,
+            changes={"funds_required": (None, mandate.funds_required)},
+        )
+        return mandate
+    changes = diff_fields(mandate, values)
+    for k, v in values.items():
+        setattr(mandate, k, v)
+    mandate.save()
+    if changes:
+        history_record(obj=mandate, action=action, actor=by, changes=changes, comment=comment)
+    return mandate
+
+
+def mandate_compute(
+    *, by: User | None, pairing: Pairing, year: int, personnel_quota: int | None = None
+) -> AnnualMandate:
+    """Compute PAIRING's mandate for YEAR from the programme's current rule and the assisting party's
+    revenue. A mandate set by hand is not overwritten (set it again by hand, or clear it, to change it)."""
+    _require_role(by, {NC, AO}, _("Only assisting officers and national coordinators compute mandates."))
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        rule = current_rule(locked.program)
+        problems = _Problems()
+        if rule is None:
+            raise DomainError("no_rule", _("The programme has no funding rule yet."), "program")
+        program = locked.program
+        if year < program.start_year or (program.end_year is not None and year > program.end_year):
+            problems.add(
+                "outside_programme",
+                _("The programme runs %(start)s–%(end)s.")
+                % {"start": program.start_year, "end": program.end_year or "…"},
+                "year",
+            )
+        spec = rules.Rule(
+            basis=rule.basis,
+            rate=rule.rate,
+            fixed_amount=rule.fixed_amount,
+            escalation=rule.escalation,
+            escalation_years=rule.escalation_years,
+        )
+        revenue = None
+        if rule.basis == FundingBasis.FISCAL_REVENUE:
+            basis_year = rules.basis_year(spec, year, program.start_year)
+            revenue = FiscalRevenue.objects.filter(organization=locked.assisting_organization, year=basis_year).first()
+            if revenue is None:
+                problems.add(
+                    "revenue_missing",
+                    _("Record %(org)s's fiscal revenue for %(year)s first.")
+                    % {"org": locked.assisting_organization, "year": basis_year},
+                    "year",
+                )
+        existing = AnnualMandate.objects.filter(pairing=locked, year=year).first()
+        if existing is not None and existing.is_manual:
+            problems.add("manual_mandate", _("This mandate was set by hand; change it by hand."), "year")
+        problems.raise_if_any()
+        amount = rules.required_funds(
+            spec, year=year, start_year=program.start_year, revenue=revenue.amount if revenue else None
+        )
+        _check_children_fit(locked, year, amount, problems)
+        problems.raise_if_any()
+        values: dict[str, Any] = {
+            "funds_required": amount,
+            "rule": rule,
+            "basis_revenue": revenue,
+            "basis_amount": revenue.amount if revenue else None,
+            "is_manual": False,
+            "reason": "",
+        }
+        if personnel_quota is not None:
+            values["personnel_quota"] = personnel_quota
+        return _save_mandate(by=by, pairing=locked, year=year, values=values, action="mandate_computed")
+
+
+def mandate_set(
+    *,
+    by: User | None,
+    pairing: Pairing,
+    year: int,
+    funds_required: Any,
+    reason: str,
+    personnel_quota: int | None = None,
+) -> AnnualMandate:
+    """Set a mandate by hand (an allocation from a parent pairing, a negotiated figure), with the reason."""
+    _require_coordinator(by) if pairing.parent_id is None else _require_role(by, {NC, AO})
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        if locked.parent_id is not None and not _may_manage_pairings_under(by, locked.parent):
+            raise PermissionDenied(
+                "forbidden",
+                _("Only a national coordinator or the parent pairing's assisting officer allocates this mandate."),
+            )
+        problems = _Problems()
+        amount = _decimal(funds_required, "funds_required", problems, minimum=Decimal(0))
+        if amount is None and not problems.items:
+            problems.add("required", _("Enter the amount."), "funds_required")
+        if not reason.strip():
+            problems.add("reason_required", _("Say why the mandate is set by hand."), "reason")
+        if personnel_quota is not None and personnel_quota < 0:
+            problems.add("min_value", _("Must be at least %(min)s.") % {"min": 0}, "personnel_quota")
+        problems.raise_if_any()
+        _check_children_fit(locked, year, amount, problems)  # type: ignore[arg-type]
+        problems.raise_if_any()
+        values: dict[str, Any] = {
+            "funds_required": amount,
+            "rule": None,
+            "basis_revenue": None,
+            "basis_amount": None,
+            "is_manual": True,
+            "reason": reason.strip(),
+        }
+        if personnel_quota is not None:
+            values["personnel_quota"] = personnel_quota
+        return _save_mandate(by=by, pairing=locked, year=year, values=values, action="mandate_set", comment=reason)
+
+
+# --- flows of money and people -----------------------------------------------------------------------------
+
+
+def _check_active_and_dated(pairing: Pairing, date: dt.date | None, problems: _Problems, field: str = "date") -> None:
+    if pairing.status != PairingStatus.ACTIVE:
+        problems.add("pairing_ended", _("This pairing has ended; nothing more can be recorded on it."), "pairing")
+    if date is None:
+        problems.add("required", _("Enter the date."), field)
+    elif date < pairing.start_date:
+        problems.add(
+            "before_pairing",
+            _("The date is before the pairing began (%(date)s).") % {"date": pairing.start_date},
+            field,
+        )
+    elif date > timezone.localdate() + dt.timedelta(days=366):
+        problems.add("too_far_ahead", _("The date is more than a year ahead."), field)
+
+
+def fund_flow_record(
+    *,
+    by: User | None,
+    pairing: Pairing,
+    kind: str,
+    amount: Any,
+    date: dt.date | None,
+    source: str,
+    pledge: FundFlow | None = None,
+    project_id: int | None = None,
+    reference: str = "",
+    note: str = "",
+    is_synthetic: bool = False,
+) -> FundFlow:
+    """Record money moving in PAIRING. A commitment may name the pledge it fulfils (each pledge once)."""
+    if kind in FLOW_ROLES:
+        _require_role(by, FLOW_ROLES[kind], _("Your roles do not allow recording this kind of flow."))
+    with transaction.atomic():
+        # The pairing row is locked so that ending it and recording on it cannot cross; two officials
+        # recording at once queue here and both land.
+        locked = _visible_pairing(by, pairing, lock=True)
+        problems = _Problems()
+        if kind not in FlowKind.values:
+            problems.add("invalid_choice", _("Choose a valid kind."), "kind")
+        if source not in FlowSource.values:
+            problems.add("invalid_choice", _("Choose a valid source."), "source")
+        amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0), strict_minimum=True)
+        if amount_d is None and not any(p.field == "amount" for p in problems.items):
+            problems.add("required", _("Enter the amount."), "amount")
+        _check_active_and_dated(locked, date, problems)
+        if pledge is not None:
+            pledge = FundFlow.objects.select_for_update().filter(pk=pledge.pk).first()
+            if kind != FlowKind.COMMITMENT:
+                problems.add("pledge_for_commitment", _("Only a commitment fulfils a pledge."), "pledge")
+            elif pledge is None or pledge.pairing_id != locked.pk or pledge.kind != FlowKind.PLEDGE:
+                problems.add("invalid_pledge", _("Choose a pledge of this pairing."), "pledge")
+            elif FundFlow.objects.filter(pledge=pledge).exists():
+                problems.add("pledge_committed", _("This pledge has already been committed."), "pledge")
+        problems.raise_if_any()
+        assert amount_d is not None and date is not None
+        try:
+            with transaction.atomic():
+                flow = FundFlow.objects.create(
+                    pairing=locked,
+                    kind=kind,
+                    amount=amount_d,
+                    date=date,
+                    source=source,
+                    pledge=pledge,
+                    project_id=project_id,
+                    reference=reference,
+                    note=note,
+                    is_synthetic=is_synthetic,
+                    recorded_by=by,
+                )
+        except IntegrityError as exc:
+            raise DomainError("pledge_committed", _("This pledge has already been committed."), "pledge") from exc
+        history_record(
+            obj=locked,
+            action="flow_recorded",
+            actor=by,
+            changes={"kind": (None, kind), "amount": (None, amount_d), "date": (None, date), "source": (None, source)},
+            comment=note,
+        )
+        history_record(obj=flow, action="created", actor=by, changes={"amount": (None, amount_d)})
+    return flow
+
+
+def deployment_record(
+    *,
+    by: User | None,
+    pairing: Pairing,
+    kind: str,
+    headcount: int,
+    start_date: dt.date | None,
+    end_date: dt.date | None = None,
+    batch: str = "",
+    group_style: bool = False,
+    note: str = "",
+    is_synthetic: bool = False,
+) -> Deployment:
+    _require_role(by, PEOPLE_ROLES)
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        problems = _Problems()
+        if kind not in DeploymentKind.values:
+            problems.add("invalid_choice", _("Choose a valid kind."), "kind")
+        if headcount is None or int(headcount) < 1:
+            problems.add("min_value", _("Must be at least %(min)s.") % {"min": 1}, "headcount")
+        _check_active_and_dated(locked, start_date, problems, "start_date")
+        _dates_in_order(start_date, end_date, problems)
+        problems.raise_if_any()
+        assert start_date is not None
+        deployment = Deployment.objects.create(
+            pairing=locked,
+            kind=kind,
+            headcount=headcount,
+            start_date=start_date,
+            end_date=end_date,
+            batch=batch,
+            group_style=group_style,
+            note=note,
+            is_synthetic=is_synthetic,
+            recorded_by=by,
+        )
+        history_record(
+            obj=locked,
+            action="people_deployed",
+            actor=by,
+            changes={"kind": (None, kind), "headcount": (None, headcount), "start_date": (None, start_date)},
+            comment=note,
+        )
+    return deployment
+
+
+def training_record(
+    *,
+    by: User | None,
+    pairing: Pairing,
+    topic: str,
+    people_trained: int,
+    days: Any,
+    start_date: dt.date | None,
+    note: str = "",
+    is_synthetic: bool = False,
+) -> Training:
+    _require_role(by, PEOPLE_ROLES)
+    with transaction.atomic():
+        locked = _visible_pairing(by, pairing, lock=True)
+        problems = _Problems()
+        if not topic.strip():
+            problems.add("required", _("Enter the topic."), "topic")
+        if people_trained is None or int(people_trained) < 1:
+            problems.add("min_value", _("Must be at least %(min)s.") % {"min": 1}, "people_trained")
+        days_d = _decimal(days, "days", problems, minimum=Decimal(0), strict_minimum=True)
+        if days_d is None and not any(p.field == "days" for p in problems.items):
+            problems.add("required", _("Enter the number of days."), "days")
+        _check_active_and_dated(locked, start_date, problems, "start_date")
+        problems.raise_if_any()
+        assert days_d is not None and start_date is not None
+        training = Training.objects.create(
+            pairing=locked,
+            topic=topic.strip(),
+            people_trained=people_trained,
+            days=days_d,
+            start_date=start_date,
+            note=note,
+            is_synthetic=is_synthetic,
+            recorded_by=by,
+        )
+        history_record(
+            obj=locked,
+            action="training_recorded",
+            actor=by,
+            changes={"topic": (None, topic), "people_trained": (None, people_trained)},
+            comment=note,
+        )
+    return training
