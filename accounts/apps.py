@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from core.dashboard import Panel, register_panel
         from core.navigation import NavItem, register_nav
 
-        from .selectors import dashboard_scope_panel
+        from .selectors import dashboard_parties_panel, dashboard_scope_panel
 
         register_nav(
             NavItem(
@@ -22,3 +22,4 @@ class AccountsConfig(AppConfig):
             )
         )
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))
+        register_panel(Panel("parties", "accounts/panels/parties.html", dashboard_parties_panel, order=85))

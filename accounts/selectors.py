@@ -114,22 +114,28 @@ __all__ = [
 
 
 def dashboard_scope_panel(request) -> dict:  # type: ignore[no-untyped-def]
-    """The dashboard's first panel: who I act for, and the parties in the system by kind."""
-    from django.db.models import Count
-
-    from .models import OrganizationKind, Role
+    """The dashboard's first panel: who I act for and how far my scope reaches."""
+    from .models import Role
 
     user = request.user
-    by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
     return {
         "scope": scope_for(user),
         "role_labels": [Role(r).label for r in sorted(user.roles)],
         "my_organizations": organizations_in_scope(user).count(),
         "my_regions": regions_in_scope(user).count(),
-        "organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values],
-        "organization_total": sum(by_kind.values()),
+        "organization_total": Organization.objects.filter(is_active=True).count(),
         "users_active": User.objects.filter(is_active=True).count(),
     }
+
+
+def dashboard_parties_panel(request) -> dict:  # type: ignore[no-untyped-def]
+    """The parties in the system by kind."""
+    from django.db.models import Count
+
+    from .models import OrganizationKind
+
+    by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
+    return {"organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values]}
 
 
 def is_national_coordinator(user: User) -> bool:

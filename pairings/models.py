@@ -203,6 +203,21 @@ class Pairing(models.Model):
     def __str__(self) -> str:
         return f"{self.assisting_organization} → {self.recipient_region}"
 
+    @classmethod
+    def history_display(cls, name: str, value: object) -> str | None:
+        """A pairing's history also tells of its flows and people: show their codes and sums as people read them."""
+        from core.money import format_cny
+
+        labels = {
+            "kind": {**dict(FlowKind.choices), **dict(DeploymentKind.choices)},
+            "source": dict(FlowSource.choices),
+        }
+        if name in labels and isinstance(value, str):
+            return str(labels[name].get(value, value))
+        if name == "amount" and value is not None:
+            return format_cny(str(value))
+        return None
+
     @property
     def is_active(self) -> bool:
         return self.status == PairingStatus.ACTIVE

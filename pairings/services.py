@@ -552,6 +552,8 @@ def fiscal_revenue_correct(*, by: User | None, revenue: FiscalRevenue, amount: A
     _check_revenue_right(by, revenue.organization)
     problems = _Problems()
     amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0))
+    if amount_d is None and not problems.items:
+        problems.add("required", _("Enter the amount."), "amount")
     if not reason.strip():
         problems.add("reason_required", _("Say why the revenue is corrected."), "reason")
     problems.raise_if_any()
@@ -905,3 +907,28 @@ def training_record(
             comment=note,
         )
     return training
+
+
+def allowed_actions(user: User, pairing: Pairing) -> set[str]:
+    """What USER may do on PAIRING, to show only those buttons. The services check again."""
+    actions: set[str] = set()
+    active = pairing.status == PairingStatus.ACTIVE
+    roles = set(user.roles) if not user.is_superuser else {NC, AO, RO}
+    national = user.is_superuser or (NC in roles and scope_for(user).is_national)
+    if active:
+        for kind, allowed in FLOW_ROLES.items():
+            if roles & allowed:
+                actions.add(f"flow_{kind}")
+        if roles & PEOPLE_ROLES:
+            actions.update({"deployment", "training"})
+        if roles & {NC, AO}:
+            actions.add("mandate_compute")
+            if AO in roles and organizations_in_scope(user).filter(pk=pairing.assisting_organization_id).exists():
+                actions.add("breakdown")
+        if national:
+            actions.update({"edit", "end", "breakdown"})
+        elif pairing.parent_id is not None and _may_manage_pairings_under(user, pairing.parent):
+            actions.update({"edit", "end"})
+    if national or (pairing.parent_id is not None and _may_manage_pairings_under(user, pairing.parent)):
+        actions.add("mandate_set")
+    return actions

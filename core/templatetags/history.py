@@ -6,7 +6,9 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
+from core.history import action_label as _action_label
 from core.models import HistoryEvent
+from core.money import format_cny
 
 register = template.Library()
 
@@ -22,6 +24,11 @@ def field_label(event: HistoryEvent, name: str) -> str:
     except FieldDoesNotExist:
         labels = getattr(model, "history_labels", {})
         return str(labels.get(name, name))
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return _action_label(action)
 
 
 @register.simple_tag
@@ -41,7 +48,29 @@ def history_value(event: HistoryEvent, name: str, value: Any) -> str:
         choices = dict(getattr(field, "choices", None) or [])
         if choices and isinstance(value, str) and value in choices:
             return str(choices[value])
+        # Money fields (18 digits, 2 places) read as CNY.
+        if (
+            getattr(field, "decimal_places", None) == 2
+            and getattr(field, "max_digits", None) == 18
+            and value is not None
+        ):
+            return format_cny(value)
     return change_value(value)
+
+
+@register.simple_tag
+def state_label(event: HistoryEvent, value: str) -> str:
+    """A from/to state in the reader's language (the model's `status` or `state` choices)."""
+    model = event.content_type.model_class()
+    for name in ("state", "status"):
+        try:
+            field = model._meta.get_field(name) if model is not None else None
+        except FieldDoesNotExist:
+            continue
+        choices = dict(getattr(field, "choices", None) or [])
+        if value in choices:
+            return str(choices[value])
+    return value or "—"
 
 
 @register.filter

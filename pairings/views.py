@@ -1,0 +1,492 @@
+"""Pages for officials: programmes, pairings with their mandates, flows and people, and the forms that
+record them. Each form posts to a service; a refusal is shown on the fields with what was typed kept."""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.forms import apply_domain_error
+from core.models import HistoryEvent, Region
+
+from . import charts, forms, selectors, services
+from .models import (
+    AnnualMandate,
+    ContractingMode,
+    FlowKind,
+    FundFlow,
+    FundingRule,
+    Pairing,
+    PairingStatus,
+    Program,
+)
+
+
+def _handle(form: Any, action: Callable[[], Any]) -> Any | None:
+    """Run a service; put its refusal on the form. Domain 404/403 become the pages' 404/403."""
+    try:
+        return action()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return None
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in official (every view here is behind login_required)."""
+    return cast(User, request.user)
+
+
+def _pairing_or_404(request: HttpRequest, pk: int) -> Pairing:
+    return get_object_or_404(selectors.pairings_visible_to(_user(request)), pk=pk)
+
+
+# --- programmes --------------------------------------------------------------------------------------------
+
+
+@login_required
+def program_list(request: HttpRequest) -> HttpResponse:
+    visible = selectors.pairing_scope_q(_user(request), "pairings__")
+    programs = selectors.programs_visible_to(_user(request)).annotate(
+        pairing_count=Count("pairings", filter=visible, distinct=True),
+        active_count=Count("pairings", filter=visible & Q(pairings__status=PairingStatus.ACTIVE), distinct=True),
+    )
+    rules = _latest_rules()
+    rows = [{"program": p, "rule": rules.get(p.pk)} for p in programs]
+    return render(request, "pairings/program_list.html", {"rows": rows})
+
+
+def _latest_rules() -> dict[int, FundingRule]:
+    """The current rule of every programme (programmes are few: one query, the last version wins)."""
+    latest: dict[int, FundingRule] = {}
+    for r in FundingRule.objects.order_by("program_id", "version"):
+        latest[r.program_id] = r
+    return latest
+
+
+@login_required
+def program_detail(request: HttpRequest, code: str) -> HttpResponse:
+    program = get_object_or_404(selectors.programs_visible_to(_user(request)), code=code)
+    pairings = selectors.pairings_visible_to(_user(request)).filter(program=program)
+    totals = (
+        AnnualMandate.objects.filter(pairing__in=pairings).values("pairing_id").annotate(required=Sum("funds_required"))
+    )
+    required = {t["pairing_id"]: t["required"] for t in totals}
+    flows = (
+        FundFlow.objects.filter(pairing__in=pairings, kind=FlowKind.DISBURSEMENT)
+        .values("pairing_id")
+        .annotate(received=Sum("amount"))
+    )
+    received = {f["pairing_id"]: f["received"] for f in flows}
+    rows = []
+    for p in pairings.order_by("assisting_organization__name", "recipient_region__code"):
+        req = required.get(p.pk)
+        rec = received.get(p.pk, Decimal(0))
+        rows.append({"pairing": p, "required": req, "received": rec, "fulfilment": selectors.fulfilment(rec, req)})
+    chart_rows = [
+        {
+            "label": f"{r['pairing'].assisting_organization} → {r['pairing'].recipient_region}",
+            "fulfilment": r["fulfilment"],
+        }
+        for r in rows
+        if r["required"]
+    ]
+    return render(
+        request,
+        "pairings/program_detail.html",
+        {
+            "program": program,
+            "rules": program.rules.select_related("created_by").order_by("-version"),
+            "rows": rows,
+            "chart": charts.fulfilment_bars(chart_rows),
+            "history": HistoryEvent.objects.for_object(program).select_related("actor", "content_type")[:20],
+        },
+    )
+
+
+# --- pairings ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def pairing_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.pairings_visible_to(_user(request))
+    f = request.GET
+    if f.get("program"):
+        qs = qs.filter(program__code=f["program"])
+    if f.get("assisting_organization", "").isdigit():
+        org = Organization.objects.filter(pk=f["assisting_organization"]).first()
+        qs = qs.filter(assisting_organization__path__startswith=org.path) if org else qs.none()
+    region_code = f.get("recipient_region", "").strip()
+    region = Region.objects.filter(code=region_code).first() if region_code else None
+    if region_code:
+        qs = qs.filter(recipient_region__path__startswith=region.path) if region else qs.none()
+    if f.get("status") in PairingStatus.values:
+        qs = qs.filter(status=f["status"])
+    if f.get("contracting_mode") in ContractingMode.values:
+        qs = qs.filter(contracting_mode=f["contracting_mode"])
+    qs = qs.annotate(required=Sum("mandates__funds_required")).order_by(
+        "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code"
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    ids = [p.pk for p in page]
+    received = dict(
+        FundFlow.objects.filter(pairing_id__in=ids, kind=FlowKind.DISBURSEMENT)
+        .values_list("pairing_id")
+        .annotate(t=Sum("amount"))
+    )
+    rows = [
+        {
+            "pairing": p,
+            "received": received.get(p.pk, Decimal(0)),
+            "bar": charts.bar(selectors.fulfilment(received.get(p.pk, Decimal(0)), cast(Any, p).required)),
+        }
+        for p in page
+    ]
+    orgs = (
+        Organization.objects.filter(pairings__in=selectors.pairings_visible_to(_user(request)))
+        .distinct()
+        .order_by("path")
+    )
+    return render(
+        request,
+        "pairings/pairing_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "programs": Program.objects.order_by("start_year"),
+            "organizations": orgs,
+            "statuses": PairingStatus.choices,
+            "modes": ContractingMode.choices,
+            "filters": f,
+            "region_unknown": bool(region_code and region is None),
+            "can_create": _is_coordinator(request),
+        },
+    )
+
+
+def _is_coordinator(request: HttpRequest) -> bool:
+    from accounts.selectors import is_national_coordinator
+
+    return is_national_coordinator(_user(request))
+
+
+@login_required
+def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pairing = _pairing_or_404(request, pk)
+    mandates: list[Any] = list(selectors.mandates_for(pairing))
+    for m in mandates:
+        m.fulfilment = selectors.fulfilment(m.received, m.funds_required)
+        m.bar = charts.bar(m.fulfilment)
+    chart = charts.mandate_vs_received(
+        [
+            {"year": m.year, "required": m.funds_required, "committed": m.committed, "received": m.received}
+            for m in mandates
+        ]
+    )
+    children = selectors.pairings_visible_to(_user(request)).filter(parent=pairing)
+    breakdowns = [selectors.breakdown(m) for m in mandates if pairing.children.exists()]
+    return render(
+        request,
+        "pairings/pairing_detail.html",
+        {
+            "pairing": pairing,
+            "mandates": mandates,
+            "chart": chart,
+            "children": children,
+            "breakdowns": [b for b in breakdowns if b["children"]],
+            "totals": selectors.pairing_totals(pairing),
+            "people": selectors.people_totals(pairing),
+            "flows": pairing.fund_flows.select_related("recorded_by", "pledge").order_by("-date", "-id")[:25],
+            "flow_count": pairing.fund_flows.count(),
+            "deployments": pairing.deployments.order_by("-start_date")[:20],
+            "trainings": pairing.trainings.order_by("-start_date")[:20],
+            "history": HistoryEvent.objects.for_object(pairing).select_related("actor", "content_type")[:30],
+            "actions": services.allowed_actions(_user(request), pairing),
+            "visible_parent": _visible_parent(request, pairing),
+        },
+    )
+
+
+def _visible_parent(request: HttpRequest, pairing: Pairing) -> Pairing | None:
+    """The parent pairing, when the user may see it (a city's official may not see the province's)."""
+    if pairing.parent_id is None:
+        return None
+    return selectors.pairings_visible_to(_user(request)).filter(pk=pairing.parent_id).first()
+
+
+@login_required
+def pairing_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    parents = selectors.pairings_visible_to(user).filter(status=PairingStatus.ACTIVE)
+    initial: dict[str, Any] = {"start_date": timezone.localdate()}
+    parent_id = request.GET.get("parent", "")
+    if parent_id.isdigit():
+        parent = parents.filter(pk=parent_id).first()
+        if parent:
+            initial.update(parent=parent, program=parent.program)
+    form = forms.PairingForm(request.POST or None, initial=initial, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        pairing = _handle(
+            form,
+            lambda: services.pairing_create(
+                by=user,
+                program=d["program"],
+                assisting_organization=d["assisting_organization"],
+                recipient_region=d["recipient_region"],
+                start_date=d["start_date"],
+                end_date=d["end_date"],
+                parent=d["parent"],
+                contracting_mode=d["contracting_mode"] or None,
+                mode_reason=d["mode_reason"],
+                source=d["source"],
+                note=d["note"],
+            ),
+        )
+        if pairing is not None:
+            messages.success(request, _("Pairing %(pairing)s created.") % {"pairing": pairing})
+            return redirect("pairings:pairing_detail", pk=pairing.pk)
+    return render(
+        request, "pairings/form.html", {"form": form, "title": _("New pairing"), "back": "pairings:pairing_list"}
+    )
+
+
+@login_required
+def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pairing = _pairing_or_404(request, pk)
+    form = forms.PairingEditForm(
+        request.POST or None,
+        initial={
+            "start_date": pairing.start_date,
+            "end_date": pairing.end_date,
+            "contracting_mode": pairing.contracting_mode,
+            "mode_reason": pairing.mode_reason,
+            "note": pairing.note,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        done = _handle(
+            form,
+            lambda: services.pairing_update(
+                by=_user(request),
+                pairing=pairing,
+                start_date=d["start_date"],
+                end_date=d["end_date"],
+                contracting_mode=d["contracting_mode"],
+                mode_reason=d["mode_reason"],
+                note=d["note"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("Pairing saved."))
+            return redirect("pairings:pairing_detail", pk=pairing.pk)
+    return render(request, "pairings/form.html", {"form": form, "pairing": pairing, "title": _("Edit pairing")})
+
+
+@login_required
+def pairing_end(request: HttpRequest, pk: int) -> HttpResponse:
+    pairing = _pairing_or_404(request, pk)
+    form = forms.PairingEndForm(request.POST or None, initial={"end_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        done = _handle(
+            form,
+            lambda: services.pairing_end(
+                by=_user(request),
+                pairing=pairing,
+                end_date=d["end_date"],
+                comment=d["comment"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("The pairing has ended. Its history, mandates and flows are kept."))
+            return redirect("pairings:pairing_detail", pk=pairing.pk)
+    return render(
+        request,
+        "pairings/form.html",
+        {
+            "form": form,
+            "pairing": pairing,
+            "title": _("End pairing"),
+            "danger": True,
+            "explain": _(
+                "Ending keeps the pairing's history, mandates, flows and projects; nothing more can be recorded on it."
+            ),
+        },
+    )
+
+
+def _pairing_form_view(
+    form_class: type,
+    title: str,
+    run: Callable[..., Any],
+    success: str,
+    form_kwargs: Callable[[Pairing], dict] | None = None,
+    initial: Callable[[], dict] | None = None,
+):
+    """A page with one form that records something on a pairing through RUN(by, pairing, data)."""
+
+    @login_required
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        pairing = _pairing_or_404(request, pk)
+        kwargs = form_kwargs(pairing) if form_kwargs else {}
+        form = form_class(request.POST or None, initial=initial() if initial else None, **kwargs)
+        if request.method == "POST" and form.is_valid():
+            done = _handle(form, lambda: run(_user(request), pairing, form.cleaned_data))
+            if done is not None:
+                messages.success(request, success)
+                return redirect("pairings:pairing_detail", pk=pairing.pk)
+        return render(request, "pairings/form.html", {"form": form, "pairing": pairing, "title": title})
+
+    return view
+
+
+def _today() -> dict:
+    return {"date": timezone.localdate(), "start_date": timezone.localdate(), "year": timezone.localdate().year}
+
+
+flow_create = _pairing_form_view(
+    forms.FundFlowForm,
+    _("Record a fund flow"),
+    lambda by, p, d: services.fund_flow_record(
+        by=by,
+        pairing=p,
+        kind=d["kind"],
+        amount=d["amount"],
+        date=d["date"],
+        source=d["source"],
+        pledge=d["pledge"],
+        reference=d["reference"],
+        note=d["note"],
+    ),
+    _("Fund flow recorded."),
+    form_kwargs=lambda p: {"pledges": p.fund_flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True)},
+    initial=_today,
+)
+deployment_create = _pairing_form_view(
+    forms.DeploymentForm,
+    _("Record people deployed"),
+    lambda by, p, d: services.deployment_record(
+        by=by,
+        pairing=p,
+        kind=d["kind"],
+        headcount=d["headcount"],
+        start_date=d["start_date"],
+        end_date=d["end_date"],
+        batch=d["batch"],
+        group_style=d["group_style"],
+        note=d["note"],
+    ),
+    _("Deployment recorded."),
+    initial=_today,
+)
+training_create = _pairing_form_view(
+    forms.TrainingForm,
+    _("Record a training"),
+    lambda by, p, d: services.training_record(
+        by=by,
+        pairing=p,
+        topic=d["topic"],
+        people_trained=d["people_trained"],
+        days=d["days"],
+        start_date=d["start_date"],
+        note=d["note"],
+    ),
+    _("Training recorded."),
+    initial=_today,
+)
+mandate_compute = _pairing_form_view(
+    forms.MandateComputeForm,
+    _("Compute a mandate"),
+    lambda by, p, d: services.mandate_compute(by=by, pairing=p, year=d["year"], personnel_quota=d["personnel_quota"]),
+    _("Mandate computed."),
+    initial=_today,
+)
+mandate_set = _pairing_form_view(
+    forms.MandateSetForm,
+    _("Set a mandate by hand"),
+    lambda by, p, d: services.mandate_set(
+        by=by,
+        pairing=p,
+        year=d["year"],
+        funds_required=d["funds_required"],
+        reason=d["reason"],
+        personnel_quota=d["personnel_quota"],
+    ),
+    _("Mandate set."),
+    initial=_today,
+)
+
+
+# --- fiscal revenue ----------------------------------------------------------------------------------------
+
+
+@login_required
+def revenue_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    qs = selectors.fiscal_revenues_visible_to(user).order_by("organization__path", "-year")
+    org_id = request.GET.get("organization", "")
+    if org_id.isdigit():
+        qs = qs.filter(organization_id=org_id)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    recordable = selectors.revenue_organizations_for(user)
+    can_record = user.is_superuser or user.has_role("national_coordinator", "assisting_officer")
+    form = None
+    if can_record and recordable.exists():
+        form = forms.FiscalRevenueForm(
+            request.POST or None,
+            organizations=recordable.order_by("path"),
+            initial={
+                "year": timezone.localdate().year - 1,
+                "organization": user.organization if user.organization_id else None,
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            done = _handle(
+                form,
+                lambda: services.fiscal_revenue_record(
+                    by=user,
+                    organization=d["organization"],
+                    year=d["year"],
+                    amount=d["amount"],
+                    source=d["source"],
+                ),
+            )
+            if done is not None:
+                messages.success(
+                    request,
+                    _("Fiscal revenue of %(org)s for %(year)s recorded.")
+                    % {"org": d["organization"], "year": d["year"]},
+                )
+                return redirect("pairings:revenue_list")
+    elif request.method == "POST":
+        raise DjangoPermissionDenied
+    organizations = Organization.objects.filter(
+        pk__in=selectors.fiscal_revenues_visible_to(user).values("organization_id")
+    ).order_by("path")
+    return render(
+        request,
+        "pairings/revenue_list.html",
+        {
+            "page": page,
+            "form": form,
+            "organizations": organizations,
+            "organization": org_id,
+        },
+    )
