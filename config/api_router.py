@@ -5,11 +5,19 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from core.api.views import RegionViewSet
+from pairings import api as pairings_api
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("organizations", accounts_api.OrganizationViewSet, basename="organization")
 router.register("users", accounts_api.UserViewSet, basename="user")
+router.register("programs", pairings_api.ProgramViewSet, basename="program")
+router.register("pairings", pairings_api.PairingViewSet, basename="pairing")
+router.register(r"pairings/(?P<pairing_pk>[0-9]+)/mandates", pairings_api.MandateViewSet, basename="pairing-mandate")
+router.register("fiscal-revenues", pairings_api.FiscalRevenueViewSet, basename="fiscal-revenue")
+router.register("fund-flows", pairings_api.FundFlowViewSet, basename="fund-flow")
+router.register("deployments", pairings_api.DeploymentViewSet, basename="deployment")
+router.register("trainings", pairings_api.TrainingViewSet, basename="training")
 
 app_name = "api"
 urlpatterns = [

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 
@@ -16,6 +17,8 @@ class BootstrapFormMixin:
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for field in self.fields.values():  # type: ignore[attr-defined]
+            if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
+                field.empty_label = _("— choose —")
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
                 widget.attrs.setdefault("class", "form-check-input")

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 from core.models import Region
@@ -54,6 +55,15 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    # Labels for history entries about the programme's rule versions (not fields of the programme).
+    history_labels = {"rule_version": _("rule version"), "basis": _("basis"), "rate": _("rate")}
+
+    @classmethod
+    def history_display(cls, name: str, value: object) -> str | None:
+        if name == "basis" and isinstance(value, str):
+            return str(dict(FundingBasis.choices).get(value, value))
+        return None
 
     @property
     def display_name(self) -> str:
@@ -146,8 +156,8 @@ class ContractingMode(models.TextChoices):
 
 
 class PairingStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    ENDED = "ended", _("Ended")
+    ACTIVE = "active", pgettext_lazy("pairing status", "Active")
+    ENDED = "ended", pgettext_lazy("pairing status", "Ended")
 
 
 class Pairing(models.Model):

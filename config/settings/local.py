@@ -24,3 +24,4 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBacken
 # Serve static files from the apps and static/ directly (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+DUIKOU_BOOTSTRAP_COMMANDS = ["load_programs", "seed_pairings_demo"]
