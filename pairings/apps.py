@@ -8,9 +8,8 @@ class PairingsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.dashboard import Panel, register_panel
-        from core.navigation import NavItem, register_nav
-
         from core.history import register_action_labels
+        from core.navigation import NavItem, register_nav
 
         from .dashboard import pairings_panel
 
