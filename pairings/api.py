@@ -100,6 +100,11 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
+def _year_filter(**kwargs: Any) -> django_filters.NumberFilter:
+    """A whole year a date can hold (a date lookup on year 99999 would fail in the database layer)."""
+    return django_filters.NumberFilter(min_value=1, max_value=9999, decimal_places=0, **kwargs)
+
+
 # --- permissions -------------------------------------------------------------------------------------------
 
 
@@ -200,6 +205,12 @@ class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     escalation_years = serializers.IntegerField(required=False, allow_null=True, max_value=SMALLINT_MAX)
     min_county_share = _fraction()
     min_livelihood_share = _fraction()
+    effective_from_year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        max_value=SMALLINT_MAX,
+        help_text="The first year this version applies to (null: from the programme's start).",
+    )
 
     class Meta:
         model = FundingRule
@@ -212,6 +223,7 @@ class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
             "escalation_years",
             "min_county_share",
             "min_livelihood_share",
+            "effective_from_year",
             "reason",
             "source",
             "created_at",
@@ -223,7 +235,9 @@ class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
 class ProgramSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     """A paired-assistance programme with its current funding rule (read-only here; see `rules/`)."""
 
-    funding_rule = serializers.SerializerMethodField(help_text="The current (highest) version of the funding rule.")
+    funding_rule = serializers.SerializerMethodField(
+        help_text="The latest version of the funding rule (see its `effective_from_year`); null before the first."
+    )
 
     class Meta:
         model = Program
@@ -277,7 +291,7 @@ class ProgramUpdateSerializer(ProgramSerializer):
 
 class ProgramFilter(django_filters.FilterSet):
     model = django_filters.ChoiceFilter(choices=ProgramModel.choices)
-    year = django_filters.NumberFilter(method="filter_year", help_text="Programmes running in this year.")
+    year = _year_filter(method="filter_year", help_text="Programmes running in this year.")
 
     class Meta:
         model = Program
@@ -537,6 +551,7 @@ class MandateSerializer(serializers.ModelSerializer):
             "reason",
             "rule_version",
             "basis_amount",
+            "shared_by",
         ]
         read_only_fields = fields
 
@@ -700,10 +715,18 @@ class FiscalRevenueCorrectSerializer(FiscalRevenueSerializer):
     class Meta(FiscalRevenueSerializer.Meta):
         fields = [*FiscalRevenueSerializer.Meta.fields, "reason"]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A PATCH is partial, but a correction without an amount corrects nothing.
+        if "amount" not in attrs:
+            raise serializers.ValidationError(
+                {"amount": [serializers.ErrorDetail(_("Enter the corrected amount."), code="required")]}
+            )
+        return attrs
+
 
 class FiscalRevenueFilter(django_filters.FilterSet):
     organization = django_filters.NumberFilter(field_name="organization_id")
-    year = django_filters.NumberFilter(field_name="year")
+    year = _year_filter(field_name="year")
 
     class Meta:
         model = FiscalRevenue
@@ -788,7 +811,7 @@ class FundFlowFilter(django_filters.FilterSet):
     project = django_filters.NumberFilter(field_name="project_id")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after this date.")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before this date.")
-    year = django_filters.NumberFilter(field_name="date", lookup_expr="year")
+    year = _year_filter(field_name="date", lookup_expr="year")
 
     class Meta:
         model = FundFlow
@@ -868,7 +891,7 @@ class TrainingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
 class DeploymentFilter(django_filters.FilterSet):
     pairing = django_filters.NumberFilter(field_name="pairing_id")
     kind = django_filters.ChoiceFilter(choices=DeploymentKind.choices)
-    year = django_filters.NumberFilter(
+    year = _year_filter(
         method="filter_year", help_text="Deployments in post during this year (started by its end, not ended before)."
     )
 
@@ -883,7 +906,7 @@ class DeploymentFilter(django_filters.FilterSet):
 
 class TrainingFilter(django_filters.FilterSet):
     pairing = django_filters.NumberFilter(field_name="pairing_id")
-    year = django_filters.NumberFilter(field_name="start_date", lookup_expr="year")
+    year = _year_filter(field_name="start_date", lookup_expr="year")
 
     class Meta:
         model = Training

@@ -56,7 +56,17 @@ class Program(models.Model):
         return self.display_name
 
     # Labels for history entries about the programme's rule versions (not fields of the programme).
-    history_labels = {"rule_version": _("rule version"), "basis": _("basis"), "rate": _("rate")}
+    history_labels = {
+        "rule_version": _("rule version"),
+        "basis": _("basis"),
+        "rate": _("rate"),
+        "fixed_amount": _("fixed amount"),
+        "escalation": _("yearly escalation"),
+        "escalation_years": _("escalation years"),
+        "min_county_share": _("minimum share to county level and below"),
+        "min_livelihood_share": _("minimum share to livelihood"),
+        "effective_from_year": _("in force from"),
+    }
 
     @classmethod
     def history_display(cls, name: str, value: object) -> str | None:
@@ -124,6 +134,12 @@ class FundingRule(models.Model):
         max_digits=7,
         decimal_places=6,
         validators=FRACTION_VALIDATORS,
+    )
+    effective_from_year = models.PositiveSmallIntegerField(
+        _("in force from"),
+        null=True,
+        blank=True,
+        help_text=_("The first year this version applies to (empty: from the programme's start)."),
     )
     reason = models.TextField(_("reason"), blank=True)
     source = models.TextField(_("source"), blank=True)
@@ -289,6 +305,13 @@ class AnnualMandate(models.Model):
         FiscalRevenue, verbose_name=_("revenue used"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     basis_amount = models.DecimalField(_("revenue amount used"), null=True, blank=True, max_digits=18, decimal_places=2)
+    shared_by = models.PositiveSmallIntegerField(
+        _("pairings sharing the rule's amount"),
+        default=1,
+        help_text=_(
+            "The assisting party's pairings in the programme that year: the rule's amount is split among them."
+        ),
+    )
     is_manual = models.BooleanField(_("set by hand"), default=False)
     reason = models.TextField(_("reason"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -46,6 +46,7 @@ class RuleSpec:
     min_county_share: str | None = None
     min_livelihood_share: str | None = None
     basis: str = "fiscal_revenue"
+    effective_from_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
                 rate="0.001",
                 min_county_share="0.8",
                 min_livelihood_share="0.8",
+                effective_from_year=2014,
                 reason=(
                     "From 2014 the “two 80 %s”: at least 80 % of funds to the grassroots (county level and below) and "
                     "at least 80 % to livelihood; the share of revenue is unchanged (0.1 %)."
@@ -536,6 +538,7 @@ class _Loader:
             escalation_years=spec.escalation_years,
             min_county_share=spec.min_county_share,
             min_livelihood_share=spec.min_livelihood_share,
+            effective_from_year=spec.effective_from_year,
             reason=spec.reason,
             source=spec.source,
         )
@@ -594,7 +597,7 @@ class _Loader:
         ]
         miansi_source = (
             f"{FACTS}, Real pairings, Wenchuan 2008: “The mandate was broken down further: {{fact}}” [China Today "
-            "2010]. Dates as Guangdong → Wenchuan's. The recipient, Miansi town, carries its NBS statistical "
+            "2010]. Dates as Guangdong → Wenchuan's: start 2008-06-01 (the State Council plan is dated June 2008 with no day in facts.md), end 2010-12-31 (the programme ran 2008–2010). The recipient, Miansi town, carries its NBS statistical "
             f"division code {MIANSI_CODE}."
         )
         miansi = self.pairing(

@@ -8,6 +8,9 @@
       required(y) = rate × revenue(start − 1) × (1 + escalation) ^ min(y − start, escalation_years)
 - Fixed amount: required(y) = fixed_amount (× the same escalation when one is set).
 
+The rule gives what an assisting party owes in a year; a party paired with several regions in the same
+programme splits it evenly among those pairings (`share`).
+
 Amounts are rounded to the fen (0.01 yuan), half up.
 """
 
@@ -56,3 +59,10 @@ def required_funds(rule: Rule, *, year: int, start_year: int, revenue: Decimal |
             raise ValueError("a share-of-revenue rule needs the revenue")
         amount = rule.rate * revenue * factor
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def share(amount: Decimal, pairings: int) -> Decimal:
+    """One pairing's part of AMOUNT when the assisting party holds PAIRINGS pairings that year."""
+    if pairings < 1:
+        raise ValueError("at least one pairing shares the amount")
+    return (amount / pairings).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,6 +1,6 @@
 """Reads shared by pages, API and tasks: what a user may see, and the figures derived from flows."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -117,7 +117,7 @@ def fulfilment(received: Decimal | None, required: Decimal | None) -> Decimal | 
     """Received ÷ required, 4 places; None when nothing is required."""
     if not required:
         return None
-    return (Decimal(received or 0) / Decimal(required)).quantize(Decimal("0.0001"))
+    return (Decimal(received or 0) / Decimal(required)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def mandates_for(pairing: Pairing) -> QuerySet[AnnualMandate]:
@@ -137,7 +137,7 @@ def breakdown(mandate: AnnualMandate) -> dict[str, Any]:
     children = list(
         with_figures(
             AnnualMandate.objects.filter(pairing__parent_id=mandate.pairing_id, year=mandate.year).select_related(
-                "pairing__assisting_organization", "pairing__recipient_region"
+                "pairing__assisting_organization", "pairing__recipient_region", "rule"
             )
         ).order_by("pairing__recipient_region__code")
     )

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,6 +128,18 @@ def _decimal(
     return number
 
 
+def _int(value: Any, field: str, problems: _Problems, *, minimum: int | None = None) -> int | None:
+    """VALUE as a whole number, or a problem on FIELD (a service must refuse, never crash, on bad input)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        problems.add("invalid", _("Enter a whole number."), field)
+        return None
+    if minimum is not None and number < minimum:
+        problems.add("min_value", _("Must be at least %(min)s.") % {"min": minimum}, field)
+    return number
+
+
 def _dates_in_order(start: dt.date | None, end: dt.date | None, problems: _Problems, field: str = "end_date") -> None:
     if start and end and end < start:
         problems.add("dates_out_of_order", _("The end date is before the start date."), field)
@@ -174,20 +186,24 @@ def program_create(
     if end_year is not None and end_year < start_year:
         problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
     problems.raise_if_any()
-    with transaction.atomic():
-        program = Program.objects.create(
-            code=code.strip(),
-            name=name.strip(),
-            name_en=name_en.strip(),
-            model=model,
-            start_year=start_year,
-            end_year=end_year,
-            policy_reference=policy_reference,
-            principles=principles,
-            lead_agency=lead_agency,
-            source=source,
-        )
-        history_record(obj=program, action="created", actor=by, changes={"code": (None, program.code)})
+    try:
+        with transaction.atomic():
+            program = Program.objects.create(
+                code=code.strip(),
+                name=name.strip(),
+                name_en=name_en.strip(),
+                model=model,
+                start_year=start_year,
+                end_year=end_year,
+                policy_reference=policy_reference,
+                principles=principles,
+                lead_agency=lead_agency,
+                source=source,
+            )
+            history_record(obj=program, action="created", actor=by, changes={"code": (None, program.code)})
+    except IntegrityError as exc:
+        # Two coordinators creating the same code at once: the unique index decides.
+        raise DomainError("duplicate", _("A programme with this code already exists."), "code") from exc
     return program
 
 
@@ -215,6 +231,8 @@ def program_update(*, by: User | None, program: Program, **values: Any) -> Progr
         problems = _Problems()
         if end is not None and end < start:
             problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+        if "name" in values and not str(values["name"] or "").strip():
+            problems.add("required", _("Enter a name."), "name")
         if "model" in values and values["model"] not in ProgramModel.values:
             problems.add("invalid_choice", _("Choose a valid model."), "model")
         problems.raise_if_any()
@@ -238,6 +256,7 @@ def funding_rule_set(
     escalation_years: int | None = None,
     min_county_share: Any = None,
     min_livelihood_share: Any = None,
+    effective_from_year: int | None = None,
     reason: str = "",
     source: str = "",
 ) -> FundingRule:
@@ -258,6 +277,12 @@ def funding_rule_set(
         problems.add("required", _("A fixed rule needs its amount."), "fixed_amount")
     if escalation_years is not None and escalation_years < 0:
         problems.add("min_value", _("Must be at least %(min)s.") % {"min": 0}, "escalation_years")
+    if effective_from_year is not None and effective_from_year < program.start_year:
+        problems.add(
+            "before_programme",
+            _("The programme starts in %(year)s.") % {"year": program.start_year},
+            "effective_from_year",
+        )
     problems.raise_if_any()
     with transaction.atomic():
         Program.objects.select_for_update().get(pk=program.pk)  # versions are numbered one at a time
@@ -272,6 +297,7 @@ def funding_rule_set(
             escalation_years=escalation_years,
             min_county_share=county_d,
             min_livelihood_share=livelihood_d,
+            effective_from_year=effective_from_year,
             reason=reason,
             source=source,
             created_by=by,
@@ -285,13 +311,38 @@ def funding_rule_set(
                 "rule_version": (last.version if last else None, rule.version),
                 "basis": (last.basis if last else None, basis),
                 "rate": (last.rate if last else None, rule.rate),
+                "fixed_amount": (last.fixed_amount if last else None, rule.fixed_amount),
+                "escalation": (last.escalation if last else None, rule.escalation),
+                "escalation_years": (last.escalation_years if last else None, rule.escalation_years),
+                "min_county_share": (last.min_county_share if last else None, rule.min_county_share),
+                "min_livelihood_share": (last.min_livelihood_share if last else None, rule.min_livelihood_share),
+                "effective_from_year": (last.effective_from_year if last else None, effective_from_year),
             },
         )
     return rule
 
 
-def current_rule(program: Program) -> FundingRule | None:
-    return program.rules.order_by("-version").first()
+def current_rule(program: Program, year: int | None = None) -> FundingRule | None:
+    """The latest rule version, or the latest one in force in YEAR."""
+    rules_qs = program.rules.order_by("-version")
+    if year is not None:
+        rules_qs = rules_qs.filter(Q(effective_from_year__isnull=True) | Q(effective_from_year__lte=year))
+    return rules_qs.first()
+
+
+def sharing_pairings(pairing: Pairing, year: int) -> int:
+    """How many top-level pairings the assisting party holds in the programme in YEAR (at least this one)."""
+    n = (
+        Pairing.objects.filter(
+            program_id=pairing.program_id,
+            assisting_organization_id=pairing.assisting_organization_id,
+            parent__isnull=True,
+            start_date__year__lte=year,
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__year__gte=year))
+        .count()
+    )
+    return max(n, 1)
 
 
 # --- pairings ----------------------------------------------------------------------------------------------
@@ -519,7 +570,8 @@ def fiscal_revenue_record(
     if amount_d is None and not problems.items:
         problems.add("required", _("Enter the amount."), "amount")
     this_year = timezone.localdate().year
-    if not (1949 <= int(year) <= this_year):
+    year_n = _int(year, "year", problems)
+    if year_n is not None and not (1949 <= year_n <= this_year):
         problems.add("invalid_year", _("Enter a year between 1949 and %(year)s.") % {"year": this_year}, "year")
     if FiscalRevenue.objects.filter(organization=organization, year=year).exists():
         problems.add(
@@ -571,9 +623,17 @@ def fiscal_revenue_correct(*, by: User | None, revenue: FiscalRevenue, amount: A
 
 def _check_children_fit(pairing: Pairing, year: int, amount: Decimal, problems: _Problems) -> None:
     """Children's mandates for a year sum to no more than their parent's."""
+    # Lock this pairing's own mandate before its children's total is read, and the parent's before its siblings'
+    # total is read: a parent's change and a child's allocation then queue on the parent's row instead of each
+    # passing its check against the other's old figure. `of=("self",)`: the default ordering joins the pairing,
+    # programme, organization and region, whose rows must not be locked too (that deadlocked against the parent
+    # pairing's own lock).
+    AnnualMandate.objects.select_for_update(of=("self",)).filter(pairing_id=pairing.pk, year=year).first()
     if pairing.parent_id is not None:
         parent_mandate = (
-            AnnualMandate.objects.select_for_update().filter(pairing_id=pairing.parent_id, year=year).first()
+            AnnualMandate.objects.select_for_update(of=("self",))
+            .filter(pairing_id=pairing.parent_id, year=year)
+            .first()
         )
         if parent_mandate is None:
             problems.add(
@@ -609,7 +669,7 @@ def _check_children_fit(pairing: Pairing, year: int, amount: Decimal, problems: 
 def _save_mandate(
     *, by: User | None, pairing: Pairing, year: int, values: dict[str, Any], action: str, comment: str = ""
 ) -> AnnualMandate:
-    mandate = AnnualMandate.objects.select_for_update().filter(pairing=pairing, year=year).first()
+    mandate = AnnualMandate.objects.select_for_update(of=("self",)).filter(pairing=pairing, year=year).first()
     if mandate is None:
         mandate = AnnualMandate.objects.create(pairing=pairing, year=year, **values)
         history_record(
@@ -637,7 +697,13 @@ def mandate_compute(
     _require_role(by, {NC, AO}, _("Only assisting officers and national coordinators compute mandates."))
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
-        rule = current_rule(locked.program)
+        if locked.parent_id is not None:
+            raise DomainError(
+                "allocated_from_parent",
+                _("A broken-down pairing's mandate is allocated from its parent's: set it by hand."),
+                "year",
+            )
+        rule = current_rule(locked.program, year)
         problems = _Problems()
         if rule is None:
             raise DomainError("no_rule", _("The programme has no funding rule yet."), "program")
@@ -671,9 +737,11 @@ def mandate_compute(
         if existing is not None and existing.is_manual:
             problems.add("manual_mandate", _("This mandate was set by hand; change it by hand."), "year")
         problems.raise_if_any()
-        amount = rules.required_funds(
+        whole = rules.required_funds(
             spec, year=year, start_year=program.start_year, revenue=revenue.amount if revenue else None
         )
+        shared_by = sharing_pairings(locked, year)
+        amount = rules.share(whole, shared_by)
         _check_children_fit(locked, year, amount, problems)
         problems.raise_if_any()
         values: dict[str, Any] = {
@@ -681,6 +749,7 @@ def mandate_compute(
             "rule": rule,
             "basis_revenue": revenue,
             "basis_amount": revenue.amount if revenue else None,
+            "shared_by": shared_by,
             "is_manual": False,
             "reason": "",
         }
@@ -723,6 +792,7 @@ def mandate_set(
             "rule": None,
             "basis_revenue": None,
             "basis_amount": None,
+            "shared_by": 1,
             "is_manual": True,
             "reason": reason.strip(),
         }
@@ -836,8 +906,7 @@ def deployment_record(
         problems = _Problems()
         if kind not in DeploymentKind.values:
             problems.add("invalid_choice", _("Choose a valid kind."), "kind")
-        if headcount is None or int(headcount) < 1:
-            problems.add("min_value", _("Must be at least %(min)s.") % {"min": 1}, "headcount")
+        _int(headcount, "headcount", problems, minimum=1)
         _check_active_and_dated(locked, start_date, problems, "start_date")
         _dates_in_order(start_date, end_date, problems)
         problems.raise_if_any()
@@ -881,8 +950,7 @@ def training_record(
         problems = _Problems()
         if not topic.strip():
             problems.add("required", _("Enter the topic."), "topic")
-        if people_trained is None or int(people_trained) < 1:
-            problems.add("min_value", _("Must be at least %(min)s.") % {"min": 1}, "people_trained")
+        _int(people_trained, "people_trained", problems, minimum=1)
         days_d = _decimal(days, "days", problems, minimum=Decimal(0), strict_minimum=True)
         if days_d is None and not any(p.field == "days" for p in problems.items):
             problems.add("required", _("Enter the number of days."), "days")

@@ -17,15 +17,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def program(world):
     program = services.program_create(
-        by=None, code="xinjiang-2010", name="对口援疆", name_en="Xinjiang paired assistance", model="development",
-        start_year=2011, end_year=2020,
+        by=None,
+        code="xinjiang-2010",
+        name="对口援疆",
+        name_en="Xinjiang paired assistance",
+        model="development",
+        start_year=2011,
+        end_year=2020,
     )
-    services.funding_rule_set(by=None, program=program, basis="fiscal_revenue", rate="0.005", escalation="0.08",
-                              escalation_years=4)
+    services.funding_rule_set(
+        by=None, program=program, basis="fiscal_revenue", rate="0.005", escalation="0.08", escalation_years=4
+    )
     return program
 
 
-def test_coordinator_creates_a_pairing_and_officer_records_flows_until_fulfilment_moves(page, world, program, browser, live_server):
+def test_coordinator_creates_a_pairing_and_officer_records_flows_until_fulfilment_moves(
+    page, world, program, browser, live_server
+):
     world.coordinator.preferred_language = "en"
     world.coordinator.save()
     sign_in(page, "coord")

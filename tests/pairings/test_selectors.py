@@ -42,7 +42,9 @@ def scene(world, pw) -> Scene:
     xizang_region = RegionFactory(code="540000", name="西藏自治区", level=RegionLevel.PROVINCE)
     lhasa = RegionFactory(code="540100", name="拉萨市", level=RegionLevel.PREFECTURE, parent=xizang_region)
     township = RegionFactory(code="653121900", name="测试乡（合成）", level=RegionLevel.TOWNSHIP, parent=world.shufu)
-    xizang = services.program_create(by=None, code="xizang", name="对口援藏", model="border_governance", start_year=1994)
+    xizang = services.program_create(
+        by=None, code="xizang", name="对口援藏", model="border_governance", start_year=1994
+    )
     return Scene(
         kashgar_city=services.pairing_create(
             by=None,
@@ -202,7 +204,9 @@ def test_fulfilment_arithmetic(received, required, expected):
 
 def test_a_breakdown_shows_what_is_allocated_to_the_children_and_what_is_left(world, pw, scene):
     parent = services.mandate_set(by=None, pairing=pw.shufu, year=2011, funds_required="1000000", reason="分配")
-    second_township = RegionFactory(code="653121901", name="测试镇（合成）", level=RegionLevel.TOWNSHIP, parent=world.shufu)
+    second_township = RegionFactory(
+        code="653121901", name="测试镇（合成）", level=RegionLevel.TOWNSHIP, parent=world.shufu
+    )
     second = services.pairing_create(
         by=None,
         program=pw.program,

@@ -14,6 +14,8 @@ class Command(BaseCommand):
             created = seed_demo()
         except MissingRegions as exc:
             raise CommandError(f"Load the regions first (manage.py load_regions); missing codes: {exc}") from exc
+        if int(str(options.get("verbosity", 1))) < 1:
+            return
         self.stdout.write(
             f"Demo data ready: {created['organizations']} organization(s) and {created['users']} user(s) created; "
             f"{len(USERS)} demo users in all."

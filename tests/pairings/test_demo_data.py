@@ -1,0 +1,114 @@
+"""seed_pairings_demo: synthetic figures on the real pairings, all flagged, idempotent, local settings only."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Sum
+from django.test import override_settings
+
+from core.models import HistoryEvent
+from pairings.demo import MIANSI_REASON, SYNTHETIC_SOURCE
+from pairings.models import (
+    AnnualMandate,
+    Deployment,
+    FiscalRevenue,
+    FlowKind,
+    FundFlow,
+    Pairing,
+    Training,
+)
+from pairings.reference import WENCHUAN, XIZANG
+from pairings.selectors import fulfilment, mandates_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("load_regions", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    call_command("load_programs", verbosity=0)
+    call_command("seed_pairings_demo", verbosity=0)
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (FiscalRevenue, AnnualMandate, FundFlow, Deployment, Training, HistoryEvent)
+    }
+
+
+def test_every_synthetic_row_is_flagged_the_figures_hold_together_and_a_second_run_adds_nothing(seeded):
+    for model in (FiscalRevenue, FundFlow, Deployment, Training):
+        assert model.objects.exists(), model
+        assert not model.objects.filter(is_synthetic=False).exists(), model
+    assert set(FiscalRevenue.objects.values_list("source", flat=True)) == {SYNTHETIC_SOURCE}
+
+    # A mandate for every pairing, computed from the rule and the synthetic revenue (Wenchuan: 1 % of last year's).
+    for pairing in Pairing.objects.all():
+        assert pairing.mandates.exists(), pairing
+    mandate = AnnualMandate.objects.get(
+        pairing__program__code=WENCHUAN, pairing__recipient_region__code="513221", year=2009
+    )
+    assert mandate.basis_revenue.year == 2008 and mandate.basis_revenue.is_synthetic
+    # Guangdong holds two Wenchuan pairings (Wenchuan county and Gansu): the 1 % is split between them.
+    assert mandate.shared_by == 2
+    assert mandate.funds_required == (mandate.basis_revenue.amount * Decimal("0.01") / 2).quantize(Decimal("0.01"))
+
+    # Zhuhai → Miansi: allocated by hand from Guangdong → Wenchuan; no breakdown exceeds its parent.
+    miansi = AnnualMandate.objects.filter(
+        pairing__recipient_region__code__startswith="513221", pairing__parent__isnull=False
+    )
+    assert miansi.count() == 3 and all(m.is_manual and m.reason == MIANSI_REASON for m in miansi)
+    assert miansi.aggregate(s=Sum("funds_required"))["s"] == Decimal(340_000_000)
+    for child in AnnualMandate.objects.filter(pairing__parent__isnull=False):
+        siblings = AnnualMandate.objects.filter(pairing__parent=child.pairing.parent, year=child.year)
+        parent = AnnualMandate.objects.get(pairing=child.pairing.parent, year=child.year)
+        assert siblings.aggregate(s=Sum("funds_required"))["s"] <= parent.funds_required
+
+    # Wenchuan: received ÷ committed about 68 %, as published for April 2010.
+    wenchuan = FundFlow.objects.filter(pairing__program__code=WENCHUAN)
+    committed = wenchuan.filter(kind=FlowKind.COMMITMENT).aggregate(s=Sum("amount"))["s"]
+    received = wenchuan.filter(kind=FlowKind.DISBURSEMENT).aggregate(s=Sum("amount"))["s"]
+    assert Decimal("0.6") <= received / committed <= Decimal("0.75")
+
+    # Fulfilment varies between pairings, from under half to above the mandate.
+    rates: list[Decimal] = []
+    for pairing in Pairing.objects.all():
+        mandates = list(mandates_for(pairing))
+        required = sum((m.funds_required for m in mandates), Decimal(0))
+        rate = fulfilment(sum((m.received for m in mandates), Decimal(0)), required)
+        assert rate is not None, pairing
+        rates.append(rate)
+    assert min(rates) < Decimal("0.5") and max(rates) > Decimal("1.05")
+
+    # Some pledges are committed, some still outstanding.
+    pledges = FundFlow.objects.filter(kind=FlowKind.PLEDGE)
+    assert pledges.filter(commitment__isnull=False).exists() and pledges.filter(commitment__isnull=True).exists()
+
+    # Group-style medical and education teams only in Xizang, from 2015.
+    group = Deployment.objects.filter(group_style=True)
+    assert group.exists()
+    assert set(group.values_list("pairing__program__code", flat=True)) == {XIZANG}
+    assert min(d.start_date.year for d in group) >= 2015
+    assert Deployment.objects.filter(kind="cadre").exists()
+
+    # Running again adds nothing (one seeding serves both checks: it takes seconds on PostgreSQL).
+    before = counts()
+    call_command("seed_pairings_demo", verbosity=0)
+    call_command("load_programs", verbosity=0)
+    assert counts() == before
+
+
+@override_settings(DUIKOU_DEMO_ENABLED=False)
+def test_refuses_outside_local_settings(db):
+    with pytest.raises(CommandError, match="only for local"):
+        call_command("seed_pairings_demo", verbosity=0)
+    assert not FundFlow.objects.exists()
+
+
+def test_says_to_load_the_programmes_first(db):
+    with pytest.raises(CommandError, match="load_programs"):
+        call_command("seed_pairings_demo", verbosity=0)
