@@ -133,7 +133,7 @@ def fulfilment_bars(rows: Sequence[dict]) -> SafeString:
         height - 2,
     )
     return format_html(
-        '<svg class="dk-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
+        '<svg class="dk-chart dk-chart-rows" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
         width,
         height,
         _("Fulfilment by pairing"),

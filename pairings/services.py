@@ -302,22 +302,23 @@ def funding_rule_set(
             source=source,
             created_by=by,
         )
+        changes = {
+            "rule_version": (last.version if last else None, rule.version),
+            "basis": (last.basis if last else None, basis),
+            "rate": (last.rate if last else None, rule.rate),
+            "fixed_amount": (last.fixed_amount if last else None, rule.fixed_amount),
+            "escalation": (last.escalation if last else None, rule.escalation),
+            "escalation_years": (last.escalation_years if last else None, rule.escalation_years),
+            "min_county_share": (last.min_county_share if last else None, rule.min_county_share),
+            "min_livelihood_share": (last.min_livelihood_share if last else None, rule.min_livelihood_share),
+            "effective_from_year": (last.effective_from_year if last else None, effective_from_year),
+        }
         history_record(
             obj=program,
             action="rule_changed",
             actor=by,
             comment=reason,
-            changes={
-                "rule_version": (last.version if last else None, rule.version),
-                "basis": (last.basis if last else None, basis),
-                "rate": (last.rate if last else None, rule.rate),
-                "fixed_amount": (last.fixed_amount if last else None, rule.fixed_amount),
-                "escalation": (last.escalation if last else None, rule.escalation),
-                "escalation_years": (last.escalation_years if last else None, rule.escalation_years),
-                "min_county_share": (last.min_county_share if last else None, rule.min_county_share),
-                "min_livelihood_share": (last.min_livelihood_share if last else None, rule.min_livelihood_share),
-                "effective_from_year": (last.effective_from_year if last else None, effective_from_year),
-            },
+            changes={k: v for k, v in changes.items() if v[0] != v[1]},
         )
     return rule
 
