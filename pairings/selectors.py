@@ -165,3 +165,17 @@ def people_totals(pairing: Pairing) -> dict[str, int]:
     deployed = pairing.deployments.aggregate(n=Coalesce(Sum("headcount"), 0))["n"]
     trained = pairing.trainings.aggregate(n=Coalesce(Sum("people_trained"), 0))["n"]
     return {"deployed": deployed, "trained": trained}
+
+
+def user_sees_pairing(user: User, pairing: Pairing) -> bool:
+    """The same rule as pairing_scope_q, for one pairing already loaded (no query when the user's
+    organization and region are loaded)."""
+    scope = scope_for(user)
+    if scope.is_national:
+        return True
+    org = scope.organization
+    if org is None:
+        return False
+    if pairing.assisting_organization.path.startswith(org.path):
+        return True
+    return org.region is not None and pairing.recipient_region.path.startswith(org.region.path)

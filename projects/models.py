@@ -1,0 +1,335 @@
+"""Projects and their life from selection to evaluation, with construction and supervision records.
+
+The states and actions are a contract (DESIGN.md); each action is one service in services.py.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Region
+from pairings.models import Pairing
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    IN_CONSTRUCTION = "in_construction", _("In construction")
+    SUSPENDED = "suspended", _("Suspended")
+    COMPLETED = "completed", _("Completed")
+    ACCEPTED = "accepted", _("Accepted")
+    EVALUATED = "evaluated", _("Evaluated")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Category(models.TextChoices):
+    NON_REIMBURSABLE = "non_reimbursable", _("Non-reimbursable")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    COLLABORATIVE = "collaborative", _("Collaborative")
+    REIMBURSABLE = "reimbursable", _("Reimbursable")
+
+
+class Sector(models.TextChoices):
+    EDUCATION = "education", _("Education")
+    HEALTH = "health", _("Health")
+    HOUSING = "housing", _("Housing")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    INDUSTRY = "industry", _("Industry")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    EMPLOYMENT = "employment", _("Employment")
+    CULTURE = "culture", _("Culture")
+    GOVERNANCE = "governance", _("Governance")
+    ECOLOGY = "ecology", _("Ecology")
+    OTHER = "other", _("Other")
+
+
+class ExecutionMode(models.TextChoices):
+    TURNKEY = "turnkey", _("Turnkey")
+    FUNDS_TRANSFER = "funds_transfer", _("Funds transfer")
+
+
+# IATI activity status codes by state (1 pipeline, 2 implementation, 3 finalisation, 4 closed, 5 cancelled).
+IATI_ACTIVITY_STATUS = {
+    State.DRAFT: 1,
+    State.PROPOSED: 1,
+    State.APPROVED: 1,
+    State.REJECTED: 5,
+    State.IN_CONSTRUCTION: 2,
+    State.SUSPENDED: 6,
+    State.COMPLETED: 3,
+    State.ACCEPTED: 4,
+    State.EVALUATED: 4,
+    State.CANCELLED: 5,
+}
+
+
+class Project(models.Model):
+    code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="projects")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices, blank=True)
+    execution_mode = models.CharField(
+        _("execution mode"), max_length=16, choices=ExecutionMode.choices, default=ExecutionMode.TURNKEY
+    )
+    location = models.ForeignKey(
+        Region, verbose_name=_("location"), null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    is_livelihood = models.BooleanField(_("livelihood"), default=False)
+    is_self_sustaining = models.BooleanField(
+        _("self-sustaining (造血)"),
+        default=False,
+        help_text=_("Builds the recipient's own capacity: industry, employment, training, collaboration."),
+    )
+    budget_requested = models.DecimalField(
+        _("budget requested"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    approved_budget = models.DecimalField(
+        _("approved budget"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    funding_sources = models.JSONField(
+        _("funding sources"), default=list, blank=True, help_text=_('[{"source": "assisting_fiscal", "amount": "…"}]')
+    )
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    actual_end = models.DateField(_("actual end"), null=True, blank=True)
+    expected_beneficiaries = models.PositiveIntegerField(_("expected beneficiaries"), null=True, blank=True)
+    reached_beneficiaries = models.PositiveIntegerField(_("beneficiaries reached"), null=True, blank=True)
+    implementing_agency = models.CharField(_("implementing agency"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    repayment_terms = models.TextField(_("repayment terms"), blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="project_planned_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
+                | Q(actual_end__gte=models.F("actual_start")),
+                name="project_actual_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_requested__isnull=True) | Q(budget_requested__gte=0),
+                name="project_budget_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["pairing", "state"]),
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["sector", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def iati_finance_type(self) -> int:
+        """IATI finance type: 410 aid loan for reimbursable projects, 110 standard grant otherwise."""
+        return 410 if self.category == Category.REIMBURSABLE else 110
+
+    @property
+    def iati_activity_status(self) -> int:
+        return IATI_ACTIVITY_STATUS[State(self.state)]
+
+
+class Milestone(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("title"), max_length=200)
+    due_date = models.DateField(_("due date"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+
+
+class ProgressReport(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="progress_reports")
+    period_end = models.DateField(_("period ending"))
+    physical_progress = models.PositiveSmallIntegerField(
+        _("physical progress (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    spend_to_date = models.DecimalField(
+        _("spend to date"), max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    review_status = models.CharField(
+        _("review"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(physical_progress__gte=0) & Q(physical_progress__lte=100), name="progress_is_a_percentage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.period_end} {self.physical_progress} %"
+
+
+class InspectionKind(models.TextChoices):
+    ROUTINE = "routine", _("Routine")
+    ACCEPTANCE = "acceptance", _("Acceptance")
+
+
+class InspectionResult(models.TextChoices):
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+
+
+class Inspection(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="inspections")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=12, choices=InspectionKind.choices)
+    result = models.CharField(_("result"), max_length=8, choices=InspectionResult.choices)
+    findings = models.TextField(_("findings"), blank=True)
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.get_kind_display()} {self.date}"
+
+
+class Rectification(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rectifications")
+    inspection = models.ForeignKey(
+        Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="rectifications"
+    )
+    finding = models.TextField(_("finding"))
+    deadline = models.DateField(_("deadline"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closure_note = models.TextField(_("closure note"), blank=True)
+    evidence = models.ForeignKey(
+        "Document", verbose_name=_("evidence"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["closed_on", "deadline", "id"]
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+        indexes = [models.Index(fields=["closed_on", "deadline"])]
+
+    def __str__(self) -> str:
+        return self.finding[:60]
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.closed_on is None and self.deadline < timezone.localdate()
+
+
+class DocumentKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    REPORT = "report", _("Report")
+    CONTRACT = "contract", _("Contract")
+    ACCEPTANCE = "acceptance", _("Acceptance record")
+    EVIDENCE = "evidence", _("Rectification evidence")
+    OTHER = "other", _("Other")
+
+
+def document_path(instance: "Document", filename: str) -> str:
+    return f"projects/{instance.project_id}/{timezone.now():%Y%m}/{filename}"
+
+
+class Document(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("file"), upload_to=document_path, max_length=300)
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices, default=DocumentKind.OTHER)
+    title = models.CharField(_("title"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100)
+    progress_report = models.ForeignKey(
+        ProgressReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,100 @@
+"""Who sees which projects (through the pairings they see), and the reads pages and API share."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from pairings.models import FlowKind, FundFlow
+from pairings.selectors import pairing_scope_q
+
+from .models import Inspection, InspectionKind, InspectionResult, ProgressReport, Project, Rectification
+
+
+def projects_visible_to(user: User) -> QuerySet[Project]:
+    """Projects of the pairings USER sees; every list, page, API and task goes through this."""
+    return Project.objects.filter(pairing_scope_q(user, "pairing__"))
+
+
+def project_list_rows(user: User) -> QuerySet[Project]:
+    """The list's rows with the names it shows, in one query."""
+    return projects_visible_to(user).select_related(
+        "pairing__program",
+        "pairing__assisting_organization",
+        "pairing__recipient_region",
+        "location",
+    )
+
+
+def project_money(project: Project) -> dict[str, Decimal]:
+    """Budget against the pairing's fund flows linked to this project: committed, disbursed, spent."""
+    sums = dict(FundFlow.objects.filter(project_id=project.pk).order_by().values_list("kind").annotate(t=Sum("amount")))
+    return {
+        "budget": project.approved_budget
+        if project.approved_budget is not None
+        else (project.budget_requested or Decimal(0)),
+        "committed": sums.get(FlowKind.COMMITMENT, Decimal(0)),
+        "disbursed": sums.get(FlowKind.DISBURSEMENT, Decimal(0)),
+        "spent": sums.get(FlowKind.EXPENDITURE, Decimal(0)),
+    }
+
+
+def latest_progress(project: Project) -> ProgressReport | None:
+    return project.progress_reports.order_by("-period_end", "-id").first()
+
+
+def has_full_progress_report(project: Project) -> bool:
+    return project.progress_reports.filter(physical_progress=100).exists()
+
+
+def has_passed_acceptance(project: Project) -> bool:
+    return project.inspections.filter(kind=InspectionKind.ACCEPTANCE, result=InspectionResult.PASSED).exists()
+
+
+def latest_acceptance(project: Project) -> Inspection | None:
+    return project.inspections.filter(kind=InspectionKind.ACCEPTANCE).order_by("-date", "-id").first()
+
+
+def open_rectifications(project: Project) -> QuerySet[Rectification]:
+    return project.rectifications.filter(closed_on__isnull=True)
+
+
+def tasks_for(user: User) -> dict[str, Any]:
+    """What waits for USER, by role: proposals to decide, reports to review, projects awaiting acceptance
+    inspection, rectifications overdue, drafts to submit."""
+    visible = projects_visible_to(user)
+    today = timezone.localdate()
+    names = ("pairing__assisting_organization", "pairing__recipient_region")
+    tasks: dict[str, Any] = {}
+    if user.has_role("approver") or user.is_superuser:
+        tasks["proposals"] = (
+            visible.filter(state="proposed").exclude(proposed_by=user).select_related(*names).order_by("updated_at")
+        )
+        tasks["reports"] = (
+            ProgressReport.objects.filter(project__in=visible, review_status="pending")
+            .select_related("project", "reported_by")
+            .order_by("reported_at")
+        )
+    if user.has_role("supervisor") or user.is_superuser:
+        tasks["acceptance_due"] = (
+            visible.filter(state="completed")
+            .annotate(
+                passed=Exists(Inspection.objects.filter(project=OuterRef("pk"), kind="acceptance", result="passed"))
+            )
+            .filter(passed=False)
+            .select_related(*names)
+        )
+    if user.has_role("supervisor", "assisting_officer", "national_coordinator") or user.is_superuser:
+        tasks["overdue"] = (
+            Rectification.objects.filter(project__in=visible, closed_on__isnull=True, deadline__lt=today)
+            .select_related("project")
+            .order_by("deadline")
+        )
+    if user.has_role("assisting_officer", "recipient_officer") or user.is_superuser:
+        tasks["drafts"] = visible.filter(state="draft", created_by=user).select_related(*names)
+        tasks["in_construction"] = (
+            visible.filter(state="in_construction").select_related(*names).order_by("planned_end")
+        )
+    return tasks

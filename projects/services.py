@@ -1,0 +1,911 @@
+"""Every write on a project. Each lifecycle action is one function of the same shape: lock the row, check
+state (409 when it moved on), role and scope (403/404), then the guard (400, every blocker at once); change
+the fields; write one history event; schedule side effects after commit."""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role, User
+from accounts.selectors import scope_for
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem
+from core.services import diff_fields, history_record
+from pairings.models import FlowSource, Pairing, PairingStatus
+from pairings.selectors import pairing_scope_q
+
+from . import selectors
+from .models import (
+    Category,
+    Document,
+    DocumentKind,
+    ExecutionMode,
+    Inspection,
+    InspectionKind,
+    InspectionResult,
+    Milestone,
+    ProgressReport,
+    Project,
+    Rectification,
+    ReviewStatus,
+    Sector,
+    State,
+)
+
+NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
+APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
+
+
+# --- the lifecycle table (DESIGN.md, a contract) -----------------------------------------------------------
+
+
+class Action:
+    """One row of the lifecycle table: from which states, to which, who may, and the label people read."""
+
+    def __init__(
+        self,
+        name: str,
+        sources: Iterable[str],
+        target: str,
+        roles: Iterable[str],
+        label: Any,
+        needs_comment: bool = False,
+    ):
+        self.name, self.sources, self.target = name, frozenset(sources), target
+        self.roles, self.label, self.needs_comment = frozenset(roles), label, needs_comment
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("submit", [State.DRAFT], State.PROPOSED, [AO, RO], gettext_lazy("Submit")),
+        Action("approve", [State.PROPOSED], State.APPROVED, [APPROVER], gettext_lazy("Approve")),
+        Action("reject", [State.PROPOSED], State.REJECTED, [APPROVER], gettext_lazy("Reject"), needs_comment=True),
+        Action(
+            "return", [State.PROPOSED], State.DRAFT, [APPROVER], gettext_lazy("Return for changes"), needs_comment=True
+        ),
+        Action("start", [State.APPROVED], State.IN_CONSTRUCTION, [AO], gettext_lazy("Start construction")),
+        Action(
+            "suspend",
+            [State.IN_CONSTRUCTION],
+            State.SUSPENDED,
+            [AO, SUPERVISOR],
+            gettext_lazy("Suspend"),
+            needs_comment=True,
+        ),
+        Action(
+            "resume",
+            [State.SUSPENDED],
+            State.IN_CONSTRUCTION,
+            [AO, SUPERVISOR],
+            gettext_lazy("Resume"),
+            needs_comment=True,
+        ),
+        Action("complete", [State.IN_CONSTRUCTION], State.COMPLETED, [AO], gettext_lazy("Complete")),
+        Action("accept", [State.COMPLETED], State.ACCEPTED, [SUPERVISOR], gettext_lazy("Accept")),
+        Action("reopen", [State.COMPLETED], State.IN_CONSTRUCTION, [SUPERVISOR], gettext_lazy("Reopen")),
+        Action("evaluate", [State.ACCEPTED], State.EVALUATED, [EVALUATOR], gettext_lazy("Mark evaluated")),
+        Action(
+            "cancel",
+            [State.DRAFT, State.PROPOSED, State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED],
+            State.CANCELLED,
+            [NC, APPROVER],
+            gettext_lazy("Cancel"),
+            needs_comment=True,
+        ),
+    ]
+}
+
+# Which fields a PATCH may change in each state. After approval the budget changes only through
+# project_revise_budget, which records the reason.
+DESCRIPTIVE = {
+    "title",
+    "category",
+    "sector",
+    "execution_mode",
+    "location",
+    "latitude",
+    "longitude",
+    "is_livelihood",
+    "is_self_sustaining",
+    "budget_requested",
+    "funding_sources",
+    "planned_start",
+    "planned_end",
+    "expected_beneficiaries",
+    "implementing_agency",
+    "description",
+    "repayment_terms",
+}
+EDITABLE: dict[str, frozenset[str]] = {
+    State.DRAFT: frozenset(DESCRIPTIVE),
+    State.PROPOSED: frozenset(),
+    State.APPROVED: frozenset(
+        {"planned_start", "planned_end", "implementing_agency", "description", "latitude", "longitude"}
+    ),
+    State.IN_CONSTRUCTION: frozenset({"planned_end", "implementing_agency", "description", "reached_beneficiaries"}),
+    State.SUSPENDED: frozenset({"planned_end", "implementing_agency", "description"}),
+    State.COMPLETED: frozenset({"reached_beneficiaries", "description"}),
+    State.ACCEPTED: frozenset({"reached_beneficiaries"}),
+    State.EVALUATED: frozenset(),
+    State.REJECTED: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+EDIT_ROLES = frozenset({NC, AO, RO})
+
+
+# --- shared checks -----------------------------------------------------------------------------------------
+
+
+def _lock_visible(by: User | None, project: Project) -> Project:
+    """Re-read PROJECT locked, through BY's scope: a project out of scope does not exist (404)."""
+    qs = Project.objects.select_for_update(of=("self",)).select_related(
+        "pairing__program", "pairing__assisting_organization", "pairing__recipient_region"
+    )
+    if by is not None:
+        qs = qs.filter(pairing_scope_q(by, "pairing__"))
+    found = qs.filter(pk=project.pk).first()
+    if found is None:
+        raise NotFound("not_found", _("No such project."), None)
+    return found
+
+
+def _has_role(by: User, roles: frozenset[str]) -> bool:
+    if by.is_superuser:
+        return True
+    if NC in roles and by.has_role(NC) and scope_for(by).is_national:
+        return True
+    return bool(roles - {NC} and by.has_role(*(roles - {NC})))
+
+
+def may(by: User, action: str, project: Project) -> bool:
+    """Role ∩ state for ACTION on a project BY already sees (scope is the caller's business)."""
+    spec = ACTIONS[action]
+    if project.state not in spec.sources or not _has_role(by, spec.roles):
+        return False
+    # Separation of duties: nobody approves what they proposed.
+    return not (action == "approve" and project.proposed_by_id == by.pk)
+
+
+def allowed_actions(by: User, project: Project) -> list[str]:
+    """The actions BY may take on PROJECT now (guards aside): what the API reports and the page shows."""
+    return [name for name in ACTIONS if may(by, name, project)]
+
+
+def _transition(
+    *,
+    project: Project,
+    by: User | None,
+    action: str,
+    comment: str = "",
+    guard: Callable[[Project, list[Problem]], None] | None = None,
+    apply: Callable[[Project], dict[str, tuple[Any, Any]]] | None = None,
+) -> Project:
+    """The one shape of every action (DESIGN.md): lock, check state and right, guard, change, history."""
+    spec = ACTIONS[action]
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if locked.state not in spec.sources:
+            raise Conflict(
+                "state_conflict",
+                _("The project is %(state)s now; it cannot be %(action)s.")
+                % {"state": State(locked.state).label, "action": str(spec.label).lower()},
+                "state",
+            )
+        if by is not None and not _has_role(by, spec.roles):
+            raise PermissionDenied("forbidden", _("Your roles do not allow this action on this project."), "action")
+        if by is not None and action == "approve" and locked.proposed_by_id == by.pk:
+            raise PermissionDenied(
+                "separation_of_duties", _("You proposed this project; someone else must approve it."), "action"
+            )
+        problems: list[Problem] = []
+        if spec.needs_comment and not comment.strip():
+            problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
+        if guard is not None:
+            guard(locked, problems)
+        if problems:
+            raise DomainError.many(problems)
+        from_state = locked.state
+        changes = apply(locked) if apply is not None else {}
+        locked.state = spec.target
+        locked.save()
+        history_record(
+            obj=locked,
+            action=action,
+            actor=by,
+            from_state=from_state,
+            to_state=spec.target,
+            changes=changes,
+            comment=comment.strip(),
+        )
+        transaction.on_commit(lambda: _after_transition(locked.pk, action))
+    project.refresh_from_db()
+    return locked
+
+
+def _after_transition(project_id: int, action: str) -> None:
+    """Side effects run once the change is committed: tell the people whose turn it is now."""
+    from .tasks import notify_transition
+
+    notify_transition.delay(project_id, action)
+
+
+# --- readiness -----------------------------------------------------------------------------------------------
+
+
+def readiness_problems(project: Project) -> list[Problem]:
+    """Every reason a draft cannot be submitted yet, each with a code and the field to fix."""
+    problems: list[Problem] = []
+    if not project.title.strip():
+        problems.append(Problem("title_missing", _("Give the project a title."), "title"))
+    if not project.category:
+        problems.append(Problem("category_missing", _("Choose a category."), "category"))
+    if not project.sector:
+        problems.append(Problem("sector_missing", _("Choose a sector."), "sector"))
+    if not project.budget_requested or project.budget_requested <= 0:
+        problems.append(Problem("budget_missing", _("Enter a requested budget above zero."), "budget_requested"))
+    if project.planned_start is None:
+        problems.append(Problem("planned_start_missing", _("Enter the planned start."), "planned_start"))
+    if project.planned_end is None:
+        problems.append(Problem("planned_end_missing", _("Enter the planned end."), "planned_end"))
+    if project.planned_start and project.planned_end and project.planned_end < project.planned_start:
+        problems.append(
+            Problem("planned_dates_out_of_order", _("The planned end is before the planned start."), "planned_end")
+        )
+    if project.location is None:
+        problems.append(
+            Problem("location_missing", _("Choose where the project is, within the recipient region."), "location")
+        )
+    elif not project.pairing.recipient_region.contains(project.location):
+        problems.append(
+            Problem(
+                "location_outside",
+                _("The location must lie within %(region)s.") % {"region": project.pairing.recipient_region},
+                "location",
+            )
+        )
+    if project.category == Category.REIMBURSABLE and not project.repayment_terms.strip():
+        problems.append(
+            Problem(
+                "repayment_terms_missing", _("A reimbursable project needs its repayment terms."), "repayment_terms"
+            )
+        )
+    return problems
+
+
+# --- creating and editing ------------------------------------------------------------------------------------
+
+
+def _validate_fields(values: dict[str, Any], pairing: Pairing, problems: list[Problem]) -> None:
+    choices = {"category": Category, "sector": Sector, "execution_mode": ExecutionMode}
+    for name, enum in choices.items():
+        if values.get(name) and values[name] not in enum.values:
+            problems.append(Problem("invalid_choice", _("Choose a valid value."), name))
+    for name in ("budget_requested",):
+        if values.get(name) is not None:
+            try:
+                if Decimal(str(values[name])) < 0:
+                    problems.append(Problem("min_value", _("Must be at least %(min)s.") % {"min": 0}, name))
+            except InvalidOperation:
+                problems.append(Problem("invalid", _("Enter a number."), name))
+    start, end = values.get("planned_start"), values.get("planned_end")
+    if start and end and end < start:
+        problems.append(
+            Problem("planned_dates_out_of_order", _("The planned end is before the planned start."), "planned_end")
+        )
+    location = values.get("location")
+    if location is not None and not pairing.recipient_region.contains(location):
+        problems.append(
+            Problem(
+                "location_outside",
+                _("The location must lie within %(region)s.") % {"region": pairing.recipient_region},
+                "location",
+            )
+        )
+    sources = values.get("funding_sources")
+    if sources is not None:
+        if not isinstance(sources, list):
+            problems.append(Problem("invalid", _("List each source with its amount."), "funding_sources"))
+        else:
+            for i, item in enumerate(sources):
+                ok = isinstance(item, dict) and item.get("source") in FlowSource.values
+                try:
+                    ok = ok and Decimal(str(item.get("amount"))) >= 0
+                except InvalidOperation:
+                    ok = False
+                if not ok:
+                    problems.append(
+                        Problem("invalid", _("Each source needs a known source and an amount."), f"funding_sources.{i}")
+                    )
+
+
+def project_create(*, by: User | None, pairing: Pairing, title: str, **values: Any) -> Project:
+    """A new draft in PAIRING. Only the assisting and recipient officers of the pairing (or the national
+    coordinator) create projects; nothing is checked for completeness until it is submitted."""
+    if by is not None:
+        if not _has_role(by, EDIT_ROLES):
+            raise PermissionDenied("forbidden", _("Only assisting or recipient officers create projects."))
+        if not Pairing.objects.filter(pairing_scope_q(by), pk=pairing.pk).exists():
+            raise DomainError("does_not_exist", _("No such pairing."), "pairing")
+    unknown = set(values) - DESCRIPTIVE
+    if unknown:
+        raise DomainError("unknown_field", _("These fields cannot be set: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    problems: list[Problem] = []
+    if not title.strip():
+        problems.append(Problem("required", _("Give the project a title."), "title"))
+    if pairing.status != PairingStatus.ACTIVE:
+        problems.append(Problem("pairing_ended", _("This pairing has ended; no new projects can be added."), "pairing"))
+    _validate_fields(values, pairing, problems)
+    if problems:
+        raise DomainError.many(problems)
+    with transaction.atomic():
+        project = Project(pairing=pairing, title=title.strip(), created_by=by, **values)
+        project.code = f"tmp-{timezone.now().timestamp()}-{id(project)}"[:24]
+        project.save()
+        # Readable and unique: the programme's prefix and the row's own number.
+        project.code = f"{_prefix(pairing)}-{project.pk:06d}"
+        project.save(update_fields=["code"])
+        history_record(
+            obj=project,
+            action="created",
+            actor=by,
+            to_state=State.DRAFT,
+            changes={"title": (None, project.title), "pairing": (None, pairing)},
+        )
+    return project
+
+
+def _prefix(pairing: Pairing) -> str:
+    return (pairing.program.code.split("-")[0][:3] or "PRJ").upper()
+
+
+def project_update(*, by: User | None, project: Project, **values: Any) -> Project:
+    """Change the fields the project's state allows (EDITABLE); anything else is refused by name."""
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if by is not None and not _has_role(by, EDIT_ROLES):
+            raise PermissionDenied("forbidden", _("Only assisting or recipient officers edit projects."))
+        allowed = EDITABLE[State(locked.state)]
+        locked_fields = sorted(set(values) - allowed)
+        if locked_fields:
+            raise DomainError.many(
+                Problem(
+                    "not_editable",
+                    _("This field cannot change while the project is %(state)s.")
+                    % {"state": State(locked.state).label},
+                    name,
+                )
+                for name in locked_fields
+            )
+        problems: list[Problem] = []
+        merged = {f: getattr(locked, f) for f in ("planned_start", "planned_end")} | values
+        _validate_fields(merged, locked.pairing, problems)
+        if values.get("title") is not None and not str(values["title"]).strip():
+            problems.append(Problem("required", _("Give the project a title."), "title"))
+        if problems:
+            raise DomainError.many(problems)
+        changes = diff_fields(locked, values)
+        for k, v in values.items():
+            setattr(locked, k, v)
+        locked.save()
+        if changes:
+            history_record(obj=locked, action="updated", actor=by, changes=changes)
+    return locked
+
+
+def project_revise_budget(*, by: User | None, project: Project, approved_budget: Any, reason: str) -> Project:
+    """After approval the budget changes only here, with the reason recorded."""
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if locked.state not in {State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED}:
+            raise Conflict(
+                "state_conflict", _("The budget can be revised only between approval and completion."), "state"
+            )
+        if by is not None and not _has_role(by, frozenset({APPROVER})):
+            raise PermissionDenied("forbidden", _("Only an approver revises an approved budget."))
+        problems: list[Problem] = []
+        amount = _money(approved_budget, "approved_budget", problems, positive=True)
+        if not reason.strip():
+            problems.append(Problem("reason_required", _("Say why the budget is revised."), "reason"))
+        if problems:
+            raise DomainError.many(problems)
+        old = locked.approved_budget
+        locked.approved_budget = amount
+        locked.save(update_fields=["approved_budget", "updated_at"])
+        history_record(
+            obj=locked,
+            action="budget_revised",
+            actor=by,
+            changes={"approved_budget": (old, amount)},
+            comment=reason.strip(),
+        )
+    return locked
+
+
+def _money(value: Any, field: str, problems: list[Problem], *, positive: bool = False) -> Decimal | None:
+    if value is None or value == "":
+        problems.append(Problem("required", _("Enter the amount."), field))
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        problems.append(Problem("invalid", _("Enter a number."), field))
+        return None
+    if not amount.is_finite() or (amount <= 0 if positive else amount < 0):
+        problems.append(Problem("min_value", _("Must be greater than %(min)s.") % {"min": 0}, field))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+# --- the actions ---------------------------------------------------------------------------------------------
+
+
+def project_submit(*, project: Project, by: User | None, comment: str = "") -> Project:
+    def guard(p: Project, problems: list[Problem]) -> None:
+        problems.extend(readiness_problems(p))
+
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        p.proposed_by = by
+        return {}
+
+    return _transition(project=project, by=by, action="submit", comment=comment, guard=guard, apply=apply)
+
+
+def project_approve(
+    *, project: Project, by: User | None, approved_budget: Any = None, comment: str = "", reason: str = ""
+) -> Project:
+    """Approve with a budget > 0 and ≤ the requested one, unless a reason is given for more."""
+    holder: dict[str, Decimal | None] = {}
+
+    def guard(p: Project, problems: list[Problem]) -> None:
+        value = approved_budget if approved_budget not in (None, "") else p.budget_requested
+        amount = _money(value, "approved_budget", problems, positive=True)
+        if (
+            amount is not None
+            and p.budget_requested is not None
+            and amount > p.budget_requested
+            and not (reason or comment).strip()
+        ):
+            problems.append(
+                Problem(
+                    "above_requested",
+                    _("The approved budget is above the requested %(amount)s: give a reason.")
+                    % {"amount": p.budget_requested},
+                    "reason",
+                )
+            )
+        holder["amount"] = amount
+
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        old = p.approved_budget
+        p.approved_budget = holder["amount"]
+        return {"approved_budget": (old, p.approved_budget)}
+
+    return _transition(project=project, by=by, action="approve", comment=(comment or reason), guard=guard, apply=apply)
+
+
+def project_reject(*, project: Project, by: User | None, comment: str) -> Project:
+    return _transition(project=project, by=by, action="reject", comment=comment)
+
+
+def project_return(*, project: Project, by: User | None, comment: str) -> Project:
+    return _transition(project=project, by=by, action="return", comment=comment)
+
+
+def project_start(*, project: Project, by: User | None, actual_start: dt.date | None, comment: str = "") -> Project:
+    def guard(p: Project, problems: list[Problem]) -> None:
+        if actual_start is None:
+            problems.append(Problem("actual_start_missing", _("Enter the actual start date."), "actual_start"))
+        elif actual_start > timezone.localdate():
+            problems.append(
+                Problem("actual_start_future", _("The actual start cannot be in the future."), "actual_start")
+            )
+
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        old = p.actual_start
+        p.actual_start = actual_start
+        return {"actual_start": (old, actual_start)}
+
+    return _transition(project=project, by=by, action="start", comment=comment, guard=guard, apply=apply)
+
+
+def project_suspend(*, project: Project, by: User | None, comment: str) -> Project:
+    return _transition(project=project, by=by, action="suspend", comment=comment)
+
+
+def project_resume(*, project: Project, by: User | None, comment: str) -> Project:
+    return _transition(project=project, by=by, action="resume", comment=comment)
+
+
+def project_complete(
+    *, project: Project, by: User | None, actual_end: dt.date | None = None, comment: str = ""
+) -> Project:
+    end = actual_end or timezone.localdate()
+
+    def guard(p: Project, problems: list[Problem]) -> None:
+        if not selectors.has_full_progress_report(p):
+            problems.append(Problem("progress_not_full", _("Report progress at 100 % first."), "progress"))
+        if p.actual_start and end < p.actual_start:
+            problems.append(
+                Problem("actual_end_before_start", _("The actual end is before the actual start."), "actual_end")
+            )
+
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        old = p.actual_end
+        p.actual_end = end
+        return {"actual_end": (old, end)}
+
+    return _transition(project=project, by=by, action="complete", comment=comment, guard=guard, apply=apply)
+
+
+def project_accept(*, project: Project, by: User | None, comment: str = "") -> Project:
+    def guard(p: Project, problems: list[Problem]) -> None:
+        latest = selectors.latest_acceptance(p)
+        if latest is None or latest.result != InspectionResult.PASSED:
+            problems.append(
+                Problem("acceptance_not_passed", _("Record a passed acceptance inspection first."), "inspection")
+            )
+        n = selectors.open_rectifications(p).count()
+        if n:
+            problems.append(
+                Problem(
+                    "open_rectifications",
+                    _("Close the %(n)s open rectification(s) first.") % {"n": n},
+                    "rectifications",
+                )
+            )
+
+    return _transition(project=project, by=by, action="accept", comment=comment, guard=guard)
+
+
+def project_reopen(*, project: Project, by: User | None, comment: str = "") -> Project:
+    def guard(p: Project, problems: list[Problem]) -> None:
+        latest = selectors.latest_acceptance(p)
+        if latest is None or latest.result != InspectionResult.FAILED:
+            problems.append(
+                Problem("no_failed_acceptance", _("Reopening needs a failed acceptance inspection."), "inspection")
+            )
+
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        old = p.actual_end
+        p.actual_end = None
+        return {"actual_end": (old, None)}
+
+    return _transition(project=project, by=by, action="reopen", comment=comment, guard=guard, apply=apply)
+
+
+def project_evaluate(*, project: Project, by: User | None, score: Decimal | None, comment: str = "") -> Project:
+    """Called by an evaluation run (by=None) or an evaluator, with the project's final score."""
+
+    def guard(p: Project, problems: list[Problem]) -> None:
+        if score is None:
+            problems.append(Problem("score_missing", _("The project has no final score yet."), "score"))
+
+    return _transition(
+        project=project,
+        by=by,
+        action="evaluate",
+        comment=comment,
+        guard=guard,
+        apply=lambda p: {"score": (None, score)},
+    )
+
+
+def project_cancel(*, project: Project, by: User | None, comment: str) -> Project:
+    return _transition(project=project, by=by, action="cancel", comment=comment)
+
+
+TRANSITIONS: dict[str, Callable[..., Project]] = {
+    "submit": project_submit,
+    "approve": project_approve,
+    "reject": project_reject,
+    "return": project_return,
+    "start": project_start,
+    "suspend": project_suspend,
+    "resume": project_resume,
+    "complete": project_complete,
+    "accept": project_accept,
+    "reopen": project_reopen,
+    "evaluate": project_evaluate,
+    "cancel": project_cancel,
+}
+
+
+# --- construction and supervision ----------------------------------------------------------------------------
+
+ACTIVE_STATES = {State.IN_CONSTRUCTION, State.SUSPENDED, State.COMPLETED}
+
+
+def milestone_add(*, by: User | None, project: Project, title: str, due_date: dt.date) -> Milestone:
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if by is not None and not _has_role(by, frozenset({AO, RO, NC})):
+            raise PermissionDenied("forbidden", _("Your roles do not allow this."))
+        if not title.strip():
+            raise DomainError("required", _("Give the milestone a title."), "title")
+        milestone = Milestone.objects.create(project=locked, title=title.strip(), due_date=due_date)
+        history_record(obj=locked, action="milestone_added", actor=by, changes={"title": (None, milestone.title)})
+    return milestone
+
+
+def progress_report_submit(
+    *,
+    by: User | None,
+    project: Project,
+    period_end: dt.date,
+    physical_progress: int,
+    spend_to_date: Any,
+    narrative: str = "",
+) -> ProgressReport:
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if by is not None and not _has_role(by, frozenset({AO, NC})):
+            raise PermissionDenied("forbidden", _("Only assisting officers report progress."))
+        if locked.state not in {State.IN_CONSTRUCTION, State.SUSPENDED}:
+            raise Conflict("state_conflict", _("Progress is reported while the project is in construction."), "state")
+        problems: list[Problem] = []
+        try:
+            progress = int(physical_progress)
+        except (TypeError, ValueError):
+            progress = -1
+        if not 0 <= progress <= 100:
+            problems.append(
+                Problem("invalid_progress", _("Physical progress is a percentage from 0 to 100."), "physical_progress")
+            )
+        spend = _money(spend_to_date, "spend_to_date", problems)
+        if period_end is None:
+            problems.append(Problem("required", _("Enter the end of the period."), "period_end"))
+        elif locked.actual_start and period_end < locked.actual_start:
+            problems.append(Problem("before_start", _("The period ends before the project started."), "period_end"))
+        last = selectors.latest_progress(locked)
+        if last is not None and 0 <= progress < last.physical_progress:
+            problems.append(
+                Problem(
+                    "progress_backwards",
+                    _("Progress was already %(n)s %%.") % {"n": last.physical_progress},
+                    "physical_progress",
+                )
+            )
+        if problems:
+            raise DomainError.many(problems)
+        assert spend is not None
+        report = ProgressReport.objects.create(
+            project=locked,
+            period_end=period_end,
+            physical_progress=progress,
+            spend_to_date=spend,
+            narrative=narrative,
+            reported_by=by,
+        )
+        history_record(
+            obj=locked,
+            action="progress_reported",
+            actor=by,
+            changes={
+                "physical_progress": (last.physical_progress if last else None, progress),
+                "spend_to_date": (last.spend_to_date if last else None, spend),
+            },
+        )
+    return report
+
+
+def progress_report_review(
+    *, by: User | None, report: ProgressReport, accept: bool, comment: str = ""
+) -> ProgressReport:
+    """The assisting side's approver accepts a report or returns it with a comment."""
+    with transaction.atomic():
+        _lock_visible(by, report.project)
+        locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
+        if by is not None and not _has_role(by, frozenset({APPROVER})):
+            raise PermissionDenied("forbidden", _("Only an approver reviews progress reports."))
+        if locked.review_status != ReviewStatus.PENDING:
+            raise Conflict("already_reviewed", _("This report has already been reviewed."), "review_status")
+        if not accept and not comment.strip():
+            raise DomainError("comment_required", _("Say what must change."), "comment")
+        locked.review_status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
+        locked.reviewed_by, locked.reviewed_at, locked.review_comment = by, timezone.now(), comment.strip()
+        locked.save()
+        history_record(
+            obj=locked.project,
+            action="report_reviewed",
+            actor=by,
+            comment=comment.strip(),
+            changes={"review_status": (ReviewStatus.PENDING, locked.review_status)},
+        )
+    return locked
+
+
+def inspection_record(
+    *,
+    by: User | None,
+    project: Project,
+    date: dt.date,
+    kind: str,
+    result: str,
+    findings: str = "",
+    rectifications: Iterable[dict[str, Any]] = (),
+) -> Inspection:
+    """A supervisor's inspection; a failed one usually comes with rectifications (finding and deadline)."""
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if by is not None and not _has_role(by, frozenset({SUPERVISOR})):
+            raise PermissionDenied("forbidden", _("Only supervisors record inspections."))
+        problems: list[Problem] = []
+        if kind not in InspectionKind.values:
+            problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
+        if result not in InspectionResult.values:
+            problems.append(Problem("invalid_choice", _("Choose a valid result."), "result"))
+        if kind == InspectionKind.ACCEPTANCE and locked.state != State.COMPLETED:
+            problems.append(Problem("not_completed", _("An acceptance inspection is for a completed project."), "kind"))
+        elif kind == InspectionKind.ROUTINE and locked.state not in ACTIVE_STATES | {State.APPROVED}:
+            problems.append(
+                Problem("not_in_construction", _("Routine inspections are for projects being built."), "kind")
+            )
+        if date is None:
+            problems.append(Problem("required", _("Enter the date."), "date"))
+        elif date > timezone.localdate():
+            problems.append(Problem("future", _("The inspection date cannot be in the future."), "date"))
+        if result == InspectionResult.FAILED and not findings.strip():
+            problems.append(Problem("findings_required", _("Describe what failed."), "findings"))
+        items = list(rectifications)
+        for i, item in enumerate(items):
+            if not str(item.get("finding", "")).strip():
+                problems.append(Problem("required", _("Describe the finding."), f"rectifications.{i}.finding"))
+            if not isinstance(item.get("deadline"), dt.date):
+                problems.append(Problem("required", _("Enter the deadline."), f"rectifications.{i}.deadline"))
+            elif date and item["deadline"] < date:
+                problems.append(
+                    Problem(
+                        "deadline_before_inspection",
+                        _("The deadline is before the inspection."),
+                        f"rectifications.{i}.deadline",
+                    )
+                )
+        if problems:
+            raise DomainError.many(problems)
+        inspection = Inspection.objects.create(
+            project=locked, date=date, kind=kind, result=result, findings=findings.strip(), inspector=by
+        )
+        for item in items:
+            Rectification.objects.create(
+                project=locked,
+                inspection=inspection,
+                finding=str(item["finding"]).strip(),
+                deadline=item["deadline"],
+                created_by=by,
+            )
+        history_record(
+            obj=locked,
+            action="inspected",
+            actor=by,
+            comment=findings.strip(),
+            changes={"kind": (None, kind), "result": (None, result), "rectifications": (None, len(items))},
+        )
+    return inspection
+
+
+def rectification_close(
+    *,
+    by: User | None,
+    rectification: Rectification,
+    closed_on: dt.date | None = None,
+    note: str = "",
+    evidence: Document | None = None,
+) -> Rectification:
+    with transaction.atomic():
+        _lock_visible(by, rectification.project)
+        locked = Rectification.objects.select_for_update().get(pk=rectification.pk)
+        if by is not None and not _has_role(by, frozenset({SUPERVISOR})):
+            raise PermissionDenied("forbidden", _("Only supervisors close rectifications."))
+        if locked.closed_on is not None:
+            raise Conflict("already_closed", _("This rectification is already closed."), "closed_on")
+        problems: list[Problem] = []
+        if not note.strip():
+            problems.append(Problem("required", _("Say how it was put right."), "closure_note"))
+        if evidence is not None and evidence.project_id != locked.project_id:
+            problems.append(
+                Problem("invalid_evidence", _("The evidence must be a document of this project."), "evidence")
+            )
+        if problems:
+            raise DomainError.many(problems)
+        locked.closed_on = closed_on or timezone.localdate()
+        locked.closure_note, locked.evidence, locked.closed_by = note.strip(), evidence, by
+        locked.save()
+        history_record(
+            obj=locked.project,
+            action="rectification_closed",
+            actor=by,
+            comment=note.strip(),
+            changes={"finding": (locked.finding[:80], None)},
+        )
+    return locked
+
+
+# Uploads: what officials attach, checked before anything is stored.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ALLOWED_TYPES = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}
+MAGIC = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+    b"PK\x03\x04": "zip",
+}
+
+
+def _sniff(upload: UploadedFile) -> str | None:
+    head = upload.read(8)
+    upload.seek(0)
+    for magic, kind in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def document_upload(
+    *,
+    by: User | None,
+    project: Project,
+    upload: UploadedFile,
+    kind: str = DocumentKind.OTHER,
+    title: str = "",
+    progress_report: ProgressReport | None = None,
+) -> Document:
+    """Attach a file. Size, extension and the file's own first bytes are checked before it is stored."""
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        if by is not None and not _has_role(by, frozenset({AO, RO, SUPERVISOR, APPROVER, NC})):
+            raise PermissionDenied("forbidden", _("Your roles do not allow uploading here."))
+        problems: list[Problem] = []
+        name = (upload.name or "").lower()
+        ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+        declared = next((t for t, exts in ALLOWED_TYPES.items() if ext in exts), None)
+        if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
+            problems.append(
+                Problem(
+                    "too_large",
+                    _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024},
+                    "file",
+                )
+            )
+        elif upload.size == 0:
+            problems.append(Problem("empty", _("The file is empty."), "file"))
+        if declared is None:
+            problems.append(Problem("forbidden_type", _("Upload a JPEG, PNG, PDF, DOCX or XLSX file."), "file"))
+        elif not problems:
+            sniffed = _sniff(upload)
+            expected = "zip" if declared.startswith("application/vnd.openxmlformats") else declared
+            if sniffed != expected:
+                problems.append(Problem("type_mismatch", _("The file's content does not match its extension."), "file"))
+        if kind not in DocumentKind.values:
+            problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
+        if progress_report is not None and progress_report.project_id != locked.pk:
+            problems.append(Problem("invalid", _("The report belongs to another project."), "progress_report"))
+        if problems:
+            raise DomainError.many(problems)
+        doc = Document(
+            project=locked,
+            kind=kind,
+            title=(title or upload.name or "").strip()[:200],
+            size=upload.size or 0,
+            content_type=declared or "",
+            progress_report=progress_report,
+            uploaded_by=by,
+        )
+        doc.file.save(upload.name or "upload", upload, save=False)
+        doc.save()
+        history_record(
+            obj=locked, action="document_added", actor=by, changes={"title": (None, doc.title), "kind": (None, kind)}
+        )
+    return doc
