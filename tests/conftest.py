@@ -1,13 +1,17 @@
 """Fixtures for the whole suite: a small region tree and the three actors of most tests
 (an official of the assisting side, one of the recipient side, and an outsider)."""
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, OrganizationKind, Role, User
 from core.models import Region, RegionLevel
+from pairings import services as pairing_services
+from pairings.models import FundingRule, Pairing, Program
 from tests.factories import OrganizationFactory, RegionFactory, UserFactory
 
 
@@ -99,3 +103,53 @@ def api_as(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+# Pairings: the Xinjiang programme with its rule, Guangdong → Shufu (the assisting and recipient actors'
+# pairing) and Jiangsu → Jiashi (the outsider's).
+
+
+@dataclass
+class PairingWorld:
+    program: Program
+    rule: FundingRule
+    shufu: Pairing
+    jiashi: Pairing
+
+
+@pytest.fixture
+def pw(world) -> PairingWorld:
+    program = pairing_services.program_create(
+        by=None,
+        code="xinjiang-2010",
+        name="对口援疆",
+        name_en="Xinjiang paired assistance",
+        model="development",
+        start_year=2011,
+        end_year=2020,
+    )
+    rule = pairing_services.funding_rule_set(
+        by=None,
+        program=program,
+        basis="fiscal_revenue",
+        rate=Decimal("0.005"),
+        escalation=Decimal("0.08"),
+        escalation_years=4,
+        min_county_share=Decimal("0.8"),
+        min_livelihood_share=Decimal("0.7"),
+    )
+    shufu = pairing_services.pairing_create(
+        by=None,
+        program=program,
+        assisting_organization=world.guangdong_gov,
+        recipient_region=world.shufu,
+        start_date=dt.date(2010, 6, 1),
+    )
+    jiashi = pairing_services.pairing_create(
+        by=None,
+        program=program,
+        assisting_organization=world.jiangsu_gov,
+        recipient_region=world.jiashi,
+        start_date=dt.date(2010, 6, 1),
+    )
+    return PairingWorld(program=program, rule=rule, shufu=shufu, jiashi=jiashi)
