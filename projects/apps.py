@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = _("Projects")
+
+    def ready(self) -> None:
+        from core.history import register_action_labels
+        from core.navigation import NavItem, register_nav
+
+        from .services import ACTIONS
+
+        register_nav(NavItem("projects", _("Projects"), "projects:project_list", order=25))
+        register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26))
+        register_action_labels({name: a.label for name, a in ACTIONS.items()})
+        register_action_labels(
+            {
+                "budget_revised": _("budget revised"),
+                "milestone_added": _("milestone added"),
+                "progress_reported": _("progress reported"),
+                "report_reviewed": _("progress report reviewed"),
+                "inspected": _("inspection recorded"),
+                "rectification_closed": _("rectification closed"),
+                "document_added": _("document attached"),
+            }
+        )

@@ -170,6 +170,33 @@ class Project(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    # A project's timeline also tells of its reports, inspections and documents.
+    history_labels = {
+        "physical_progress": _("physical progress (%)"),
+        "spend_to_date": _("spend to date"),
+        "kind": _("kind"),
+        "result": _("result"),
+        "rectifications": _("rectifications"),
+        "review_status": _("review"),
+        "finding": _("finding"),
+        "score": _("score"),
+    }
+
+    @classmethod
+    def history_display(cls, name: str, value: object) -> str | None:
+        from core.money import format_cny
+
+        choices = {
+            "kind": {**dict(InspectionKind.choices), **dict(DocumentKind.choices)},
+            "result": dict(InspectionResult.choices),
+            "review_status": dict(ReviewStatus.choices),
+        }
+        if name in choices and isinstance(value, str):
+            return str(choices[name].get(value, value))
+        if name == "spend_to_date" and value is not None:
+            return format_cny(str(value))
+        return None
+
     @property
     def iati_finance_type(self) -> int:
         """IATI finance type: 410 aid loan for reimbursable projects, 110 standard grant otherwise."""

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/new/", views.project_create, name="project_create"),
+    path("projects/tasks/", views.my_tasks, name="my_tasks"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    path("projects/<int:pk>/act/<slug:action>/", views.project_act, name="project_act"),
+    path("projects/<int:pk>/progress/new/", views.progress_create, name="progress_create"),
+    path("projects/<int:pk>/progress/<int:report_pk>/review/", views.report_review, name="report_review"),
+    path("projects/<int:pk>/inspections/new/", views.inspection_create, name="inspection_create"),
+    path(
+        "projects/<int:pk>/rectifications/<int:rect_pk>/close/", views.rectification_close, name="rectification_close"
+    ),
+    path("projects/<int:pk>/documents/new/", views.document_create, name="document_create"),
+    path("projects/<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document_download"),
+]

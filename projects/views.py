@@ -1,0 +1,357 @@
+"""Project pages: the list, the project with its timeline and the actions the user may take, the forms
+that record progress, inspections, rectifications and documents, and each user's tasks."""
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.forms import apply_domain_error
+from core.models import HistoryEvent, Region
+from pairings.models import PairingStatus, Program
+from pairings.selectors import pairings_visible_to
+
+from . import forms, selectors, services
+from .models import Category, Document, ProgressReport, Rectification, Sector, State
+
+SORTS = {
+    "code": "code",
+    "title": "title",
+    "state": "state",
+    "budget": "budget_requested",
+    "start": "planned_start",
+    "created": "created_at",
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _handle(form: Any, action: Callable[[], Any]) -> Any | None:
+    """Run a service; its refusals go on the form. A domain 404/403 becomes the page's 404/403."""
+    try:
+        return action()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return None
+
+
+def _project_or_404(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+    return get_object_or_404(selectors.project_list_rows(_user(request)), pk=pk)
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.project_list_rows(_user(request))
+    f = request.GET
+    if f.get("program"):
+        qs = qs.filter(pairing__program__code=f["program"])
+    if f.get("pairing", "").isdigit():
+        qs = qs.filter(pairing_id=f["pairing"])
+    if f.get("state") in State.values:
+        qs = qs.filter(state=f["state"])
+    if f.get("category") in Category.values:
+        qs = qs.filter(category=f["category"])
+    if f.get("sector") in Sector.values:
+        qs = qs.filter(sector=f["sector"])
+    region_code = f.get("region", "").strip()
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        qs = qs.filter(pairing__recipient_region__path__startswith=region.path) if region else qs.none()
+    if f.get("year", "").isdigit():
+        qs = qs.filter(planned_start__year=int(f["year"]))
+    q = f.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q))
+    sort = f.get("sort", "-created")
+    key = SORTS.get(sort.lstrip("-"), "created_at")
+    qs = qs.order_by(f"-{key}" if sort.startswith("-") else key, "-id")
+    page = Paginator(qs, 50).get_page(f.get("page"))
+    user = _user(request)
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "page": page,
+            "filters": f,
+            "sort": sort,
+            "programs": Program.objects.order_by("start_year"),
+            "states": State.choices,
+            "categories": Category.choices,
+            "sectors": Sector.choices,
+            "can_create": user.is_superuser or user.has_role("assisting_officer", "recipient_officer"),
+        },
+    )
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    user = _user(request)
+    actions = services.allowed_actions(user, project)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "actions": [(a, services.ACTIONS[a].label) for a in actions],
+            "money": selectors.project_money(project),
+            "latest": selectors.latest_progress(project),
+            "reports": project.progress_reports.select_related("reported_by", "reviewed_by")[:20],
+            "inspections": project.inspections.select_related("inspector")[:20],
+            "rectifications": project.rectifications.select_related("evidence")[:50],
+            "documents": project.documents.select_related("uploaded_by")[:50],
+            "milestones": project.milestones.all(),
+            "history": HistoryEvent.objects.for_object(project).select_related("actor", "content_type")[:50],
+            "editable": services.EDITABLE[State(project.state)]
+            and (user.is_superuser or user.has_role(*services.EDIT_ROLES)),
+            "can_report": project.state in {State.IN_CONSTRUCTION, State.SUSPENDED}
+            and (user.is_superuser or user.has_role("assisting_officer", "national_coordinator")),
+            "can_inspect": user.is_superuser or user.has_role("supervisor"),
+            "can_review": user.is_superuser or user.has_role("approver"),
+            "can_upload": user.is_superuser
+            or user.has_role(
+                "assisting_officer", "recipient_officer", "supervisor", "approver", "national_coordinator"
+            ),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def project_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    pairings = pairings_visible_to(user).filter(status=PairingStatus.ACTIVE).order_by("program__start_year")
+    initial: dict[str, Any] = {}
+    if request.GET.get("pairing", "").isdigit():
+        initial["pairing"] = pairings.filter(pk=request.GET["pairing"]).first()
+    form = forms.ProjectForm(request.POST or None, pairings=pairings, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        pairing, title = d.pop("pairing"), d.pop("title")
+        d = {k: v for k, v in d.items() if v not in (None, "")}
+        project = _handle(form, lambda: services.project_create(by=user, pairing=pairing, title=title, **d))
+        if project is not None:
+            messages.success(
+                request, _("Draft %(code)s created. Submit it when it is complete.") % {"code": project.code}
+            )
+            return redirect("projects:project_detail", pk=project.pk)
+    return render(request, "projects/form.html", {"form": form, "title": _("New project")})
+
+
+@login_required
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    editable = services.EDITABLE[State(project.state)]
+    if not editable:
+        messages.error(
+            request, _("Nothing can be edited while the project is %(state)s.") % {"state": project.get_state_display()}
+        )
+        return redirect("projects:project_detail", pk=pk)
+    initial = {name: getattr(project, name) for name in editable}
+    if "location" in initial and project.location:
+        initial["location"] = project.location.code
+    form = forms.ProjectForm(request.POST or None, initial=initial, editable=editable)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k in editable}
+        done = _handle(form, lambda: services.project_update(by=_user(request), project=project, **values))
+        if done is not None:
+            messages.success(request, _("Project saved."))
+            return redirect("projects:project_detail", pk=pk)
+    return render(request, "projects/form.html", {"form": form, "project": project, "title": _("Edit project")})
+
+
+ACTION_FORMS: dict[str, type] = {"approve": forms.ApproveForm, "start": forms.StartForm, "complete": forms.CompleteForm}
+
+
+@login_required
+def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Confirm an action (GET) and take it (POST). A refusal is shown on the form; a state that moved on
+    under the user is said plainly and the page reloaded."""
+    if action not in services.ACTIONS:
+        raise Http404
+    project = _project_or_404(request, pk)
+    spec = services.ACTIONS[action]
+    form_class = ACTION_FORMS.get(action, forms.TransitionForm)
+    initial = {"actual_start": timezone.localdate(), "actual_end": timezone.localdate()}
+    form = form_class(request.POST or None, initial=initial)
+    if spec.needs_comment:
+        form.fields["comment"].required = True
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        kwargs: dict[str, Any] = {"comment": data.pop("comment", "")}
+        kwargs.update({k: v for k, v in data.items() if v not in (None, "")})
+        if action == "evaluate":
+            messages.error(request, _("Projects are marked evaluated by an evaluation run with their final score."))
+            return redirect("projects:project_detail", pk=pk)
+        try:
+            done = _handle(form, lambda: services.TRANSITIONS[action](project=project, by=_user(request), **kwargs))
+        except DomainError as exc:  # Conflict: the state moved on under the user
+            messages.warning(request, exc.message)
+            return redirect("projects:project_detail", pk=pk)
+        if done is not None:
+            messages.success(
+                request,
+                _("%(action)s: done. The project is now %(state)s.")
+                % {"action": spec.label, "state": done.get_state_display()},
+            )
+            return redirect("projects:project_detail", pk=pk)
+    blockers = services.readiness_problems(project) if action == "submit" else []
+    return render(
+        request,
+        "projects/act.html",
+        {"project": project, "form": form, "spec": spec, "blockers": blockers, "action": action},
+    )
+
+
+def _record_view(form_class: type, title: str, run: Callable[..., Any], success: str, files: bool = False):  # type: ignore[no-untyped-def]
+    @login_required
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        project = _project_or_404(request, pk)
+        form = form_class(request.POST or None, request.FILES or None, initial={"date": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            done = _handle(form, lambda: run(_user(request), project, form.cleaned_data))
+            if done is not None:
+                messages.success(request, success)
+                return redirect("projects:project_detail", pk=pk)
+        return render(request, "projects/form.html", {"form": form, "project": project, "title": title, "files": files})
+
+    return view
+
+
+def _report(by: User, project: Any, d: dict) -> Any:
+    from django.db import transaction
+
+    with transaction.atomic():
+        report = services.progress_report_submit(
+            by=by,
+            project=project,
+            period_end=d["period_end"],
+            physical_progress=d["physical_progress"],
+            spend_to_date=d["spend_to_date"],
+            narrative=d["narrative"],
+        )
+        if d.get("photo"):
+            services.document_upload(
+                by=by,
+                project=project,
+                upload=d["photo"],
+                kind="photo",
+                title=_("Progress photo %(date)s") % {"date": d["period_end"]},
+                progress_report=report,
+            )
+    return report
+
+
+def _inspect(by: User, project: Any, d: dict) -> Any:
+    items = [{"finding": d["rectification"], "deadline": d["deadline"]}] if d.get("rectification") else []
+    return services.inspection_record(
+        by=by,
+        project=project,
+        date=d["date"],
+        kind=d["kind"],
+        result=d["result"],
+        findings=d["findings"],
+        rectifications=items,
+    )
+
+
+progress_create = _record_view(
+    forms.ProgressReportForm, _("Report progress"), _report, _("Progress reported."), files=True
+)
+inspection_create = _record_view(forms.InspectionForm, _("Record an inspection"), _inspect, _("Inspection recorded."))
+document_create = _record_view(
+    forms.DocumentForm,
+    _("Attach a document"),
+    lambda by, p, d: services.document_upload(by=by, project=p, upload=d["file"], kind=d["kind"], title=d["title"]),
+    _("Document attached."),
+    files=True,
+)
+
+
+@login_required
+def report_review(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    report = get_object_or_404(ProgressReport, pk=report_pk, project=project)
+    form = forms.ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accept = request.POST.get("decision") == "accept"
+        done = _handle(
+            form,
+            lambda: services.progress_report_review(
+                by=_user(request), report=report, accept=accept, comment=form.cleaned_data["comment"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("Report reviewed."))
+            return redirect("projects:project_detail", pk=pk)
+    return render(request, "projects/review.html", {"form": form, "project": project, "report": report})
+
+
+@login_required
+def rectification_close(request: HttpRequest, pk: int, rect_pk: int) -> HttpResponse:
+    project = _project_or_404(request, pk)
+    rect = get_object_or_404(Rectification, pk=rect_pk, project=project)
+    form = forms.RectificationCloseForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        user = _user(request)
+
+        def run() -> Any:
+            from django.db import transaction
+
+            with transaction.atomic():
+                evidence = None
+                if d.get("evidence"):
+                    evidence = services.document_upload(
+                        by=user,
+                        project=project,
+                        upload=d["evidence"],
+                        kind="evidence",
+                        title=_("Evidence: %(finding)s") % {"finding": rect.finding[:60]},
+                    )
+                return services.rectification_close(by=user, rectification=rect, note=d["note"], evidence=evidence)
+
+        if _handle(form, run) is not None:
+            messages.success(request, _("Rectification closed."))
+            return redirect("projects:project_detail", pk=pk)
+    return render(
+        request,
+        "projects/form.html",
+        {"form": form, "project": project, "files": True, "title": _("Close a rectification"), "explain": rect.finding},
+    )
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
+    """Files are served through the project's scope, never from a public URL."""
+    project = _project_or_404(request, pk)
+    doc = get_object_or_404(Document, pk=doc_pk, project=project)
+    return FileResponse(
+        doc.file.open("rb"),
+        as_attachment=doc.kind != "photo",
+        filename=(doc.file.name or "document").rsplit("/", 1)[-1],
+        content_type=doc.content_type or "application/octet-stream",
+    )
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "projects/tasks.html", {"tasks": selectors.tasks_for(_user(request)), "today": timezone.localdate()}
+    )
