@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Region
 from pairings.models import Pairing
@@ -224,8 +225,8 @@ class Milestone(models.Model):
 
 class ReviewStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for review")
-    ACCEPTED = "accepted", _("Accepted")
-    RETURNED = "returned", _("Returned")
+    ACCEPTED = "accepted", pgettext_lazy("report review", "Accepted")
+    RETURNED = "returned", pgettext_lazy("report review", "Returned")
 
 
 class ProgressReport(models.Model):
