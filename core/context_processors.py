@@ -15,6 +15,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"key": item.key, "label": item.label, "url": url, "active": active})
+        items.append({"key": item.key, "label": item.label, "url": url, "active": False})
+    # The item whose URL is the longest prefix of the path is the current one (/projects/tasks/ is
+    # "My tasks", not "Projects").
+    matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items, "demo_enabled": getattr(settings, "DUIKOU_DEMO_ENABLED", False)}
