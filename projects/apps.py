@@ -7,10 +7,14 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Projects")
 
     def ready(self) -> None:
+        from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
 
+        from .dashboard import projects_panel
         from .services import ACTIONS
+
+        register_panel(Panel("projects", "projects/panels/projects.html", projects_panel, order=30))
 
         register_nav(NavItem("projects", _("Projects"), "projects:project_list", order=25))
         register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26))
