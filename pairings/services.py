@@ -2,7 +2,7 @@
 scope, validates, writes, and records history in the same transaction."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,6 +48,16 @@ FLOW_ROLES: dict[str, frozenset[str]] = {
     FlowKind.EXPENDITURE: frozenset({NC, AO, RO}),
 }
 PEOPLE_ROLES = frozenset({NC, AO, RO})
+
+# Flows may name a project. Projects live in an app above this one, so that app registers how to tell
+# whether a project id belongs to a pairing (projects.apps); until it does, no flow can name a project.
+_project_check: Callable[[Pairing, int], bool] | None = None
+
+
+def register_project_check(check: Callable[[Pairing, int], bool]) -> None:
+    global _project_check
+    _project_check = check
+
 
 # Administrative rank of a party, to derive the contracting mode: the region an organization stands for.
 LEVEL_RANK = {RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2, RegionLevel.COUNTY: 3, RegionLevel.TOWNSHIP: 4}
@@ -858,6 +868,8 @@ def fund_flow_record(
                 problems.add("invalid_pledge", _("Choose a pledge of this pairing."), "pledge")
             elif FundFlow.objects.filter(pledge=pledge).exists():
                 problems.add("pledge_committed", _("This pledge has already been committed."), "pledge")
+        if project_id is not None and (_project_check is None or not _project_check(locked, project_id)):
+            problems.add("invalid_project", _("Choose a project of this pairing."), "project")
         problems.raise_if_any()
         assert amount_d is not None and date is not None
         try:

@@ -98,3 +98,13 @@ def tasks_for(user: User) -> dict[str, Any]:
             visible.filter(state="in_construction").select_related(*names).order_by("planned_end")
         )
     return tasks
+
+
+def project_belongs_to_pairing(pairing: Any, project_id: int) -> bool:
+    """Whether money of PAIRING may be recorded against PROJECT_ID: a project of that pairing that has been
+    approved (drafts, proposals, rejected and cancelled projects receive no funds)."""
+    return Project.objects.filter(
+        pk=project_id,
+        pairing_id=pairing.pk,
+        state__in=["approved", "in_construction", "suspended", "completed", "accepted", "evaluated"],
+    ).exists()

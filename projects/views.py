@@ -128,6 +128,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             or user.has_role(
                 "assisting_officer", "recipient_officer", "supervisor", "approver", "national_coordinator"
             ),
+            "can_record_flow": project.state
+            in {State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED, State.COMPLETED}
+            and project.pairing.status == PairingStatus.ACTIVE
+            and (user.is_superuser or user.has_role("assisting_officer", "recipient_officer", "national_coordinator")),
             "today": timezone.localdate(),
         },
     )
@@ -355,3 +359,36 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     return render(
         request, "projects/tasks.html", {"tasks": selectors.tasks_for(_user(request)), "today": timezone.localdate()}
     )
+
+
+@login_required
+def project_flow_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Money for a project is a fund flow of its pairing that names the project."""
+    from pairings import services as pairing_services
+    from pairings.forms import FundFlowForm
+    from pairings.models import FlowKind
+
+    project = _project_or_404(request, pk)
+    pledges = project.pairing.fund_flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True)
+    form = FundFlowForm(request.POST or None, pledges=pledges, initial={"date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        done = _handle(
+            form,
+            lambda: pairing_services.fund_flow_record(
+                by=_user(request),
+                pairing=project.pairing,
+                kind=d["kind"],
+                amount=d["amount"],
+                date=d["date"],
+                source=d["source"],
+                pledge=d["pledge"],
+                project_id=project.pk,
+                reference=d["reference"],
+                note=d["note"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("Fund flow recorded."))
+            return redirect("projects:project_detail", pk=pk)
+    return render(request, "projects/form.html", {"form": form, "project": project, "title": _("Record a fund flow")})
