@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from core.api.views import RegionViewSet
 from pairings import api as pairings_api
+from projects import api as projects_api
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -18,6 +19,25 @@ router.register("fiscal-revenues", pairings_api.FiscalRevenueViewSet, basename="
 router.register("fund-flows", pairings_api.FundFlowViewSet, basename="fund-flow")
 router.register("deployments", pairings_api.DeploymentViewSet, basename="deployment")
 router.register("trainings", pairings_api.TrainingViewSet, basename="training")
+router.register("projects", projects_api.ProjectViewSet, basename="project")
+router.register(r"projects/(?P<project_pk>[0-9]+)/history", projects_api.HistoryViewSet, basename="project-history")
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/progress-reports",
+    projects_api.ProgressReportViewSet,
+    basename="project-progress-report",
+)
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/inspections", projects_api.InspectionViewSet, basename="project-inspection"
+)
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/rectifications",
+    projects_api.RectificationViewSet,
+    basename="project-rectification",
+)
+router.register(r"projects/(?P<project_pk>[0-9]+)/documents", projects_api.DocumentViewSet, basename="project-document")
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/milestones", projects_api.MilestoneViewSet, basename="project-milestone"
+)
 
 app_name = "api"
 urlpatterns = [

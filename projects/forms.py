@@ -1,6 +1,7 @@
 """Project forms: parse and present; the services decide, and their refusals land on the fields."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import RegionChoiceField
@@ -8,7 +9,7 @@ from core.forms import BootstrapFormMixin
 from pairings.forms import MONEY_HELP, DateInput
 from pairings.models import Pairing
 
-from .models import Category, DocumentKind, ExecutionMode, InspectionKind, InspectionResult, Sector
+from .models import Category, DocumentKind, ExecutionMode, InspectionKind, InspectionResult, Project, Sector
 
 
 class ProjectForm(BootstrapFormMixin, forms.Form):
@@ -28,6 +29,10 @@ class ProjectForm(BootstrapFormMixin, forms.Form):
     planned_start = forms.DateField(label=_("Planned start"), widget=DateInput(), required=False)
     planned_end = forms.DateField(label=_("Planned end"), widget=DateInput(), required=False)
     expected_beneficiaries = forms.IntegerField(label=_("Expected beneficiaries"), min_value=0, required=False)
+    # Labelled as the model's field, so its translation is the one the timeline already uses.
+    reached_beneficiaries = forms.IntegerField(
+        label=capfirst(Project._meta.get_field("reached_beneficiaries").verbose_name), min_value=0, required=False
+    )
     implementing_agency = forms.CharField(label=_("Implementing agency"), max_length=200, required=False)
     is_livelihood = forms.BooleanField(label=_("Livelihood project"), required=False)
     is_self_sustaining = forms.BooleanField(label=_("Self-sustaining (造血)"), required=False)
@@ -43,7 +48,10 @@ class ProjectForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if pairings is not None:
             self.fields["pairing"].queryset = pairings  # type: ignore[attr-defined]
-        if editable is not None:
+        if editable is None:
+            # A new draft has reached nobody yet; beneficiaries reached are recorded once it is built.
+            del self.fields["reached_beneficiaries"]
+        else:
             # Editing: only what the state allows, and never the pairing.
             for name in list(self.fields):
                 if name not in editable:

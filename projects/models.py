@@ -175,7 +175,8 @@ class Project(models.Model):
     history_labels = {
         "physical_progress": _("physical progress (%)"),
         "spend_to_date": _("spend to date"),
-        "kind": _("kind"),
+        "inspection_kind": _("kind"),
+        "document_kind": _("kind"),
         "result": _("result"),
         "rectifications": _("rectifications"),
         "review_status": _("review"),
@@ -188,7 +189,8 @@ class Project(models.Model):
         from core.money import format_cny
 
         choices = {
-            "kind": {**dict(InspectionKind.choices), **dict(DocumentKind.choices)},
+            "inspection_kind": dict(InspectionKind.choices),
+            "document_kind": dict(DocumentKind.choices),
             "result": dict(InspectionResult.choices),
             "review_status": dict(ReviewStatus.choices),
         }

@@ -10,7 +10,15 @@ from accounts.models import User
 from pairings.models import FlowKind, FundFlow
 from pairings.selectors import pairing_scope_q
 
-from .models import Inspection, InspectionKind, InspectionResult, ProgressReport, Project, Rectification
+from .models import (
+    Inspection,
+    InspectionKind,
+    InspectionResult,
+    ProgressReport,
+    Project,
+    Rectification,
+    ReviewStatus,
+)
 
 
 def projects_visible_to(user: User) -> QuerySet[Project]:
@@ -42,11 +50,13 @@ def project_money(project: Project) -> dict[str, Decimal]:
 
 
 def latest_progress(project: Project) -> ProgressReport | None:
-    return project.progress_reports.order_by("-period_end", "-id").first()
+    """The latest report that stands: one the approver returned was sent back to be put right, so it neither
+    holds later reports to its figure nor lets the project complete on it."""
+    return project.progress_reports.exclude(review_status=ReviewStatus.RETURNED).order_by("-period_end", "-id").first()
 
 
 def has_full_progress_report(project: Project) -> bool:
-    return project.progress_reports.filter(physical_progress=100).exists()
+    return project.progress_reports.filter(physical_progress=100).exclude(review_status=ReviewStatus.RETURNED).exists()
 
 
 def has_passed_acceptance(project: Project) -> bool:

@@ -5,8 +5,9 @@ the fields; write one history event; schedule side effects after commit."""
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -178,6 +179,37 @@ def allowed_actions(by: User, project: Project) -> list[str]:
     return [name for name in ACTIONS if may(by, name, project)]
 
 
+def precheck(project: Project, action: str) -> list[Problem]:
+    """What would stop ACTION now, for the page to say before the official confirms (the service checks
+    again, under the lock). Covers the guards that depend on records, not on what the form asks for."""
+    if action == "submit":
+        return readiness_problems(project)
+    if action == "complete" and not selectors.has_full_progress_report(project):
+        return [Problem("progress_not_full", _("Report progress at 100 % first."), "progress")]
+    if action == "accept":
+        problems = []
+        latest = selectors.latest_acceptance(project)
+        if latest is None or latest.result != InspectionResult.PASSED:
+            problems.append(
+                Problem("acceptance_not_passed", _("Record a passed acceptance inspection first."), "inspection")
+            )
+        n = selectors.open_rectifications(project).count()
+        if n:
+            problems.append(
+                Problem(
+                    "open_rectifications",
+                    _("Close the %(n)s open rectification(s) first.") % {"n": n},
+                    "rectifications",
+                )
+            )
+        return problems
+    if action == "reopen":
+        latest = selectors.latest_acceptance(project)
+        if latest is None or latest.result != InspectionResult.FAILED:
+            return [Problem("no_failed_acceptance", _("Reopening needs a failed acceptance inspection."), "inspection")]
+    return []
+
+
 def _transition(
     *,
     project: Project,
@@ -323,28 +355,47 @@ def _validate_fields(values: dict[str, Any], pairing: Pairing, problems: list[Pr
                     problems.append(
                         Problem("invalid", _("Each source needs a known source and an amount."), f"funding_sources.{i}")
                     )
+    # Whatever else the columns would refuse (length, digits, a negative count, a wrong type) is named here,
+    # not left to the database as an error.
+    reported = {p.field for p in problems}
+    for name, value in values.items():
+        if name in reported or name == "location":
+            continue
+        try:
+            cast(Any, Project._meta.get_field(name)).clean(value, None)
+        except ValidationError as e:
+            problems.append(Problem(e.error_list[0].code or "invalid", e.messages[0], name))
 
 
 def project_create(*, by: User | None, pairing: Pairing, title: str, **values: Any) -> Project:
     """A new draft in PAIRING. Only the assisting and recipient officers of the pairing (or the national
     coordinator) create projects; nothing is checked for completeness until it is submitted."""
-    if by is not None:
-        if not _has_role(by, EDIT_ROLES):
-            raise PermissionDenied("forbidden", _("Only assisting or recipient officers create projects."))
-        if not Pairing.objects.filter(pairing_scope_q(by), pk=pairing.pk).exists():
-            raise DomainError("does_not_exist", _("No such pairing."), "pairing")
-    unknown = set(values) - DESCRIPTIVE
-    if unknown:
-        raise DomainError("unknown_field", _("These fields cannot be set: %(f)s.") % {"f": ", ".join(sorted(unknown))})
-    problems: list[Problem] = []
-    if not title.strip():
-        problems.append(Problem("required", _("Give the project a title."), "title"))
-    if pairing.status != PairingStatus.ACTIVE:
-        problems.append(Problem("pairing_ended", _("This pairing has ended; no new projects can be added."), "pairing"))
-    _validate_fields(values, pairing, problems)
-    if problems:
-        raise DomainError.many(problems)
+    if by is not None and not _has_role(by, EDIT_ROLES):
+        raise PermissionDenied("forbidden", _("Only assisting or recipient officers create projects."))
     with transaction.atomic():
+        # Decide on the pairing as stored, locked so that it cannot end meanwhile, not on the caller's copy.
+        qs = Pairing.objects.select_for_update(of=("self",)).select_related("program", "recipient_region")
+        if by is not None:
+            qs = qs.filter(pairing_scope_q(by))
+        found = qs.filter(pk=pairing.pk).first()
+        if found is None:
+            raise DomainError("does_not_exist", _("No such pairing."), "pairing")
+        pairing = found
+        unknown = set(values) - DESCRIPTIVE
+        if unknown:
+            raise DomainError(
+                "unknown_field", _("These fields cannot be set: %(f)s.") % {"f": ", ".join(sorted(unknown))}
+            )
+        problems: list[Problem] = []
+        if not title.strip():
+            problems.append(Problem("required", _("Give the project a title."), "title"))
+        if pairing.status != PairingStatus.ACTIVE:
+            problems.append(
+                Problem("pairing_ended", _("This pairing has ended; no new projects can be added."), "pairing")
+            )
+        _validate_fields({"title": title.strip(), **values}, pairing, problems)
+        if problems:
+            raise DomainError.many(problems)
         project = Project(pairing=pairing, title=title.strip(), created_by=by, **values)
         project.code = f"tmp-{timezone.now().timestamp()}-{id(project)}"[:24]
         project.save()
@@ -785,7 +836,7 @@ def inspection_record(
             action="inspected",
             actor=by,
             comment=findings.strip(),
-            changes={"kind": (None, kind), "result": (None, result), "rectifications": (None, len(items))},
+            changes={"inspection_kind": (None, kind), "result": (None, result), "rectifications": (None, len(items))},
         )
     return inspection
 
@@ -906,6 +957,9 @@ def document_upload(
         doc.file.save(upload.name or "upload", upload, save=False)
         doc.save()
         history_record(
-            obj=locked, action="document_added", actor=by, changes={"title": (None, doc.title), "kind": (None, kind)}
+            obj=locked,
+            action="document_added",
+            actor=by,
+            changes={"title": (None, doc.title), "document_kind": (None, kind)},
         )
     return doc

@@ -44,6 +44,8 @@ def notify_transition(project_id: int, action: str) -> int:
     for user in candidates:
         if not user_sees_pairing(user, project.pairing):
             continue
+        if action == "submit" and user.pk == project.proposed_by_id:
+            continue  # the proposer may hold the approver role too, but may not approve their own proposal
         with translation.override(user.preferred_language):
             send_mail(
                 subject=_("Duikou: %(code)s is waiting for you") % {"code": project.code},

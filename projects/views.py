@@ -2,20 +2,22 @@
 that record progress, inspections, rectifications and documents, and each user's tasks."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.models import HistoryEvent, Region
 from pairings.models import PairingStatus, Program
@@ -24,29 +26,43 @@ from pairings.selectors import pairings_visible_to
 from . import forms, selectors, services
 from .models import Category, Document, ProgressReport, Rectification, Sector, State
 
-SORTS = {
-    "code": "code",
-    "title": "title",
-    "state": "state",
-    "budget": "budget_requested",
-    "start": "planned_start",
-    "created": "created_at",
+SORTS: dict[str, F | Coalesce] = {
+    "code": F("code"),
+    "title": F("title"),
+    "state": F("state"),
+    # The column shows the approved budget where there is one: sort by what it shows.
+    "budget": Coalesce("approved_budget", "budget_requested"),
+    "start": F("planned_start"),
+    "created": F("created_at"),
 }
+# Empty values go last both ways (PostgreSQL puts NULLs first when descending).
+NULLABLE_SORTS = {"budget", "start"}
 
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _handle(form: Any, action: Callable[[], Any]) -> Any | None:
-    """Run a service; its refusals go on the form. A domain 404/403 becomes the page's 404/403."""
+def _handle(
+    form: Any,
+    action: Callable[[], Any],
+    fields: dict[str, str] | None = None,
+    passthrough: tuple[type[DomainError], ...] = (),
+) -> Any | None:
+    """Run a service; its refusals go on the form. A domain 404/403 becomes the page's 404/403.
+    FIELDS renames the service's field names to the form's (the upload's `file` is the form's `photo`);
+    PASSTHROUGH errors are left to the caller."""
     try:
         return action()
+    except passthrough:
+        raise
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(exc.message) from exc
     except DomainError as exc:
+        if fields:
+            exc.problems = [replace(p, field=fields.get(p.field or "", p.field)) for p in exc.problems]
         apply_domain_error(form, exc)
         return None
 
@@ -79,8 +95,10 @@ def project_list(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q))
     sort = f.get("sort", "-created")
-    key = SORTS.get(sort.lstrip("-"), "created_at")
-    qs = qs.order_by(f"-{key}" if sort.startswith("-") else key, "-id")
+    name = sort.lstrip("-") if sort.lstrip("-") in SORTS else "created"
+    nulls_last = True if name in NULLABLE_SORTS else None
+    key = SORTS[name]
+    qs = qs.order_by(key.desc(nulls_last=nulls_last) if sort.startswith("-") else key.asc(nulls_last=nulls_last), "-id")
     page = Paginator(qs, 50).get_page(f.get("page"))
     user = _user(request)
     return render(
@@ -109,7 +127,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/project_detail.html",
         {
             "project": project,
-            "actions": [(a, services.ACTIONS[a].label) for a in actions],
+            # Each action with what would stop it now, so a button that cannot succeed does not look like one.
+            "actions": [(a, services.ACTIONS[a].label, services.precheck(project, a)) for a in actions],
             "money": selectors.project_money(project),
             "latest": selectors.latest_progress(project),
             "reports": project.progress_reports.select_related("reported_by", "reviewed_by")[:20],
@@ -204,8 +223,13 @@ def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, _("Projects are marked evaluated by an evaluation run with their final score."))
             return redirect("projects:project_detail", pk=pk)
         try:
-            done = _handle(form, lambda: services.TRANSITIONS[action](project=project, by=_user(request), **kwargs))
-        except DomainError as exc:  # Conflict: the state moved on under the user
+            done = _handle(
+                form,
+                lambda: services.TRANSITIONS[action](project=project, by=_user(request), **kwargs),
+                {"reason": "comment"},  # the comment is the reason an approval goes above the request
+                passthrough=(Conflict,),
+            )
+        except Conflict as exc:  # the state moved on under the user
             messages.warning(request, exc.message)
             return redirect("projects:project_detail", pk=pk)
         if done is not None:
@@ -215,7 +239,7 @@ def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 % {"action": spec.label, "state": done.get_state_display()},
             )
             return redirect("projects:project_detail", pk=pk)
-    blockers = services.readiness_problems(project) if action == "submit" else []
+    blockers = services.precheck(project, action)
     return render(
         request,
         "projects/act.html",
@@ -223,13 +247,20 @@ def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     )
 
 
-def _record_view(form_class: type, title: str, run: Callable[..., Any], success: str, files: bool = False):  # type: ignore[no-untyped-def]
+def _record_view(  # type: ignore[no-untyped-def]
+    form_class: type,
+    title: str,
+    run: Callable[..., Any],
+    success: str,
+    files: bool = False,
+    fields: dict[str, str] | None = None,
+):
     @login_required
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         project = _project_or_404(request, pk)
         form = form_class(request.POST or None, request.FILES or None, initial={"date": timezone.localdate()})
         if request.method == "POST" and form.is_valid():
-            done = _handle(form, lambda: run(_user(request), project, form.cleaned_data))
+            done = _handle(form, lambda: run(_user(request), project, form.cleaned_data), fields)
             if done is not None:
                 messages.success(request, success)
                 return redirect("projects:project_detail", pk=pk)
@@ -276,9 +307,20 @@ def _inspect(by: User, project: Any, d: dict) -> Any:
 
 
 progress_create = _record_view(
-    forms.ProgressReportForm, _("Report progress"), _report, _("Progress reported."), files=True
+    forms.ProgressReportForm,
+    _("Report progress"),
+    _report,
+    _("Progress reported."),
+    files=True,
+    fields={"file": "photo"},
 )
-inspection_create = _record_view(forms.InspectionForm, _("Record an inspection"), _inspect, _("Inspection recorded."))
+inspection_create = _record_view(
+    forms.InspectionForm,
+    _("Record an inspection"),
+    _inspect,
+    _("Inspection recorded."),
+    fields={"rectifications.0.finding": "rectification", "rectifications.0.deadline": "deadline"},
+)
 document_create = _record_view(
     forms.DocumentForm,
     _("Attach a document"),
@@ -331,7 +373,7 @@ def rectification_close(request: HttpRequest, pk: int, rect_pk: int) -> HttpResp
                     )
                 return services.rectification_close(by=user, rectification=rect, note=d["note"], evidence=evidence)
 
-        if _handle(form, run) is not None:
+        if _handle(form, run, {"file": "evidence", "closure_note": "note"}) is not None:
             messages.success(request, _("Rectification closed."))
             return redirect("projects:project_detail", pk=pk)
     return render(
