@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean
+.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
@@ -82,3 +82,7 @@ messages: $(VENV)/.base
 
 clean:
 	rm -rf var/staticfiles var/test-artifacts
+
+# The project list API against its limit and its peer at 100k projects (PostgreSQL; see bench/README.md).
+bench: $(VENV)/.dev
+	$(BIN)/python bench/project_list.py --projects 100000

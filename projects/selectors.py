@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -88,13 +88,15 @@ def tasks_for(user: User) -> dict[str, Any]:
             .order_by("reported_at")
         )
     if user.has_role("supervisor") or user.is_superuser:
+        # Completed projects wait for the supervisor until accepted: first the acceptance inspection, then
+        # the acceptance itself (`passed` tells which of the two is next).
         tasks["acceptance_due"] = (
             visible.filter(state="completed")
             .annotate(
                 passed=Exists(Inspection.objects.filter(project=OuterRef("pk"), kind="acceptance", result="passed"))
             )
-            .filter(passed=False)
             .select_related(*names)
+            .order_by("actual_end", "id")
         )
     if user.has_role("supervisor", "assisting_officer", "national_coordinator") or user.is_superuser:
         tasks["overdue"] = (
@@ -103,7 +105,8 @@ def tasks_for(user: User) -> dict[str, Any]:
             .order_by("deadline")
         )
     if user.has_role("assisting_officer", "recipient_officer") or user.is_superuser:
-        tasks["drafts"] = visible.filter(state="draft", created_by=user).select_related(*names)
+        # Drafts the user started, and proposals of theirs that an approver returned.
+        tasks["drafts"] = visible.filter(Q(created_by=user) | Q(proposed_by=user), state="draft").select_related(*names)
         tasks["in_construction"] = (
             visible.filter(state="in_construction").select_related(*names).order_by("planned_end")
         )

@@ -3,6 +3,7 @@ state (409 when it moved on), role and scope (403/404), then the guard (400, eve
 the fields; write one history event; schedule side effects after commit."""
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -38,6 +39,8 @@ from .models import (
     Sector,
     State,
 )
+
+logger = logging.getLogger(__name__)
 
 NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
 APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
@@ -262,10 +265,14 @@ def _transition(
 
 
 def _after_transition(project_id: int, action: str) -> None:
-    """Side effects run once the change is committed: tell the people whose turn it is now."""
+    """Side effects run once the change is committed: tell the people whose turn it is now. The change
+    stands whatever happens here: a broker that is down is logged, not shown to the official as a failure."""
     from .tasks import notify_transition
 
-    notify_transition.delay(project_id, action)
+    try:
+        notify_transition.delay(project_id, action)
+    except Exception:  # the broker's connection errors vary by transport
+        logger.exception("could not queue notify_transition for project %s (%s)", project_id, action)
 
 
 # --- readiness -----------------------------------------------------------------------------------------------
@@ -582,6 +589,8 @@ def project_complete(
     def guard(p: Project, problems: list[Problem]) -> None:
         if not selectors.has_full_progress_report(p):
             problems.append(Problem("progress_not_full", _("Report progress at 100 % first."), "progress"))
+        if end > timezone.localdate():
+            problems.append(Problem("actual_end_future", _("The actual end cannot be in the future."), "actual_end"))
         if p.actual_start and end < p.actual_start:
             problems.append(
                 Problem("actual_end_before_start", _("The actual end is before the actual start."), "actual_end")
@@ -955,11 +964,16 @@ def document_upload(
             uploaded_by=by,
         )
         doc.file.save(upload.name or "upload", upload, save=False)
-        doc.save()
-        history_record(
-            obj=locked,
-            action="document_added",
-            actor=by,
-            changes={"title": (None, doc.title), "document_kind": (None, kind)},
-        )
+        try:
+            doc.save()
+            history_record(
+                obj=locked,
+                action="document_added",
+                actor=by,
+                changes={"title": (None, doc.title), "document_kind": (None, kind)},
+            )
+        except Exception:
+            # The file was stored before its row: if the row cannot be written, do not leave the file behind.
+            doc.file.storage.delete(doc.file.name or "")
+            raise
     return doc

@@ -30,8 +30,8 @@ services could have written, and the test (`tests/projects/test_generate.py`) ch
 
 What is *not* synthesised: evaluations (the `evaluated` state needs a final score from the evaluation app), milestones,
 documents (files), and the history events of progress reports, inspections, reviews, closures and fund flows — the
-history of a synthetic project is its lifecycle (about 4 events per project), which keeps the history table in
-proportion (a service-made project would have about 8).
+history of a synthetic project is its lifecycle (about 5 events per project at this mix of states: ``created`` and
+one per transition), which keeps the history table in proportion (service-made projects would have about 10).
 
 Determinism: each project is drawn from its own `random.Random` seeded with the seed and its index, over the
 pairings sorted by programme code, assisting organization name and recipient region code, with dates laid out

@@ -1158,7 +1158,45 @@ def test_each_official_lists_only_the_flows_of_pairings_in_scope(world, pw, acto
     )
 
 
+def approved_project(world, pw) -> int:
+    """An approved project of Guangdong → Shufu: the only kind a fund flow may name."""
+    from projects import services as project_services
+
+    draft = project_services.project_create(
+        by=None,
+        pairing=pw.shufu,
+        title="疏附县人民医院",
+        category="infrastructure",
+        sector="health",
+        location=world.shufu,
+        budget_requested=Decimal("3000000"),
+        planned_start=dt.date(2012, 3, 1),
+        planned_end=dt.date(2013, 3, 1),
+    )
+    project_services.project_submit(project=draft, by=None)
+    return project_services.project_approve(project=draft, by=None).pk
+
+
+def test_a_flow_naming_a_project_that_is_not_an_approved_one_of_its_pairing_is_refused(world, pw):
+    response = api_as(world.assisting).post(
+        FLOWS,
+        {
+            "pairing": pw.shufu.pk,
+            "kind": "commitment",
+            "amount": "1.00",
+            "date": "2012-04-01",
+            "source": "assisting_fiscal",
+            "project": 424242,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert errors(response) == [("invalid_project", "project")]
+    assert not FundFlow.objects.exists()
+
+
 def test_the_assisting_officer_records_a_flow_for_a_project(world, pw):
+    project_id = approved_project(world, pw)
     response = api_as(world.assisting).post(
         FLOWS,
         {
@@ -1167,7 +1205,7 @@ def test_the_assisting_officer_records_a_flow_for_a_project(world, pw):
             "amount": "2500000.00",
             "date": "2012-04-01",
             "source": "assisting_fiscal",
-            "project": 42,
+            "project": project_id,
             "reference": "粤援疆〔2012〕3号",
             "note": "疏附县人民医院",
         },
@@ -1179,7 +1217,7 @@ def test_the_assisting_officer_records_a_flow_for_a_project(world, pw):
     assert response.json() == {
         "id": created.pk,
         "pairing": pw.shufu.pk,
-        "project": 42,
+        "project": project_id,
         "kind": "commitment",
         "amount": "2500000.00",
         "date": "2012-04-01",
@@ -1190,7 +1228,11 @@ def test_the_assisting_officer_records_a_flow_for_a_project(world, pw):
         "is_synthetic": False,
         "created_at": response.json()["created_at"],
     }
-    assert (created.project_id, created.amount, created.recorded_by) == (42, Decimal("2500000.00"), world.assisting)
+    assert (created.project_id, created.amount, created.recorded_by) == (
+        project_id,
+        Decimal("2500000.00"),
+        world.assisting,
+    )
     assert HistoryEvent.objects.for_object(created).get().action == "created"
     on_pairing = HistoryEvent.objects.for_object(pw.shufu).filter(action="flow_recorded").get()
     assert on_pairing.actor == world.assisting
@@ -1199,7 +1241,8 @@ def test_the_assisting_officer_records_a_flow_for_a_project(world, pw):
 
 def test_flows_filter_by_each_explicit_field(world, pw):
     a = flow(pw.shufu, kind="pledge", amount="10.00", date=dt.date(2011, 5, 1))
-    b = flow(pw.shufu, kind="disbursement", amount="20.00", date=dt.date(2012, 5, 1), project_id=7)
+    project_id = approved_project(world, pw)
+    b = flow(pw.shufu, kind="disbursement", amount="20.00", date=dt.date(2012, 5, 1), project_id=project_id)
     c = services.fund_flow_record(
         by=None, pairing=pw.shufu, kind="expenditure", amount="30.00", date=dt.date(2013, 5, 1), source="loan"
     )
@@ -1215,7 +1258,7 @@ def test_flows_filter_by_each_explicit_field(world, pw):
     assert found(pairing=pw.shufu.pk) == [c.pk, b.pk, a.pk]
     assert found(kind="pledge") == [a.pk]
     assert found(source="loan") == [c.pk]
-    assert found(project=7) == [b.pk]
+    assert found(project=project_id) == [b.pk]
     assert found(date_after="2012-01-01", date_before="2012-12-31") == [b.pk, d.pk]
     assert found(date_after="2012-05-01") == [c.pk, b.pk]
     assert found(year=2011) == [a.pk]
@@ -1610,9 +1653,13 @@ def add_revenues(world, pw, n):
 
 
 def add_flows(world, pw, n):
+    from projects.models import Project
+
+    project = Project.objects.filter(pairing=pw.shufu, state="approved").first()
+    project_id = project.pk if project else approved_project(world, pw)
     for _ in range(n):
         pledge = flow(pw.shufu, kind="pledge")
-        flow(pw.shufu, kind="commitment", pledge=pledge, project_id=3)
+        flow(pw.shufu, kind="commitment", pledge=pledge, project_id=project_id)
 
 
 def add_deployments(world, pw, n):

@@ -73,3 +73,18 @@ def test_an_officer_records_a_project_flow_from_the_project_page(client, draft, 
     assert (flow.project_id, flow.pairing_id, flow.recorded_by) == (project.pk, pw.shufu.pk, world.assisting)
     client.force_login(world.outsider)
     assert client.get(f"/projects/{project.pk}/flows/new/").status_code == 404
+
+
+def test_a_transition_stands_when_the_broker_cannot_be_reached(
+    draft, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from projects import tasks
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.notify_transition, "delay", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.project_submit(project=draft, by=world.assisting)
+    draft.refresh_from_db()
+    assert draft.state == "proposed"

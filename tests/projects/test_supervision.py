@@ -60,8 +60,8 @@ def days_ago(n: int) -> dt.date:
 
 def advance(project: Project, state: str, *, by: dict[str, User | None]) -> Project:
     """Take a draft to STATE (draft … completed) through the services; BY names who acts for each role."""
-    steps = [State.PROPOSED, State.APPROVED, State.IN_CONSTRUCTION, State.COMPLETED]
-    for step in steps[: steps.index(state) + 1] if state != State.DRAFT else []:
+    order = [State.DRAFT, State.PROPOSED, State.APPROVED, State.IN_CONSTRUCTION, State.COMPLETED]
+    for step in order[1 : order.index(state) + 1]:
         if step == State.PROPOSED:
             services.project_submit(project=project, by=by["assisting"])
         elif step == State.APPROVED:
@@ -609,10 +609,8 @@ def test_an_approver_is_shown_proposals_and_pending_reports_in_scope_only(world,
 def test_a_supervisor_is_shown_projects_awaiting_acceptance_and_overdue_rectifications_in_scope_only(
     world, pw, completed, supervisor
 ):
-    accepted_already = another_project(world, pw, state=State.COMPLETED)
-    services.inspection_record(
-        by=supervisor, project=accepted_already, date=days_ago(1), kind="acceptance", result="passed"
-    )
+    inspected = another_project(world, pw, state=State.COMPLETED)
+    services.inspection_record(by=supervisor, project=inspected, date=days_ago(1), kind="acceptance", result="passed")
     building = another_project(world, pw, state=State.IN_CONSTRUCTION)
     overdue = failed_routine(building, supervisor, deadline=days_ago(3))
     failed_routine(building, supervisor, deadline=today() + dt.timedelta(days=10))
@@ -625,7 +623,9 @@ def test_a_supervisor_is_shown_projects_awaiting_acceptance_and_overdue_rectific
     tasks = selectors.tasks_for(supervisor)
 
     assert set(tasks) == {"acceptance_due", "overdue"}
-    assert list(tasks["acceptance_due"]) == [completed]
+    # Both wait for the supervisor: one for its acceptance inspection, the other (passed) to be accepted.
+    due = {p: p.passed for p in tasks["acceptance_due"]}
+    assert due == {completed: False, inspected: True}
     assert list(tasks["overdue"]) == [overdue]
 
 

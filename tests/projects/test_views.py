@@ -1084,13 +1084,18 @@ def test_a_supervisor_sees_completed_projects_awaiting_acceptance_and_overdue_re
     html = response.content.decode()
     assert finished.code in html and "加设防护网" in html and "全员佩戴安全帽" not in html
 
-    # A passed acceptance inspection and a closed rectification take them off the list.
+    # A passed acceptance inspection leaves the acceptance itself to do; accepting takes it off the list,
+    # and closing the rectification takes that off too.
     services.inspection_record(
         by=supervisor, project=finished, date=timezone.localdate(), kind="acceptance", result="passed"
     )
     services.rectification_close(by=supervisor, rectification=records["rectification"], note="已整改")
     tasks = client.get("/projects/tasks/").context["tasks"]
-    assert list(tasks["acceptance_due"]) == [] and list(tasks["overdue"]) == []
+    assert [(p.pk, p.passed) for p in tasks["acceptance_due"]] == [(finished.pk, True)]
+    assert list(tasks["overdue"]) == []
+    services.project_accept(project=finished, by=supervisor)
+    tasks = client.get("/projects/tasks/").context["tasks"]
+    assert list(tasks["acceptance_due"]) == []
 
 
 # --- query counts --------------------------------------------------------------------------------------------
