@@ -8,7 +8,7 @@ from .navigation import nav_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    items = []
+    items: list[dict[str, Any]] = []
     path = request.path
     for item in nav_for(getattr(request, "user", None)):
         try:
@@ -18,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"key": item.key, "label": item.label, "url": url, "active": False})
     # The item whose URL is the longest prefix of the path is the current one (/projects/tasks/ is
     # "My tasks", not "Projects").
-    matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))]
+    matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(str(i["url"])))]
     if matches:
-        max(matches, key=lambda i: len(i["url"]))["active"] = True
+        max(matches, key=lambda i: len(str(i["url"])))["active"] = True
     return {"nav_items": items, "demo_enabled": getattr(settings, "DUIKOU_DEMO_ENABLED", False)}
