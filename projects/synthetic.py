@@ -14,7 +14,7 @@ Nothing here is a real project. Every row written is marked:
 service call per transition would take hours at 100k projects). In exchange this module writes only rows that the
 services could have written, and the test (`tests/projects/test_generate.py`) checks it:
 
-- the database constraints (dates in order, amounts positive, percentages, one active pairing...);
+- the database constraints and the models' validation (dates in order, amounts positive, percentages, choices);
 - the lifecycle of DESIGN.md: a project reached its state through the table's transitions, each one a history event
   (``created``, then ``submit``, ``approve``... with from/to states and the changed fields as the services record
   them), with ``proposed_by`` set from ``proposed`` on, ``approved_budget`` from ``approved`` on (a reduced budget
