@@ -7,7 +7,6 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.auth import TokenAuthentication
 from core.api.serializers import StrictSerializerMixin
 from core.errors import DomainError
 from core.models import Region

@@ -27,5 +27,8 @@ app.conf.update(
         "*": {"queue": "default"},
     },
     task_default_queue="default",
+    beat_schedule={
+        "purge-expired-api-tokens": {"task": "accounts.tasks.purge_expired_tokens", "schedule": 60 * 60},
+    },
 )
 app.autodiscover_tasks()

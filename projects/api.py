@@ -14,6 +14,8 @@ may change depends on the state (services.EDITABLE).
 from typing import Any, ClassVar, cast
 
 import django_filters
+from django.core.paginator import InvalidPage
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, Http404
@@ -22,6 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound as NotFound_
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -30,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.models import Organization, Role, User
+from core.api.pagination import StandardPagination
 from core.api.serializers import StrictSerializerMixin
 from core.errors import DomainError, PermissionDenied, Problem
 from core.history import action_label
@@ -37,7 +41,7 @@ from core.models import HistoryEvent, Region
 from pairings.api import NamedChoiceField, VisiblePairingField, WriteSerializerMixin
 from pairings.models import FlowSource
 
-from . import selectors, services
+from . import listing, selectors, services
 from .models import (
     Category,
     Document,
@@ -417,6 +421,19 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
 
     def get_queryset(self) -> QuerySet[Project]:
         return selectors.project_list_rows(_user(self.request))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list, fast (projects/listing.py): count, then the page's rows joined to their names in one query."""
+        queryset = self.filter_queryset(self.get_queryset())
+        pagination = cast(StandardPagination, self.paginator)
+        paginator = DjangoPaginator(queryset.values("pk"), pagination.get_page_size(request) or pagination.page_size)
+        try:
+            page = paginator.page(request.query_params.get(pagination.page_query_param, 1))
+        except InvalidPage as exc:
+            raise NotFound_(_("There is no such page.")) from exc
+        pagination.page, pagination.request = page, request
+        data = listing.rows(queryset.filter(pk__in=page.object_list), _user(request))
+        return pagination.get_paginated_response(data)
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "partial_update":

@@ -185,7 +185,7 @@ CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "accounts.auth.TokenAuthentication",
         # SessionAuthentication enforces CSRF for browser sessions.
         "rest_framework.authentication.SessionAuthentication",
     ],

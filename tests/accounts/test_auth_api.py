@@ -232,7 +232,11 @@ def test_expired_token_is_401(world):
 
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == "authentication_failed"
-    # knox removes the expired token when it sees it.
+    # Refused on the request path, removed by the periodic purge (not by the request).
+    from accounts.tasks import purge_expired_tokens
+
+    assert AuthToken.objects.filter(user=world.assisting).exists()
+    assert purge_expired_tokens.delay().get() == 1
     assert not AuthToken.objects.filter(user=world.assisting).exists()
 
 

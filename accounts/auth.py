@@ -1,0 +1,39 @@
+"""API token authentication in one query.
+
+knox's own `TokenAuthentication` lists every token of the user on every request to delete the expired ones, then
+the views load the caller's organization. Here the token comes with its user, organization and region in one
+query; an expired token is refused (401) but not deleted on the request path — `purge_expired_tokens`
+(accounts.tasks, on Celery beat) removes them.
+"""
+
+import binascii
+from hmac import compare_digest
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.crypto import hash_token
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
+from rest_framework import exceptions
+
+
+class TokenAuthentication(KnoxTokenAuthentication):
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
+        message = _("Invalid or expired token.")
+        try:
+            key = token.decode("utf-8")
+            digest = hash_token(key)
+        except (UnicodeDecodeError, TypeError, binascii.Error) as exc:
+            raise exceptions.AuthenticationFailed(message) from exc
+        now = timezone.now()
+        candidates = AuthToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related(
+            "user__organization__region"
+        )
+        for candidate in candidates:
+            if candidate.expiry is not None and candidate.expiry < now:
+                continue
+            if compare_digest(digest, candidate.digest):
+                return self.validate_user(candidate)
+        raise exceptions.AuthenticationFailed(message)
