@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from core.dashboard import Panel, register_panel
         from core.navigation import NavItem, register_nav
 
+        from . import schema  # noqa: F401  (registers the OpenAPI extension)
         from .selectors import dashboard_parties_panel, dashboard_scope_panel
 
         register_nav(

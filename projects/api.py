@@ -422,6 +422,13 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     def get_queryset(self) -> QuerySet[Project]:
         return selectors.project_list_rows(_user(self.request))
 
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        # Most list calls page through everything in scope: skip building the filter form when no filter is asked.
+        asked = set(self.request.query_params) & set(ProjectFilter.base_filters)
+        if self.action == "list" and not asked:
+            return StrictOrderingFilter().filter_queryset(self.request, queryset, self)
+        return super().filter_queryset(queryset)
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The list, fast (projects/listing.py): count, then the page's rows joined to their names in one query."""
         queryset = self.filter_queryset(self.get_queryset())
