@@ -256,4 +256,4 @@ LOGGING = {
 
 DUIKOU_DEMO_PASSWORD = "duikou-demo"
 # Management commands `make run` calls after the demo users (apps further up append theirs).
-DUIKOU_BOOTSTRAP_COMMANDS: list[str] = []
+DUIKOU_BOOTSTRAP_COMMANDS: list[str | list[str]] = []

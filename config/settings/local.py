@@ -24,4 +24,9 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBacken
 # Serve static files from the apps and static/ directly (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-DUIKOU_BOOTSTRAP_COMMANDS = ["load_programs", "seed_pairings_demo"]
+DUIKOU_BOOTSTRAP_COMMANDS = [
+    "load_programs",
+    "seed_pairings_demo",
+    # A few hundred synthetic projects in every state, so each page has something to show.
+    ["generate_projects", "--projects", "400", "--if-empty"],
+]

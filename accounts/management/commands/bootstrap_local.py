@@ -20,8 +20,10 @@ class Command(BaseCommand):
         if getattr(settings, "DUIKOU_DEMO_ENABLED", False):
             call_command("seed_demo", verbosity=0)
             # Later apps add their reference programmes and demo figures through this hook.
-            for name in getattr(settings, "DUIKOU_BOOTSTRAP_COMMANDS", []):
-                call_command(name, verbosity=0)
+            # Each entry is a command name, or a list: the name and its arguments.
+            for entry in getattr(settings, "DUIKOU_BOOTSTRAP_COMMANDS", []):
+                name, *arguments = [entry] if isinstance(entry, str) else entry
+                call_command(name, *arguments, verbosity=0)
         from accounts.demo import USERS
 
         url = f"http://127.0.0.1:{options['port']}/"

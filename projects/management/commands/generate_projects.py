@@ -24,6 +24,7 @@ from django.db import connections
 
 from pairings.models import Pairing
 from projects import synthetic
+from projects.models import Project
 
 
 def use_database(url: str) -> None:
@@ -49,6 +50,9 @@ class Command(BaseCommand):
             "--replace", action="store_true", help="Delete the synthetic projects there are (and their rows) first."
         )
         parser.add_argument("--database-url", default="", help="Write to this database instead of the settings' one.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when synthetic projects exist (for `make run`)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         n = options["projects"]
@@ -57,6 +61,8 @@ class Command(BaseCommand):
         if options["database_url"]:
             use_database(options["database_url"])
         verbose = options["verbosity"] >= 1
+        if options["if_empty"] and Project.objects.filter(is_synthetic=True).exists():
+            return
         started = time.perf_counter()
         if not Pairing.objects.exists():
             if verbose:
