@@ -15,8 +15,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CELERY_BROKER_URL = ""
-CELERY_TASK_ALWAYS_EAGER = True
+# Eager unless a broker is named: the worker started by tests/celery/ runs these settings against Redis.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 DUIKOU_DEMO_ENABLED = True
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 # The suite must not trip throttling; the throttle test patches the rates on the throttle class itself
