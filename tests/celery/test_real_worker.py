@@ -8,10 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.db import connection
 from knox.models import AuthToken
-
-from config.celery_app import app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -61,12 +60,9 @@ def worker():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "result_backend")}
-    app.conf.update(task_always_eager=False, broker_url=REDIS, result_backend=REDIS)
     try:
         yield process
     finally:
-        app.conf.update(saved)
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -78,7 +74,9 @@ def test_a_worker_purges_expired_tokens_through_redis(worker, world):
     AuthToken.objects.create(world.assisting, expiry=timedelta(seconds=-1))
     AuthToken.objects.create(world.assisting)  # still valid: kept
     started = time.monotonic()
-    result = app.send_task("accounts.tasks.purge_expired_tokens", queue="default")
+    # A client of its own: the project's app runs eagerly in this process and caches its backend.
+    client = Celery("duikou-test-client", broker=REDIS, backend=REDIS)
+    result = client.send_task("accounts.tasks.purge_expired_tokens", queue="default")
     deleted = result.get(timeout=60)
     assert deleted == 1, worker.stdout.read(2000) if worker.poll() is not None else deleted
     assert AuthToken.objects.filter(user=world.assisting).count() == 1
