@@ -330,6 +330,21 @@ class AnnualMandate(models.Model):
         return f"{self.pairing} {self.year}"
 
 
+class Recorded(models.Model):
+    """What every record of money or people carries: a note, whether it is synthetic demo data, who recorded it
+    and when."""
+
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
 class FlowKind(models.TextChoices):
     PLEDGE = "pledge", _("Pledge")
     COMMITMENT = "commitment", _("Commitment")
@@ -345,7 +360,7 @@ class FlowSource(models.TextChoices):
     LOAN = "loan", _("Loan")
 
 
-class FundFlow(models.Model):
+class FundFlow(Recorded):
     """Money moving in a pairing. A pledge counts toward fulfilment only once it is committed (a commitment
     recorded against it); disbursements are what the recipient received (到位)."""
 
@@ -369,12 +384,6 @@ class FundFlow(models.Model):
         help_text=_("For a commitment: the pledge it turns into a commitment."),
     )
     reference = models.CharField(_("reference"), max_length=120, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -400,7 +409,7 @@ class DeploymentKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Deployment(models.Model):
+class Deployment(Recorded):
     """People sent by the assisting side: a batch of cadres, teachers, doctors or technicians."""
 
     pairing = models.ForeignKey(
@@ -412,12 +421,6 @@ class Deployment(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     group_style = models.BooleanField(_("group-style (组团式)"), default=False)
-    note = models.TextField(_("note"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-start_date", "-id"]
@@ -435,7 +438,7 @@ class Deployment(models.Model):
         return f"{self.get_kind_display()} × {self.headcount} ({self.start_date})"
 
 
-class Training(models.Model):
+class Training(Recorded):
     """Training given to the recipient side's people."""
 
     pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="trainings")
@@ -445,12 +448,6 @@ class Training(models.Model):
         _("days"), max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
     )
     start_date = models.DateField(_("date"))
-    note = models.TextField(_("note"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-start_date", "-id"]
