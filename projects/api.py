@@ -14,8 +14,6 @@ may change depends on the state (services.EDITABLE).
 from typing import Any, ClassVar, cast
 
 import django_filters
-from django.core.paginator import InvalidPage
-from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, Http404
@@ -31,6 +29,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from accounts.models import Organization, Role, User
 from core.api.pagination import StandardPagination
@@ -433,14 +432,33 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         """The list, fast (projects/listing.py): count, then the page's rows joined to their names in one query."""
         queryset = self.filter_queryset(self.get_queryset())
         pagination = cast(StandardPagination, self.paginator)
-        paginator = DjangoPaginator(queryset.values("pk"), pagination.get_page_size(request) or pagination.page_size)
-        try:
-            page = paginator.page(request.query_params.get(pagination.page_query_param, 1))
-        except InvalidPage as exc:
-            raise NotFound_(_("There is no such page.")) from exc
-        pagination.page, pagination.request = page, request
-        data = listing.rows(queryset.filter(pk__in=page.object_list), _user(request))
-        return pagination.get_paginated_response(data)
+        size = pagination.get_page_size(request) or pagination.page_size
+        raw = request.query_params.get(pagination.page_query_param, "1")
+        number = int(raw) if raw.isdigit() and int(raw) > 0 else 0
+        if number == 0:
+            raise NotFound_(_("There is no such page."))
+        ids, total = listing.page_ids(queryset, number, size)
+        if total is None:
+            if number > 1:
+                raise NotFound_(_("There is no such page."))
+            total = 0
+        data = listing.rows_for_ids(ids, _user(request))
+        url = request.build_absolute_uri()
+        last = max(1, -(-total // size))
+        return Response(
+            {
+                "count": total,
+                "next": replace_query_param(url, pagination.page_query_param, number + 1) if number < last else None,
+                "previous": (
+                    None
+                    if number == 1
+                    else remove_query_param(url, pagination.page_query_param)
+                    if number == 2
+                    else replace_query_param(url, pagination.page_query_param, number - 1)
+                ),
+                "results": data,
+            }
+        )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "partial_update":

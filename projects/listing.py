@@ -7,10 +7,12 @@ page costs one query besides the count, however deep it is. The output
 is exactly ProjectSerializer's (a test holds the two together).
 """
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Func, IntegerField, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -40,8 +42,70 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def page_ids(queryset: QuerySet[Project], number: int, size: int) -> tuple[list[int], int | None]:
+    """The ids of page NUMBER of QUERYSET (filters and ordering applied) and the total, in one query: the total is
+    an uncorrelated scalar subquery, which the database evaluates once. An empty page gives no total (None)."""
+    start = (number - 1) * size
+    total = Subquery(queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1])
+    found = list(queryset.annotate(total_=total).values_list("pk", "total_")[start : start + size])
+    return [pk for pk, _ in found], (found[0][1] if found else None)
+
+
+class _CountAll(Func):
+    """COUNT(*) as a plain expression, so that a subquery can select it without a GROUP BY."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+_ROWS_SQL: str | None = None
+
+
+def _rows_sql() -> str:
+    """The rows query for a list of ids, compiled once from the ORM (PostgreSQL: `id = ANY(%s)`)."""
+    global _ROWS_SQL
+    if _ROWS_SQL is None:
+        sql, _params = Project.objects.filter(pk__in=[0]).order_by().values_list(*COLUMNS).query.sql_with_params()
+        head, sep, tail = sql.rpartition(" IN (%s)")
+        if not sep:
+            raise RuntimeError("unexpected SQL for the project rows")
+        _ROWS_SQL = f"{head} = ANY(%s){tail}"
+    return _ROWS_SQL
+
+
+def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
+    """The list representation of the projects IDS, in that order."""
+    if not ids:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_rows_sql(), [ids])
+            fetched = cursor.fetchall()
+        fetched = [_convert(r) for r in fetched]
+    else:
+        fetched = list(Project.objects.filter(pk__in=ids).order_by().values_list(*COLUMNS))
+    position = {pk: i for i, pk in enumerate(ids)}
+    fetched.sort(key=lambda r: position[r[0]])
+    return _represent(fetched, user)
+
+
+FUNDING_SOURCES = COLUMNS.index("funding_sources")
+
+
+def _convert(r: tuple) -> tuple:
+    """Raw rows differ from values_list in one column: the JSON comes as text (Django decodes it in the ORM)."""
+    value = r[FUNDING_SOURCES]
+    if isinstance(value, str):
+        return (*r[:FUNDING_SOURCES], json.loads(value), *r[FUNDING_SOURCES + 1 :])
+    return r
+
+
 def rows(queryset: QuerySet[Project], user: User) -> list[dict[str, Any]]:
     """The list representation of QUERYSET's projects (a page, in its order), as the caller USER sees them."""
+    return _represent(list(queryset.values_list(*COLUMNS)), user)
+
+
+def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
     english = (get_language() or "").startswith("en")
 
     def name(zh: str, en: str | None) -> str:
@@ -51,7 +115,7 @@ def rows(queryset: QuerySet[Project], user: User) -> list[dict[str, Any]]:
     # allowed_actions depends only on the state and on whether the caller proposed the project.
     actions: dict[tuple[str, bool], list[str]] = {}
     out: list[dict[str, Any]] = []
-    for r in queryset.values_list(*COLUMNS):
+    for r in fetched:
         key = (r[36], r[37] == user.pk)
         if key not in actions:
             actions[key] = services.allowed_actions(user, Project(state=r[36], proposed_by_id=r[37]))
