@@ -437,12 +437,11 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         number = int(raw) if raw.isdigit() and int(raw) > 0 else 0
         if number == 0:
             raise NotFound_(_("There is no such page."))
-        ids, total = listing.page_ids(queryset, number, size)
+        data, total = listing.page(queryset, number, size, _user(request))
         if total is None:
             if number > 1:
                 raise NotFound_(_("There is no such page."))
             total = 0
-        data = listing.rows_for_ids(ids, _user(request))
         url = request.build_absolute_uri()
         last = max(1, -(-total // size))
         return Response(

@@ -9,7 +9,8 @@ is exactly ProjectSerializer's (a test holds the two together).
 
 import json
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Func, IntegerField, QuerySet, Subquery
@@ -35,7 +36,8 @@ COLUMNS = (
 
 
 def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    # The column is numeric(18, 2): its values arrive with exactly two places, so str() is the serializer's form.
+    return None if value is None else str(value)
 
 
 def _iso(value: Any) -> str | None:
@@ -112,13 +114,16 @@ def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
         return (en or zh) if english else zh
 
     tz = timezone.get_current_timezone()
-    # allowed_actions depends only on the state and on whether the caller proposed the project.
+    # allowed_actions reads only the state and the proposer: a light stand-in, not a model instance (whose
+    # construction costs more than the rest of the row).
     actions: dict[tuple[str, bool], list[str]] = {}
     out: list[dict[str, Any]] = []
     for r in fetched:
         key = (r[36], r[37] == user.pk)
         if key not in actions:
-            actions[key] = services.allowed_actions(user, Project(state=r[36], proposed_by_id=r[37]))
+            actions[key] = services.allowed_actions(
+                user, cast(Project, SimpleNamespace(state=r[36], proposed_by_id=r[37]))
+            )
         org, region = name(r[9], r[10]), name(r[12], r[13])
         out.append(
             {
@@ -139,13 +144,13 @@ def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
                 "execution_mode": r[16],
                 "location": r[17],
                 "location_name": None if r[17] is None else name(r[18], r[19]),
-                "latitude": None if r[20] is None else f"{r[20]:.6f}",
-                "longitude": None if r[21] is None else f"{r[21]:.6f}",
+                "latitude": None if r[20] is None else str(r[20]),
+                "longitude": None if r[21] is None else str(r[21]),
                 "is_livelihood": r[22],
                 "is_self_sustaining": r[23],
                 "budget_requested": _money(r[24]),
                 "approved_budget": _money(r[25]),
-                "funding_sources": [{"source": s["source"], "amount": _money(Decimal(s["amount"]))} for s in r[26]],
+                "funding_sources": [{"source": s["source"], "amount": f"{Decimal(s['amount']):.2f}"} for s in r[26]],
                 "planned_start": _iso(r[27]),
                 "planned_end": _iso(r[28]),
                 "actual_start": _iso(r[29]),
@@ -166,3 +171,59 @@ def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+_PAGE_SQL: tuple[str, str] | None = None
+
+
+def _page_sql_parts() -> tuple[str, str]:
+    """The rows query cut in two around where the page's ids go (PostgreSQL): the ids arrive as an ordered array
+    (`unnest(ARRAY(<ids query>)) WITH ORDINALITY`), so the rows come back in the page's order."""
+    global _PAGE_SQL
+    if _PAGE_SQL is None:
+        sql = _rows_sql()
+        table = '"projects_project"'
+        select, sep, rest = sql.partition(f" FROM {table}")
+        joins, sep2, _where = rest.partition(f' WHERE {table}."id" = ANY(%s)')
+        if not sep or not sep2:
+            raise RuntimeError("unexpected SQL for the project rows")
+        head = f"{select}, (%%COUNT%%) AS total_ FROM unnest(ARRAY(%%IDS%%)) WITH ORDINALITY AS page_(id, pos)"
+        tail = f' INNER JOIN {table} ON ({table}."id" = page_.id){joins} ORDER BY page_.pos'
+        _PAGE_SQL = (head, tail)
+    return _PAGE_SQL
+
+
+_IDS_HEAD = 'SELECT "projects_project"."id" AS "pk" FROM '
+
+
+def _count_from(ids_sql: str, ids_params: tuple) -> tuple[str, tuple] | None:
+    """The total's SQL cut from the page's ids SQL (same FROM and WHERE, no ORDER BY/LIMIT), which saves compiling
+    the queryset a second time; None when the SQL is not of the expected shape (then the ORM compiles it)."""
+    body, sep, order = ids_sql.rpartition(" ORDER BY ")
+    if not sep or not body.startswith(_IDS_HEAD) or "%s" in order:
+        return None
+    return "SELECT COUNT(*) FROM " + body[len(_IDS_HEAD) :], ids_params
+
+
+def page(queryset: QuerySet[Project], number: int, size: int, user: User) -> tuple[list[dict[str, Any]], int | None]:
+    """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty).
+
+    PostgreSQL: one statement — the total as a scalar subquery, the page's ids in order, their rows joined to their
+    names. Elsewhere (SQLite for `make run`): the ids with the total, then the rows."""
+    if connection.vendor != "postgresql":
+        ids, total = page_ids(queryset, number, size)
+        return rows_for_ids(ids, user), total
+    start = (number - 1) * size
+    ids_sql, ids_params = queryset.values("pk")[start : start + size].query.sql_with_params()
+    count_sql, count_params = _count_from(ids_sql, ids_params) or (
+        queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
+    )
+    head, tail = _page_sql_parts()
+    sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", ids_sql, 1) + tail
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *ids_params])
+        fetched = cursor.fetchall()
+    if not fetched:
+        return [], None
+    total = fetched[0][-1]
+    return _represent([_convert(r[:-1]) for r in fetched], user), total
