@@ -1,0 +1,34 @@
+"""The API's rate limits: a counter per window, per user or per client address."""
+
+import pytest
+from django.core.cache import cache
+
+from core.api import throttles
+from tests.conftest import api_as
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_a_minute(monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(throttles.UserThrottle, "THROTTLE_RATES", {"user": "2/minute"})
+    monkeypatch.setattr(throttles.AnonThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    yield
+    cache.clear()
+
+
+def test_a_user_over_the_rate_gets_429_in_the_error_format_and_others_are_not_affected(world, two_a_minute):
+    client = api_as(world.assisting)
+    assert [client.get("/api/v1/me/").status_code for _ in range(2)] == [200, 200]
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 429
+    assert response.json()["errors"][0]["code"] == "throttled"
+    assert "Retry-After" in response.headers
+    assert api_as(world.recipient).get("/api/v1/me/").status_code == 200
+
+
+def test_anonymous_clients_are_counted_by_address(client, two_a_minute):
+    # The schema is open to anonymous callers (the API's resources refuse them before counting).
+    statuses = [client.get("/api/schema/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
