@@ -10,9 +10,9 @@ import binascii
 from hmac import compare_digest
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Value
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -20,6 +20,8 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework import exceptions
+
+from .models import RoleAssignment
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -36,8 +38,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
         )
         if connection.vendor == "postgresql":
             # The caller's roles come along, so that no view asks for them again.
+            # A correlated array subquery rather than an aggregate: no GROUP BY over the joined rows.
             candidates = candidates.annotate(
-                role_list=ArrayAgg("user__role_assignments__role", distinct=True, default=Value([]))
+                role_list=ArraySubquery(RoleAssignment.objects.filter(user=OuterRef("user")).values("role"))
             )
         for candidate in candidates:
             if candidate.expiry is not None and candidate.expiry < now:
