@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -29,6 +30,8 @@ app.conf.update(
     task_default_queue="default",
     beat_schedule={
         "purge-expired-api-tokens": {"task": "accounts.tasks.purge_expired_tokens", "schedule": 60 * 60},
+        "reconcile-evaluation-runs": {"task": "evaluation.tasks.reconcile_runs", "schedule": 60},
+        "nightly-evaluation": {"task": "evaluation.tasks.nightly_evaluation", "schedule": crontab(hour=2, minute=30)},
     },
 )
 app.autodiscover_tasks()

@@ -36,7 +36,25 @@ def history_record(
     comment: str = "",
 ) -> HistoryEvent:
     """Append one event for OBJ. `changes` maps a field to (old, new); values are stored as JSON."""
-    return HistoryEvent.objects.create(
+    event = history_event(
+        obj=obj, action=action, actor=actor, from_state=from_state, to_state=to_state, changes=changes, comment=comment
+    )
+    event.save()
+    return event
+
+
+def history_event(
+    *,
+    obj: models.Model,
+    action: str,
+    actor: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    comment: str = "",
+) -> HistoryEvent:
+    """The event `history_record` would append, unsaved: for services that write many at once (bulk_create)."""
+    return HistoryEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,

@@ -4,7 +4,7 @@ the fields; write one history event; schedule side effects after commit."""
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, User
 from accounts.selectors import scope_for
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem
-from core.services import diff_fields, history_record
+from core.models import HistoryEvent
+from core.services import diff_fields, history_event, history_record
 from pairings.models import FlowSource, Pairing, PairingStatus
 from pairings.selectors import pairing_scope_q
 
@@ -655,6 +656,44 @@ def project_evaluate(*, project: Project, by: User | None, score: Decimal | None
         guard=guard,
         apply=lambda p: {"score": (None, score)},
     )
+
+
+def project_evaluate_many(*, scores: Mapping[int, float], comment: str = "") -> list[int]:
+    """`evaluate` for many projects at once, as an evaluation run finishes: each accepted project of SCORES
+    (project id -> its final score) moves to `evaluated` with one history event, like `project_evaluate`
+    (by=None), in one transaction with the rows locked. Projects no longer accepted are left alone (the run
+    is not the place to complain). Returns the ids that moved."""
+    spec = ACTIONS["evaluate"]
+    ids = [pk for pk, score in scores.items() if score is not None]
+    moved: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), 2000):
+            batch = list(
+                Project.objects.select_for_update()
+                .filter(pk__in=ids[start : start + 2000], state__in=spec.sources)
+                .order_by("pk")
+                .only("pk", "code", "title", "state")
+            )
+            if not batch:
+                continue
+            pks = [p.pk for p in batch]
+            Project.objects.filter(pk__in=pks).update(state=spec.target, updated_at=timezone.now())
+            HistoryEvent.objects.bulk_create(
+                [
+                    history_event(
+                        obj=p,
+                        action="evaluate",
+                        from_state=p.state,
+                        to_state=spec.target,
+                        changes={"score": (None, round(float(scores[p.pk]), 2))},
+                        comment=comment,
+                    )
+                    for p in batch
+                ],
+                batch_size=1000,
+            )
+            moved.extend(pks)
+    return moved
 
 
 def project_cancel(*, project: Project, by: User | None, comment: str) -> Project:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "pairings",
     "projects",
+    "evaluation",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,12 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Evaluation runs: projects per chunk, how long a chunk may take before the reconciler queues it again, and
+# how many times a chunk is tried before its run fails.
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=2000)
+EVALUATION_CHUNK_TIMEOUT = env.float("EVALUATION_CHUNK_TIMEOUT", default=600)
+EVALUATION_MAX_ATTEMPTS = env.int("EVALUATION_MAX_ATTEMPTS", default=5)
 
 LOGGING = {
     "version": 1,

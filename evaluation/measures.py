@@ -1,0 +1,158 @@
+"""The measures an indicator's formula may name: what the system can compute honestly from its own data.
+
+Each measure is "higher is better" (so a curve's target is never below its floor). Values are ratios
+(0.8 = 80 %), counts, a 1–5 rating or a 0–100 expert score. A measure with no data for an object (no
+inspection yet, nothing required) is None: its indicator is left out and the other weights count in full.
+
+The definitions below are the contract between the SQL of `evaluation.scoring` and the pure-Python
+`evaluation.reference`; a test holds the two equal on a generated data set.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    level: str  # "project" or "pairing"
+    label: Promise
+    definition: Promise
+    unit: str  # "ratio", "count", "rating", "score"
+
+
+PROJECT, PAIRING = "project", "pairing"
+
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in [
+        Measure(
+            "on_time_completion",
+            PROJECT,
+            _("On-time completion"),
+            _(
+                "1 when finished (or, if unfinished, still) within the planned end; less by the share of the "
+                "planned duration overrun, down to 0 at twice the planned duration."
+            ),
+            "ratio",
+        ),
+        Measure(
+            "budget_adherence",
+            PROJECT,
+            _("Budget adherence"),
+            _("1 when expenditure stays within the approved budget; less by the share overspent."),
+            "ratio",
+        ),
+        Measure(
+            "inspection_pass_rate",
+            PROJECT,
+            _("Inspection pass rate"),
+            _("Passed inspections ÷ inspections."),
+            "ratio",
+        ),
+        Measure(
+            "rectification_closure",
+            PROJECT,
+            _("Rectifications closed on time"),
+            _("Rectifications closed by their deadline ÷ rectifications closed or due by the run's date."),
+            "ratio",
+        ),
+        Measure(
+            "beneficiaries_reached",
+            PROJECT,
+            _("Beneficiaries reached"),
+            _("Beneficiaries reached ÷ beneficiaries expected."),
+            "ratio",
+        ),
+        Measure(
+            "project_funds_delivery",
+            PROJECT,
+            _("Committed funds delivered"),
+            _("Funds disbursed to the project ÷ funds committed to it."),
+            "ratio",
+        ),
+        Measure(
+            "recipient_satisfaction",
+            PROJECT,
+            _("Recipient satisfaction"),
+            _("The mean of the recipient officers' ratings, 1 to 5."),
+            "rating",
+        ),
+        Measure(
+            "expert",
+            PROJECT,
+            _("Expert score"),
+            _("The mean of the evaluators' scores (0–100) for this indicator."),
+            "score",
+        ),
+        Measure(
+            "mandate_fulfilment",
+            PAIRING,
+            _("Mandate fulfilment"),
+            _("Funds received in the year ÷ funds required by the year's mandate."),
+            "ratio",
+        ),
+        Measure(
+            "funds_delivery",
+            PAIRING,
+            _("Committed funds delivered"),
+            _("Funds disbursed in the year ÷ funds committed in the year."),
+            "ratio",
+        ),
+        Measure(
+            "county_share",
+            PAIRING,
+            _("Share to county level and below"),
+            _("Approved budget of the year's projects located at county or township level ÷ all of it."),
+            "ratio",
+        ),
+        Measure(
+            "livelihood_share",
+            PAIRING,
+            _("Share to livelihood"),
+            _("Approved budget of the year's livelihood projects ÷ all of it."),
+            "ratio",
+        ),
+        Measure(
+            "self_sustaining_share",
+            PAIRING,
+            _("Share to self-sustaining projects"),
+            _("Approved budget of the year's self-sustaining (造血) projects ÷ all of it."),
+            "ratio",
+        ),
+        Measure(
+            "personnel_vs_quota",
+            PAIRING,
+            _("People deployed vs quota"),
+            _("Headcount of deployments active in the year ÷ the mandate's personnel quota."),
+            "ratio",
+        ),
+        Measure(
+            "people_trained",
+            PAIRING,
+            _("People trained"),
+            _("People trained in trainings held in the year."),
+            "count",
+        ),
+        Measure(
+            "project_scores",
+            PAIRING,
+            _("Project scores"),
+            _("The mean of the year's project scores, weighted by approved budget."),
+            "score",
+        ),
+    ]
+}
+
+#: Project states whose projects a run scores: approved onwards, not rejected or cancelled.
+SCORED_STATES = ("approved", "in_construction", "suspended", "completed", "accepted", "evaluated")
+#: States in which a project's score is final.
+FINAL_STATES = ("accepted", "evaluated")
+#: Region levels that count as "county level and below".
+COUNTY_LEVELS = ("county", "township")
+
+
+def formula_choices(level: str | None = None) -> list[tuple[str, str]]:
+    return [(m.code, str(m.label)) for m in MEASURES.values() if level is None or m.level == level]

@@ -1,0 +1,319 @@
+"""Set-based scoring: each step is one SQL statement over a slice of the data, never a query per object.
+
+- `score_projects(run, specs, first_id, last_id)`: one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` computes the
+  measures of the run's projects with ids in [first_id, last_id] (aggregates over inspections, rectifications,
+  flows, ratings and expert scores, grouped by project), applies each indicator's curve and the weighted sum,
+  and upserts one ProjectScore per project. Run twice, it writes the same rows: that is what makes a chunk
+  idempotent.
+- `pairing_measures(run, specs)`: one SELECT with the pairing-level measures of every pairing of the run
+  (mandate, flows, deployments and trainings of the year, budget shares, budget-weighted project scores);
+  the few hundred rows are then scored with the pure curves of `evaluation.curves`.
+
+The SQL is written here, not composed with the ORM, because the ORM repeats an annotation's subquery each
+time another expression refers to it; the statements run on PostgreSQL and on SQLite (`make run`): the few
+differences (date arithmetic, JSON, the float type) are the `_Dialect`'s. The arithmetic is the one
+`evaluation.curves` and `evaluation.reference` do in Python, in the same order, so the results agree.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from core.models import Region
+from pairings.models import AnnualMandate, Deployment, FundFlow, Pairing, Training
+from projects.models import Inspection, Project, Rectification
+
+from .curves import Spec
+from .measures import COUNTY_LEVELS, FINAL_STATES, SCORED_STATES
+from .models import EvaluationRun, ExpertScore, ProjectScore, SatisfactionRating
+
+
+def _t(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    float_type: str
+    json_object: str
+
+    def days(self, a: str, b: str) -> str:
+        """Days from date B to date A as a float."""
+        if connection.vendor == "sqlite":
+            return f"(julianday({a}) - julianday({b}))"
+        return f"CAST(({a}) - ({b}) AS {self.float_type})"
+
+    def f(self, expr: str) -> str:
+        return f"CAST({expr} AS {self.float_type})"
+
+
+def _dialect() -> _Dialect:
+    if connection.vendor == "sqlite":
+        return _Dialect("REAL", "json_object")
+    return _Dialect("double precision", "jsonb_build_object")
+
+
+def _num(x: float) -> str:
+    """A float literal (repr round-trips exactly)."""
+    return repr(float(x))
+
+
+def _clamp01(expr: str) -> str:
+    return f"(CASE WHEN ({expr}) < 0 THEN 0.0 WHEN ({expr}) > 1 THEN 1.0 ELSE ({expr}) END)"
+
+
+def curve_sql(spec: Spec, v: str) -> str:
+    """SQL for `curves.curve_score(spec, v)`."""
+    if spec.curve == "threshold":
+        whens = " ".join(f"WHEN {v} >= {_num(at)} THEN {_num(score)}" for at, score in reversed(spec.thresholds))
+        return f"(CASE WHEN {v} IS NULL THEN NULL {whens} ELSE 0.0 END)"
+    assert spec.floor is not None and spec.target is not None
+    lo, hi = _num(spec.floor), _num(spec.target)
+    return (
+        f"(CASE WHEN {v} IS NULL THEN NULL WHEN {v} <= {lo} THEN 0.0 WHEN {v} >= {hi} THEN 100.0 "
+        f"ELSE 100.0 * ({v} - {lo}) / ({hi} - {lo}) END)"
+    )
+
+
+def combine_sql(specs: Sequence[Spec], s: str = "s") -> str:
+    """SQL for `curves.combine`: Σ w·s / Σ w over the scores that are not NULL, summed in the specs' order."""
+    if not specs:
+        return "NULL"
+    num = " + ".join(f"COALESCE({_num(x.weight)} * {s}{i}, 0.0)" for i, x in enumerate(specs))
+    den = " + ".join(f"(CASE WHEN {s}{i} IS NULL THEN 0.0 ELSE {_num(x.weight)} END)" for i, x in enumerate(specs))
+    # 0.0 + … keeps the left-to-right order of Python's `num += w * s`.
+    return f"(CASE WHEN ({den}) = 0 THEN NULL ELSE (0.0 + {num}) / (0.0 + {den}) END)"
+
+
+def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> tuple[str, dict[str, Any]]:
+    """The SELECT of the measures (columns id, pairing_id, state, v0…vn in SPECS' order) for the projects
+    of a programme-year, optionally only those with ids in [%(lo)s, %(hi)s]. Parameters by name: program,
+    y0, y1, as_of (and lo, hi)."""
+    d = _dialect()
+    bounds = "AND {col} BETWEEN %(lo)s AND %(hi)s" if with_bounds else ""
+    states = ", ".join(f"'{s}'" for s in SCORED_STATES)
+    codes = sorted({s.code for s in specs if s.formula == "expert"})
+    expert_cols = ", ".join(
+        f"AVG(CASE WHEN indicator_code = '{c}' THEN {d.f('score')} END) AS e_{i}" for i, c in enumerate(codes)
+    )
+    measures: list[str] = []
+    for spec in specs:
+        f = spec.formula
+        if f == "on_time_completion":
+            late = d.days("COALESCE(p.actual_end, %(as_of)s)", "p.planned_end")
+            duration = (
+                f"(CASE WHEN p.planned_start IS NULL THEN 365.0 ELSE {d.days('p.planned_end', 'p.planned_start')} END)"
+            )
+            late0 = f"(CASE WHEN {late} < 0 THEN 0.0 ELSE {late} END)"
+            dur1 = f"(CASE WHEN {duration} < 1 THEN 1.0 ELSE {duration} END)"
+            sql = f"(CASE WHEN p.planned_end IS NULL THEN NULL ELSE {_clamp01(f'1.0 - {late0} / {dur1}')} END)"
+        elif f == "budget_adherence":
+            ratio = f"{d.f('COALESCE(fl.spent, 0)')} / {d.f('p.approved_budget')}"
+            sql = (
+                "(CASE WHEN p.approved_budget IS NULL OR p.approved_budget <= 0 THEN NULL "
+                f"ELSE {_clamp01(f'2.0 - {ratio}')} END)"
+            )
+        elif f == "inspection_pass_rate":
+            sql = f"(CASE WHEN COALESCE(ins.n, 0) = 0 THEN NULL ELSE {d.f('ins.passed')} / {d.f('ins.n')} END)"
+        elif f == "rectification_closure":
+            sql = f"(CASE WHEN COALESCE(rec.due, 0) = 0 THEN NULL ELSE {d.f('rec.on_time')} / {d.f('rec.due')} END)"
+        elif f == "beneficiaries_reached":
+            sql = (
+                "(CASE WHEN p.expected_beneficiaries IS NULL OR p.expected_beneficiaries = 0 "
+                "OR p.reached_beneficiaries IS NULL THEN NULL "
+                f"ELSE {d.f('p.reached_beneficiaries')} / {d.f('p.expected_beneficiaries')} END)"
+            )
+        elif f == "project_funds_delivery":
+            sql = (
+                "(CASE WHEN COALESCE(fl.committed, 0) <= 0 THEN NULL "
+                f"ELSE {d.f('fl.disbursed')} / {d.f('fl.committed')} END)"
+            )
+        elif f == "recipient_satisfaction":
+            sql = "sat.v"
+        elif f == "expert":
+            sql = f"ex.e_{codes.index(spec.code)}"
+        else:  # validated away; a pairing formula has no project value
+            sql = "NULL"
+        measures.append(f"{sql} AS v{len(measures)}")
+
+    select = ", ".join(["p.id", "p.pairing_id", "p.state", *measures]) if measures else "p.id, p.pairing_id, p.state"
+    expert = (
+        f"LEFT JOIN (SELECT project_id, {expert_cols} FROM {_t(ExpertScore)} "
+        f"WHERE 1=1 {bounds.format(col='project_id')} GROUP BY project_id) ex ON ex.project_id = p.id"
+        if codes
+        else ""
+    )
+    sql = f"""
+SELECT {select}
+FROM {_t(Project)} p
+JOIN {_t(Pairing)} pa ON pa.id = p.pairing_id
+LEFT JOIN (
+    SELECT project_id, COUNT(*) AS n, SUM(CASE WHEN result = 'passed' THEN 1 ELSE 0 END) AS passed
+    FROM {_t(Inspection)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+) ins ON ins.project_id = p.id
+LEFT JOIN (
+    SELECT project_id,
+           SUM(CASE WHEN closed_on IS NOT NULL OR deadline <= %(as_of)s THEN 1 ELSE 0 END) AS due,
+           SUM(CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END) AS on_time
+    FROM {_t(Rectification)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+) rec ON rec.project_id = p.id
+LEFT JOIN (
+    SELECT project_id,
+           SUM(CASE WHEN kind = 'commitment' THEN amount ELSE 0 END) AS committed,
+           SUM(CASE WHEN kind = 'disbursement' THEN amount ELSE 0 END) AS disbursed,
+           SUM(CASE WHEN kind = 'expenditure' THEN amount ELSE 0 END) AS spent
+    FROM {_t(FundFlow)} WHERE project_id IS NOT NULL {bounds.format(col="project_id")} GROUP BY project_id
+) fl ON fl.project_id = p.id
+LEFT JOIN (
+    SELECT project_id, AVG({d.f("score")}) AS v
+    FROM {_t(SatisfactionRating)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+) sat ON sat.project_id = p.id
+{expert}
+WHERE pa.program_id = %(program)s AND p.planned_start BETWEEN %(y0)s AND %(y1)s
+  AND p.state IN ({states}) {bounds.format(col="p.id")}
+"""
+    return sql, {}
+
+
+def project_scores_select_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> str:
+    """SELECT id, pairing_id, state, v0…vn, score: the measures, their curves and the weighted sum."""
+    inner, _ = project_measures_sql(specs, with_bounds=with_bounds)
+    n = len(specs)
+    curves = ", ".join(f"{curve_sql(s, f'm.v{i}')} AS s{i}" for i, s in enumerate(specs))
+    vs = ", ".join(f"c.v{i}" for i in range(n))
+    return f"""
+SELECT c.id, c.pairing_id, c.state{", " + vs if n else ""}, {combine_sql(specs, "c.s")} AS score
+FROM (SELECT m.*{", " + curves if n else ""} FROM ({inner}) m) c
+"""
+
+
+def _params(run: EvaluationRun, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
+    y0, y1 = _year_bounds(run.year)
+    params: dict[str, Any] = {"program": run.program_id, "y0": y0, "y1": y1, "as_of": run.as_of}
+    if lo is not None:
+        params.update(lo=lo, hi=hi)
+    return params
+
+
+def score_projects(run: EvaluationRun, specs: Sequence[Spec], first_id: int, last_id: int) -> int:
+    """Compute and upsert the scores of the run's projects with ids in [FIRST_ID, LAST_ID]; returns the rows."""
+    d = _dialect()
+    select = project_scores_select_sql(specs)
+    pairs = ", ".join(f"'{s.code}', r.v{i}" for i, s in enumerate(specs))
+    measures = f"{d.json_object}({pairs})"
+    final = ", ".join(f"'{s}'" for s in FINAL_STATES)
+    sql = f"""
+INSERT INTO {_t(ProjectScore)} (run_id, project_id, pairing_id, score, measures, is_final)
+SELECT %(run)s, r.id, r.pairing_id, r.score, {measures}, r.state IN ({final})
+FROM ({select}) r
+WHERE 1=1
+ON CONFLICT (run_id, project_id) DO UPDATE SET
+    pairing_id = excluded.pairing_id, score = excluded.score, measures = excluded.measures,
+    is_final = excluded.is_final
+"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**_params(run, first_id, last_id), "run": run.pk})
+        return max(cursor.rowcount, 0)
+
+
+def cohort_ids(run: EvaluationRun) -> list[int]:
+    """The ids of the projects a run scores, in order: the programme's projects planned to start in the year,
+    approved onwards (not rejected or cancelled)."""
+    y0, y1 = _year_bounds(run.year)
+    return list(
+        Project.objects.filter(
+            pairing__program_id=run.program_id, planned_start__range=(y0, y1), state__in=SCORED_STATES
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
+    """One dict per pairing of the programme active in the run's year, with every pairing-level measure
+    (mandate_fulfilment, funds_delivery, county_share, livelihood_share, self_sustaining_share,
+    personnel_vs_quota, people_trained, project_scores) and what the scorecard keeps beside
+    (organization_id, parent_id, project_count, budget)."""
+    d = _dialect()
+    levels = ", ".join(f"'{x}'" for x in COUNTY_LEVELS)
+    budget = d.f("COALESCE(p.approved_budget, 0)")
+    sql = f"""
+SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
+       man.funds_required, man.personnel_quota,
+       fl.committed, fl.received, dep.headcount, tr.trained,
+       pj.n, pj.budget, pj.county, pj.livelihood, pj.sustaining, pj.weighted, pj.weights
+FROM {_t(Pairing)} pa
+LEFT JOIN {_t(AnnualMandate)} man ON man.pairing_id = pa.id AND man.year = %(year)s
+LEFT JOIN (
+    SELECT pairing_id,
+           SUM(CASE WHEN kind = 'commitment' THEN amount ELSE 0 END) AS committed,
+           SUM(CASE WHEN kind = 'disbursement' THEN amount ELSE 0 END) AS received
+    FROM {_t(FundFlow)} WHERE date BETWEEN %(y0)s AND %(y1)s GROUP BY pairing_id
+) fl ON fl.pairing_id = pa.id
+LEFT JOIN (
+    SELECT pairing_id, SUM(headcount) AS headcount FROM {_t(Deployment)}
+    WHERE start_date <= %(y1)s AND (end_date IS NULL OR end_date >= %(y0)s) GROUP BY pairing_id
+) dep ON dep.pairing_id = pa.id
+LEFT JOIN (
+    SELECT pairing_id, SUM(people_trained) AS trained FROM {_t(Training)}
+    WHERE start_date BETWEEN %(y0)s AND %(y1)s GROUP BY pairing_id
+) tr ON tr.pairing_id = pa.id
+LEFT JOIN (
+    SELECT ps.pairing_id, COUNT(*) AS n,
+           SUM({budget}) AS budget,
+           SUM(CASE WHEN COALESCE(loc.level, rr.level) IN ({levels}) THEN {budget} ELSE 0.0 END) AS county,
+           SUM(CASE WHEN p.is_livelihood THEN {budget} ELSE 0.0 END) AS livelihood,
+           SUM(CASE WHEN p.is_self_sustaining THEN {budget} ELSE 0.0 END) AS sustaining,
+           SUM(CASE WHEN ps.score IS NULL THEN 0.0 ELSE ps.score * {budget} END) AS weighted,
+           SUM(CASE WHEN ps.score IS NULL THEN 0.0 ELSE {budget} END) AS weights
+    FROM {_t(ProjectScore)} ps
+    JOIN {_t(Project)} p ON p.id = ps.project_id
+    JOIN {_t(Pairing)} pp ON pp.id = ps.pairing_id
+    JOIN {_t(Region)} rr ON rr.id = pp.recipient_region_id
+    LEFT JOIN {_t(Region)} loc ON loc.id = p.location_id
+    WHERE ps.run_id = %(run)s
+    GROUP BY ps.pairing_id
+) pj ON pj.pairing_id = pa.id
+WHERE pa.program_id = %(program)s AND pa.start_date <= %(y1)s AND (pa.end_date IS NULL OR pa.end_date >= %(y0)s)
+ORDER BY pa.id
+"""
+    params = {**_params(run), "year": run.year, "run": run.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cols = [c[0] for c in cursor.description]
+        raw = [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+    return [_pairing_measures(r) for r in raw]
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if b is None or float(b) <= 0:
+        return None
+    return float(a or 0) / float(b)
+
+
+def _pairing_measures(r: dict[str, Any]) -> dict[str, Any]:
+    budget = float(r["budget"] or 0)
+    return {
+        "pairing_id": r["id"],
+        "organization_id": r["assisting_organization_id"],
+        "parent_id": r["parent_id"],
+        "project_count": int(r["n"] or 0),
+        "budget": budget,
+        "measures": {
+            "mandate_fulfilment": _ratio(r["received"], r["funds_required"]),
+            "funds_delivery": _ratio(r["received"], r["committed"]),
+            "county_share": _ratio(r["county"], budget),
+            "livelihood_share": _ratio(r["livelihood"], budget),
+            "self_sustaining_share": _ratio(r["sustaining"], budget),
+            "personnel_vs_quota": _ratio(r["headcount"], r["personnel_quota"]),
+            "people_trained": float(r["trained"] or 0),
+            "project_scores": _ratio(r["weighted"], r["weights"]),
+        },
+    }

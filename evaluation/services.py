@@ -1,0 +1,714 @@
+"""Evaluation's writes: frameworks, ratings, and the steps of a run. Views, the API and the tasks call these.
+
+A run goes: `run_start` (one per programme-year at a time; enqueued after commit) → `run_plan` (the cohort
+cut into chunks of ids) → `chunk_execute` for each chunk (one upsert statement; marking the chunk done and
+counting its progress in the same transaction, only once however often it runs) → `run_finalize` (pairing
+scorecards, rankings, accepted projects to `evaluated`, all in one transaction). `runs_reconcile` re-queues
+what is stuck past its deadline and fails a run whose chunk keeps failing.
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import scope_for
+from core.errors import DomainError, NotFound, PermissionDenied, Problem
+from core.services import history_record
+from pairings.models import Pairing, Program
+from pairings.selectors import pairing_scope_q
+from pairings.services import current_rule
+from projects.models import Project
+from projects.services import project_evaluate_many
+
+from . import scoring
+from .curves import Spec, explain, grade_for, validate
+from .defaults import default_indicators
+from .measures import FINAL_STATES, SCORED_STATES
+from .models import (
+    ACTIVE_RUN_STATUSES,
+    ChunkKind,
+    ChunkStatus,
+    EvaluationRun,
+    ExpertScore,
+    Indicator,
+    IndicatorFramework,
+    PairingScorecard,
+    ProjectScore,
+    Ranking,
+    RunChunk,
+    RunStatus,
+    SatisfactionRating,
+    default_grade_bands,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def chunk_size() -> int:
+    return int(getattr(settings, "EVALUATION_CHUNK_SIZE", 2000))
+
+
+def chunk_timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=float(getattr(settings, "EVALUATION_CHUNK_TIMEOUT", 600)))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "EVALUATION_MAX_ATTEMPTS", 5))
+
+
+# --- who may -------------------------------------------------------------------------------------------------
+
+
+def _national(by: User) -> bool:
+    return by.is_superuser or scope_for(by).is_national
+
+
+def may_run(by: User) -> bool:
+    """Runs rank every assisting party, so they are started nationally: a national coordinator or evaluator."""
+    return by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR, Role.EVALUATOR) and _national(by))
+
+
+def may_edit_frameworks(by: User) -> bool:
+    return by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR) and _national(by))
+
+
+def may_score(by: User) -> bool:
+    return by.is_superuser or by.has_role(Role.EVALUATOR)
+
+
+def may_rate(by: User) -> bool:
+    return by.is_superuser or by.has_role(Role.RECIPIENT_OFFICER)
+
+
+# --- frameworks ----------------------------------------------------------------------------------------------
+
+
+def framework_rows(framework: IndicatorFramework) -> list[dict[str, Any]]:
+    """A framework's indicators as the dicts `framework_revise` takes (to start an edit from)."""
+    return [
+        {
+            "code": i.code,
+            "name": i.name,
+            "name_en": i.name_en,
+            "level": i.level,
+            "formula": i.formula,
+            "curve": i.curve,
+            "floor": i.floor,
+            "target": i.target,
+            "thresholds": i.thresholds,
+            "weight": i.weight,
+        }
+        for i in framework.indicators.all()
+    ]
+
+
+def _write_framework(
+    program: Program,
+    rows: Sequence[Mapping[str, Any]],
+    specs: Sequence[Spec],
+    grade_bands: Any,
+    by: User | None,
+    reason: str,
+) -> IndicatorFramework:
+    last = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
+    framework = IndicatorFramework.objects.create(
+        program=program,
+        version=(last.version + 1) if last else 1,
+        grade_bands=[[float(lo), str(g).strip()] for lo, g in grade_bands] if grade_bands else default_grade_bands(),
+        reason=reason,
+        created_by=by,
+    )
+    Indicator.objects.bulk_create(
+        [
+            Indicator(
+                framework=framework,
+                code=spec.code,
+                name=str(row.get("name") or "").strip(),
+                name_en=str(row.get("name_en") or row.get("name") or "").strip(),
+                level=spec.level,
+                formula=spec.formula,
+                curve=spec.curve,
+                floor=spec.floor if spec.curve == "linear" else None,
+                target=spec.target if spec.curve == "linear" else None,
+                thresholds=[list(b) for b in spec.thresholds] if spec.curve == "threshold" else [],
+                weight=Decimal(str(spec.weight)).quantize(Decimal("0.01")),
+                position=i,
+            )
+            for i, (row, spec) in enumerate(zip(rows, specs, strict=True))
+        ]
+    )
+    history_record(
+        obj=framework,
+        action="framework_revised",
+        actor=by,
+        changes={"version": (last.version if last else None, framework.version)},
+        comment=reason,
+    )
+    return framework
+
+
+def framework_default(program: Program) -> IndicatorFramework:
+    """Version 1 from `evaluation.defaults`, with the share targets at the programme's rule (if any)."""
+    rule = current_rule(program)
+    rows = default_indicators(rule.min_county_share if rule else None, rule.min_livelihood_share if rule else None)
+    specs, problems = validate(rows)
+    if problems:  # the defaults are ours: a problem here is a bug, not bad input
+        raise DomainError.many(problems)
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).first()
+        existing = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
+        if existing is not None:
+            return existing
+        return _write_framework(program, rows, specs, None, None, _("Default framework"))
+
+
+def framework_current(program: Program) -> IndicatorFramework:
+    """The latest version of the programme's framework (the default one is made when there is none)."""
+    found = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
+    return found or framework_default(program)
+
+
+def framework_revise(
+    *,
+    program: Program,
+    by: User | None,
+    indicators: Sequence[Mapping[str, Any]],
+    reason: str,
+    grade_bands: Any = None,
+) -> IndicatorFramework:
+    """A new version of PROGRAM's framework with INDICATORS. Every problem is reported at once, by field."""
+    if by is not None and not may_edit_frameworks(by):
+        raise PermissionDenied("forbidden", _("Only the national coordinator revises indicator frameworks."), "program")
+    specs, problems = validate(indicators, grade_bands)
+    if not (reason or "").strip():
+        problems.append(Problem("reason_required", _("Say why the framework changes."), "reason"))
+    if problems:
+        raise DomainError.many(problems)
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).first()
+        return _write_framework(program, indicators, specs, grade_bands, by, reason.strip())
+
+
+def ensure_default_frameworks() -> int:
+    """Give every programme without a framework its default one; returns how many were made."""
+    made = 0
+    for program in Program.objects.filter(frameworks__isnull=True):
+        framework_default(program)
+        made += 1
+    return made
+
+
+def specs_of(framework: IndicatorFramework, level: str | None = None) -> list[Spec]:
+    return [Spec.of(i) for i in framework.indicators.all() if level is None or i.level == level]
+
+
+# --- ratings -------------------------------------------------------------------------------------------------
+
+
+def _visible_project(by: User, project: Project) -> Project:
+    found = (
+        Project.objects.filter(pairing_scope_q(by, "pairing__"))
+        .select_related("pairing__program")
+        .filter(pk=project.pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound("not_found", _("No such project."), None)
+    return found
+
+
+def expert_indicators(project: Project) -> list[Indicator]:
+    """The expert-scored indicators of the current framework of PROJECT's programme."""
+    framework = framework_current(project.pairing.program)
+    return [i for i in framework.indicators.all() if i.formula == "expert"]
+
+
+def expert_score_set(*, project: Project, by: User, indicator_code: str, score: Any, comment: str) -> ExpertScore:
+    """Record (or change) BY's expert score of PROJECT on an expert-scored indicator, with the reason."""
+    project = _visible_project(by, project)
+    if not may_score(by):
+        raise PermissionDenied("forbidden", _("Only evaluators give expert scores."), "indicator")
+    problems: list[Problem] = []
+    codes = [i.code for i in expert_indicators(project)]
+    if indicator_code not in codes:
+        problems.append(
+            Problem(
+                "unknown_indicator",
+                _("%(code)s is not an expert-scored indicator of this programme (%(known)s).")
+                % {"code": indicator_code or "—", "known": ", ".join(codes) or "—"},
+                "indicator",
+            )
+        )
+    value: Decimal | None = None
+    try:
+        value = Decimal(str(score))
+        if not value.is_finite() or not 0 <= value <= 100:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError):
+        problems.append(Problem("out_of_range", _("The score is a number from 0 to 100."), "score"))
+    if project.state not in SCORED_STATES:
+        problems.append(
+            Problem("not_scorable", _("Only approved projects, not rejected or cancelled, are scored."), "project")
+        )
+    if not (comment or "").strip():
+        problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
+    if problems:
+        raise DomainError.many(problems)
+    assert value is not None
+    value = value.quantize(Decimal("0.01"))
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        current = ExpertScore.objects.filter(project=project, indicator_code=indicator_code, evaluator=by).first()
+        old = current.score if current else None
+        if current is None:
+            current = ExpertScore.objects.create(
+                project=project, indicator_code=indicator_code, evaluator=by, score=value, comment=comment.strip()
+            )
+        else:
+            current.score, current.comment = value, comment.strip()
+            current.save(update_fields=["score", "comment", "updated_at"])
+        history_record(
+            obj=project,
+            action="expert_scored",
+            actor=by,
+            changes={indicator_code: (old, value)},
+            comment=comment.strip(),
+        )
+    return current
+
+
+def satisfaction_rate(*, project: Project, by: User, score: Any, comment: str = "") -> SatisfactionRating:
+    """Record (or change) a recipient officer's satisfaction (1–5) with an accepted or evaluated project."""
+    project = _visible_project(by, project)
+    if not may_rate(by):
+        raise PermissionDenied("forbidden", _("Only recipient officers rate satisfaction."), "score")
+    problems: list[Problem] = []
+    value: int | None = None
+    if isinstance(score, bool):
+        score = None
+    try:
+        value = int(str(score))
+        if not 1 <= value <= 5:
+            raise ValueError
+    except (ValueError, TypeError):
+        problems.append(Problem("out_of_range", _("The rating is a whole number from 1 to 5."), "score"))
+    if project.state not in FINAL_STATES:
+        problems.append(
+            Problem("not_accepted", _("Satisfaction is rated once the project has been accepted."), "project")
+        )
+    if problems:
+        raise DomainError.many(problems)
+    assert value is not None
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        current = SatisfactionRating.objects.filter(project=project, rated_by=by).first()
+        old = current.score if current else None
+        if current is None:
+            current = SatisfactionRating.objects.create(
+                project=project, rated_by=by, score=value, comment=(comment or "").strip()
+            )
+        else:
+            current.score, current.comment = value, (comment or "").strip()
+            current.save(update_fields=["score", "comment", "updated_at"])
+        history_record(
+            obj=project,
+            action="satisfaction_rated",
+            actor=by,
+            changes={"satisfaction": (old, value)},
+            comment=(comment or "").strip(),
+        )
+    return current
+
+
+# --- runs ----------------------------------------------------------------------------------------------------
+
+
+def _enqueue(send: Callable[[], Any], what: str) -> None:
+    """Queue a task; a broker that is down is logged and left to the reconciler, not raised at the caller."""
+    try:
+        send()
+    except Exception:  # the transports' connection errors vary
+        logger.exception("could not queue %s; the reconciler will", what)
+
+
+def _program_years(program: Program) -> tuple[int, int]:
+    today = timezone.localdate()
+    return program.start_year, min(program.end_year or today.year, today.year)
+
+
+def run_start(
+    *, program: Program, year: Any, by: User | None, as_of: dt.date | None = None
+) -> tuple[EvaluationRun, bool]:
+    """Start evaluating PROGRAM's YEAR, or hand back the run already queued or running for it.
+    Returns (run, created). The work is queued once the run is committed."""
+    if by is not None and not may_run(by):
+        raise PermissionDenied(
+            "forbidden",
+            _("Evaluation runs are started by the national coordinator or a national evaluator."),
+            "program",
+        )
+    first, last = _program_years(program)
+    try:
+        y = int(str(year))
+    except (TypeError, ValueError):
+        y = None
+    if y is None or not first <= y <= last:
+        raise DomainError(
+            "invalid_year",
+            _("%(program)s can be evaluated for the years %(first)s to %(last)s.")
+            % {"program": program.name_en or program.name, "first": first, "last": last},
+            "year",
+        )
+    from .tasks import plan_run
+
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).first()
+        existing = EvaluationRun.objects.filter(program=program, year=y, status__in=ACTIVE_RUN_STATUSES).first()
+        if existing is not None:
+            return existing, False
+        framework = framework_current(program)
+        try:
+            with transaction.atomic():
+                run = EvaluationRun.objects.create(
+                    program=program,
+                    year=y,
+                    framework=framework,
+                    requested_by=by,
+                    as_of=as_of or timezone.localdate(),
+                    # Until it is planned: a queued run older than this is planned again by the reconciler.
+                )
+        except IntegrityError:  # the backstop constraint: someone else's run got in first
+            return EvaluationRun.objects.get(program=program, year=y, status__in=ACTIVE_RUN_STATUSES), False
+        history_record(obj=run, action="run_started", actor=by, changes={"framework": (None, framework)})
+        run_id = run.pk
+        transaction.on_commit(lambda: _enqueue(lambda: plan_run.delay(run_id), f"plan_run({run_id})"))
+    return run, True
+
+
+def runs_start_all(*, year: Any, by: User | None) -> list[tuple[EvaluationRun, bool]]:
+    """`run_start` for every programme that can be evaluated for YEAR."""
+    try:
+        y = int(str(year))
+    except (TypeError, ValueError):
+        raise DomainError("invalid_year", _("The year is a number, e.g. 2010."), "year") from None
+    programs = [p for p in Program.objects.order_by("pk") if _program_years(p)[0] <= y <= _program_years(p)[1]]
+    if not programs:
+        raise DomainError("invalid_year", _("No programme can be evaluated for %(year)s.") % {"year": y}, "year")
+    return [run_start(program=p, year=y, by=by) for p in programs]
+
+
+def _pairings_of(run: EvaluationRun) -> int:
+    y0, y1 = dt.date(run.year, 1, 1), dt.date(run.year, 12, 31)
+    return Pairing.objects.filter(program_id=run.program_id, start_date__lte=y1).exclude(end_date__lt=y0).count()
+
+
+def run_plan(run_id: int) -> list[RunChunk]:
+    """Cut the run's cohort into chunks (once) and return the chunks still to do. Idempotent."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in ACTIVE_RUN_STATUSES:
+            return []
+        if not run.chunks.exists():
+            ids = scoring.cohort_ids(run)
+            size = chunk_size()
+            parts = [ids[i : i + size] for i in range(0, len(ids), size)]
+            deadline = now + chunk_timeout()
+            chunks = [
+                RunChunk(
+                    run=run,
+                    index=i,
+                    kind=ChunkKind.PROJECTS,
+                    first_id=p[0],
+                    last_id=p[-1],
+                    size=len(p),
+                    deadline=deadline,
+                )
+                for i, p in enumerate(parts)
+            ]
+            pairings = _pairings_of(run)
+            chunks.append(RunChunk(run=run, index=len(parts), kind=ChunkKind.FINALIZE, size=pairings))
+            RunChunk.objects.bulk_create(chunks)
+            run.total = len(ids) + pairings
+            run.status = RunStatus.RUNNING
+            run.started_at = now
+            run.save(update_fields=["total", "status", "started_at"])
+        todo = list(run.chunks.exclude(status=ChunkStatus.DONE).order_by("index"))
+    projects = [c for c in todo if c.kind == ChunkKind.PROJECTS]
+    return projects or [c for c in todo if c.kind == ChunkKind.FINALIZE]
+
+
+def chunk_execute(chunk_id: int) -> bool:
+    """Score one chunk's projects. Returns True when it was the last project chunk to finish (the caller then
+    queues the final step). Running it again changes nothing: the scores are upserted and the chunk's progress
+    is counted only when it turns done."""
+    with transaction.atomic():
+        chunk = RunChunk.objects.select_for_update().select_related("run").filter(pk=chunk_id).first()
+        if chunk is None or chunk.status == ChunkStatus.DONE or chunk.run.status != RunStatus.RUNNING:
+            return False
+        chunk.attempts += 1
+        chunk.status = ChunkStatus.RUNNING
+        chunk.deadline = timezone.now() + chunk_timeout()
+        chunk.save(update_fields=["attempts", "status", "deadline"])
+        if chunk.attempts > max_attempts():
+            _fail(
+                chunk.run_id,
+                chunk.pk,
+                _("Chunk %(n)s did not finish after %(a)s attempts.") % {"n": chunk.index, "a": chunk.attempts - 1},
+            )
+            return False
+    run = chunk.run
+    specs = specs_of(run.framework, "project")
+    with transaction.atomic():
+        scoring.score_projects(run, specs, int(chunk.first_id or 0), int(chunk.last_id or 0))
+        turned = (
+            RunChunk.objects.filter(pk=chunk.pk)
+            .exclude(status=ChunkStatus.DONE)
+            .update(status=ChunkStatus.DONE, finished_at=timezone.now(), error="")
+        )
+        if turned:
+            EvaluationRun.objects.filter(pk=run.pk).update(done=F("done") + chunk.size)
+    return (
+        bool(turned)
+        and not RunChunk.objects.filter(run_id=run.pk, kind=ChunkKind.PROJECTS)
+        .exclude(status=ChunkStatus.DONE)
+        .exists()
+    )
+
+
+def _fail(run_id: int, chunk_id: int | None, reason: str) -> None:
+    with transaction.atomic():
+        if chunk_id is not None:
+            RunChunk.objects.filter(pk=chunk_id).update(status=ChunkStatus.FAILED, error=reason[:2000])
+        EvaluationRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).update(
+            status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now()
+        )
+    logger.error("evaluation run %s failed: %s", run_id, reason)
+
+
+def chunk_fail(chunk_id: int, reason: str) -> None:
+    """A chunk that kept failing: the run fails with the reason (it does not stay running)."""
+    chunk = RunChunk.objects.filter(pk=chunk_id).first()
+    if chunk is not None:
+        _fail(chunk.run_id, chunk.pk, _("Chunk %(n)s failed: %(reason)s") % {"n": chunk.index, "reason": reason})
+
+
+def run_fail(run_id: int, reason: str) -> None:
+    _fail(run_id, None, reason)
+
+
+def _compared_run(run: EvaluationRun) -> EvaluationRun | None:
+    done = EvaluationRun.objects.filter(program_id=run.program_id, status=RunStatus.SUCCEEDED).exclude(pk=run.pk)
+    same_year = done.filter(year=run.year).order_by("-finished_at", "-pk").first()
+    return same_year or done.filter(year=run.year - 1).order_by("-finished_at", "-pk").first()
+
+
+def _flags(measures: Mapping[str, float | None], rule: Any) -> list[dict[str, Any]]:
+    flags: list[dict[str, Any]] = []
+    for code, measure, minimum in (
+        ("county_share_below_minimum", "county_share", getattr(rule, "min_county_share", None)),
+        ("livelihood_share_below_minimum", "livelihood_share", getattr(rule, "min_livelihood_share", None)),
+    ):
+        value = measures.get(measure)
+        if minimum is not None and value is not None and value < float(minimum):
+            flags.append({"code": code, "value": value, "minimum": float(minimum)})
+    fulfilment = measures.get("mandate_fulfilment")
+    if fulfilment is not None and fulfilment < 1:
+        flags.append({"code": "mandate_shortfall", "value": fulfilment, "minimum": 1.0})
+    return flags
+
+
+def _reasons(specs: Sequence[Spec], cards: Sequence[PairingScorecard]) -> list[dict[str, Any]]:
+    """What lifted and what sank an organization's score: per indicator, the points gained and lost (averaged
+    over its pairings), the two strongest and two weakest, and the compliance flags."""
+    gained: dict[str, list[float]] = defaultdict(list)
+    lost: dict[str, list[float]] = defaultdict(list)
+    values: dict[str, list[float]] = defaultdict(list)
+    for card in cards:
+        for line in explain(specs, card.measures):
+            if line.score is None:
+                continue
+            gained[line.spec.code].append(line.contribution)
+            lost[line.spec.code].append(line.weight_share - line.contribution)
+            if line.value is not None:
+                values[line.spec.code].append(line.value)
+
+    def mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs)
+
+    def item(kind: str, code: str, points: float) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "indicator": code,
+            "points": round(points, 2),
+            "value": mean(values[code]) if values[code] else None,
+        }
+
+    strong = sorted(gained, key=lambda c: -mean(gained[c]))[:2]
+    weak = [c for c in sorted(lost, key=lambda c: -mean(lost[c])) if mean(lost[c]) > 0.005][:2]
+    reasons = [item("strength", c, mean(gained[c])) for c in strong]
+    reasons += [item("weakness", c, mean(lost[c])) for c in weak]
+    seen: set[str] = set()
+    for card in cards:
+        for flag in card.flags:
+            if flag["code"] not in seen:
+                seen.add(flag["code"])
+                reasons.append({"kind": "flag", **flag})
+    return reasons
+
+
+def run_finalize(run_id: int) -> bool:
+    """Scorecards, ranking and the move of accepted projects to `evaluated`, in one transaction, once every
+    project chunk is done. Returns True when the run succeeded here; idempotent."""
+    with transaction.atomic():
+        run = (
+            EvaluationRun.objects.select_for_update(of=("self",))
+            .select_related("program", "framework")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or run.status != RunStatus.RUNNING:
+            return False
+        if run.chunks.filter(kind=ChunkKind.PROJECTS).exclude(status=ChunkStatus.DONE).exists():
+            return False
+        RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
+            status=ChunkStatus.RUNNING, attempts=F("attempts") + 1, deadline=timezone.now() + chunk_timeout()
+        )
+        specs = specs_of(run.framework, "pairing")
+        rule = current_rule(run.program, run.year)
+        from .curves import score_of
+
+        cards = []
+        for row in scoring.pairing_rows(run):
+            measures = {s.code: row["measures"].get(s.formula) for s in specs}
+            cards.append(
+                PairingScorecard(
+                    run=run,
+                    pairing_id=row["pairing_id"],
+                    organization_id=row["organization_id"],
+                    score=score_of(specs, measures),
+                    measures=measures,
+                    flags=_flags(row["measures"], rule),
+                    project_count=row["project_count"],
+                    budget=Decimal(str(round(row["budget"], 2))),
+                )
+            )
+        PairingScorecard.objects.bulk_create(
+            cards,
+            update_conflicts=True,
+            unique_fields=["run", "pairing"],
+            update_fields=["organization", "score", "measures", "flags", "project_count", "budget"],
+        )
+        compared = _compared_run(run)
+        previous = {r.organization_id: r for r in Ranking.objects.filter(run=compared)} if compared else {}
+        parents = dict(Pairing.objects.filter(pk__in=[c.pairing_id for c in cards]).values_list("pk", "parent_id"))
+        by_org: dict[int, list[PairingScorecard]] = defaultdict(list)
+        for card in cards:
+            if parents.get(card.pairing_id) is None and card.score is not None:
+                by_org[card.organization_id].append(card)
+        means = sorted(
+            ((sum(c.score or 0 for c in cs) / len(cs), org) for org, cs in by_org.items()), key=lambda x: (-x[0], x[1])
+        )
+        rankings, place = [], 0
+        for i, (score, org) in enumerate(means):
+            if i == 0 or round(score, 6) != round(means[i - 1][0], 6):
+                place = i + 1
+            before = previous.get(org)
+            rankings.append(
+                Ranking(
+                    run=run,
+                    organization_id=org,
+                    score=score,
+                    grade=grade_for(score, run.framework.grade_bands),
+                    rank=place,
+                    previous_rank=before.rank if before else None,
+                    previous_score=before.score if before else None,
+                    pairing_count=len(by_org[org]),
+                    reasons=_reasons(specs, by_org[org]),
+                )
+            )
+        Ranking.objects.filter(run=run).exclude(organization_id__in=[r.organization_id for r in rankings]).delete()
+        Ranking.objects.bulk_create(
+            rankings,
+            update_conflicts=True,
+            unique_fields=["run", "organization"],
+            update_fields=["score", "grade", "rank", "previous_rank", "previous_score", "pairing_count", "reasons"],
+        )
+        final = dict(
+            ProjectScore.objects.filter(
+                run=run, is_final=True, score__isnull=False, project__state="accepted"
+            ).values_list("project_id", "score")
+        )
+        project_evaluate_many(scores=final, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk})
+        now = timezone.now()
+        RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
+            status=ChunkStatus.DONE, finished_at=now, error=""
+        )
+        run.status = RunStatus.SUCCEEDED
+        run.done = run.total
+        run.finished_at = now
+        run.compared_with = compared
+        run.save(update_fields=["status", "done", "finished_at", "compared_with"])
+    return True
+
+
+def runs_reconcile(now: dt.datetime | None = None) -> dict[str, int]:
+    """Re-queue what is stuck: chunks pending or running past their deadline (a worker died, a message was
+    lost), final steps whose chunks are all done, runs queued but never planned. A chunk past its attempts
+    fails its run. Returns counts of what it did."""
+    from .tasks import finalize_run, plan_run, score_chunk
+
+    now = now or timezone.now()
+    counts = {"chunks": 0, "finalize": 0, "plans": 0}
+    stale = now - chunk_timeout()
+    for run in EvaluationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale):
+        counts["plans"] += 1
+        _enqueue(lambda r=run.pk: plan_run.delay(r), f"plan_run({run.pk})")
+    stuck = RunChunk.objects.filter(
+        run__status=RunStatus.RUNNING,
+        status__in=[ChunkStatus.PENDING, ChunkStatus.RUNNING],
+        kind=ChunkKind.PROJECTS,
+        deadline__lt=now,
+    )
+    for chunk in stuck:
+        if chunk.attempts >= max_attempts():
+            chunk_fail(chunk.pk, _("it did not finish after %(a)s attempts") % {"a": chunk.attempts})
+            continue
+        RunChunk.objects.filter(pk=chunk.pk).update(deadline=now + chunk_timeout())
+        counts["chunks"] += 1
+        _enqueue(lambda c=chunk.pk: score_chunk.delay(c), f"score_chunk({chunk.pk})")
+    for run in EvaluationRun.objects.filter(status=RunStatus.RUNNING):
+        if run.chunks.filter(kind=ChunkKind.PROJECTS).exclude(status=ChunkStatus.DONE).exists():
+            continue
+        final = run.chunks.filter(kind=ChunkKind.FINALIZE).first()
+        if final is None or (final.deadline is not None and final.deadline >= now):
+            continue
+        if final.attempts >= max_attempts():
+            _fail(run.pk, final.pk, _("The final step did not finish after %(a)s attempts.") % {"a": final.attempts})
+            continue
+        RunChunk.objects.filter(pk=final.pk).update(deadline=now + chunk_timeout())
+        counts["finalize"] += 1
+        _enqueue(lambda r=run.pk: finalize_run.delay(r), f"finalize_run({run.pk})")
+    return counts
+
+
+def nightly_runs() -> list[int]:
+    """The scheduled run: this year of every programme still running. Returns the runs started or found."""
+    year = timezone.localdate().year
+    out = []
+    for program in Program.objects.order_by("pk"):
+        first, last = _program_years(program)
+        if first <= year <= last:
+            run, _created = run_start(program=program, year=year, by=None)
+            out.append(run.pk)
+    return out
