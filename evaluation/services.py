@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -644,11 +645,12 @@ def run_finalize(run_id: int) -> bool:
             unique_fields=["run", "organization"],
             update_fields=["score", "grade", "rank", "previous_rank", "previous_score", "pairing_count", "reasons"],
         )
-        final = dict(
-            ProjectScore.objects.filter(
+        final: dict[int, float] = {
+            pk: float(score)
+            for pk, score in ProjectScore.objects.filter(
                 run=run, is_final=True, score__isnull=False, project__state="accepted"
             ).values_list("project_id", "score")
-        )
+        }
         project_evaluate_many(scores=final, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk})
         now = timezone.now()
         RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
@@ -673,7 +675,7 @@ def runs_reconcile(now: dt.datetime | None = None) -> dict[str, int]:
     stale = now - chunk_timeout()
     for run in EvaluationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale):
         counts["plans"] += 1
-        _enqueue(lambda r=run.pk: plan_run.delay(r), f"plan_run({run.pk})")
+        _enqueue(partial(plan_run.delay, run.pk), f"plan_run({run.pk})")
     stuck = RunChunk.objects.filter(
         run__status=RunStatus.RUNNING,
         status__in=[ChunkStatus.PENDING, ChunkStatus.RUNNING],
@@ -686,7 +688,7 @@ def runs_reconcile(now: dt.datetime | None = None) -> dict[str, int]:
             continue
         RunChunk.objects.filter(pk=chunk.pk).update(deadline=now + chunk_timeout())
         counts["chunks"] += 1
-        _enqueue(lambda c=chunk.pk: score_chunk.delay(c), f"score_chunk({chunk.pk})")
+        _enqueue(partial(score_chunk.delay, chunk.pk), f"score_chunk({chunk.pk})")
     for run in EvaluationRun.objects.filter(status=RunStatus.RUNNING):
         if run.chunks.filter(kind=ChunkKind.PROJECTS).exclude(status=ChunkStatus.DONE).exists():
             continue
@@ -698,7 +700,7 @@ def runs_reconcile(now: dt.datetime | None = None) -> dict[str, int]:
             continue
         RunChunk.objects.filter(pk=final.pk).update(deadline=now + chunk_timeout())
         counts["finalize"] += 1
-        _enqueue(lambda r=run.pk: finalize_run.delay(r), f"finalize_run({run.pk})")
+        _enqueue(partial(finalize_run.delay, run.pk), f"finalize_run({run.pk})")
     return counts
 
 
