@@ -646,7 +646,7 @@ def run_finalize(run_id: int) -> bool:
             update_fields=["score", "grade", "rank", "previous_rank", "previous_score", "pairing_count", "reasons"],
         )
         final: dict[int, float] = {
-            pk: float(score)
+            pk: float(score or 0)
             for pk, score in ProjectScore.objects.filter(
                 run=run, is_final=True, score__isnull=False, project__state="accepted"
             ).values_list("project_id", "score")
