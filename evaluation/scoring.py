@@ -101,7 +101,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     states = ", ".join(f"'{s}'" for s in SCORED_STATES)
     codes = sorted({s.code for s in specs if s.formula == "expert"})
     expert_cols = ", ".join(
-        f"AVG(CASE WHEN indicator_code = '{c}' THEN {d.f('score')} END) AS e_{i}" for i, c in enumerate(codes)
+        f"AVG(CASE WHEN x.indicator_code = '{c}' THEN {d.f('x.score')} END) AS e_{i}" for i, c in enumerate(codes)
     )
     measures: list[str] = []
     for spec in specs:
@@ -143,41 +143,48 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
             sql = "NULL"
         measures.append(f"{sql} AS v{len(measures)}")
 
-    select = ", ".join(["p.id", "p.pairing_id", "p.state", *measures]) if measures else "p.id, p.pairing_id, p.state"
+    select = ", ".join(["p.id", "p.pairing_id", "p.state", *measures])
     expert = (
-        f"LEFT JOIN (SELECT project_id, {expert_cols} FROM {_t(ExpertScore)} "
-        f"WHERE 1=1 {bounds.format(col='project_id')} GROUP BY project_id) ex ON ex.project_id = p.id"
+        f"LEFT JOIN (SELECT x.project_id, {expert_cols} FROM {_t(ExpertScore)} x "
+        "JOIN c ON c.id = x.project_id GROUP BY x.project_id) ex ON ex.project_id = p.id"
         if codes
         else ""
     )
+    # The cohort slice first (c), then each related table aggregated over the slice's projects only:
+    # a chunk reads its own projects' rows, whatever the spread of the ids.
     sql = f"""
+WITH c AS (
+    SELECT p.id, p.pairing_id, p.state, p.planned_start, p.planned_end, p.actual_end, p.approved_budget,
+           p.expected_beneficiaries, p.reached_beneficiaries
+    FROM {_t(Project)} p
+    JOIN {_t(Pairing)} pa ON pa.id = p.pairing_id
+    WHERE pa.program_id = %(program)s AND p.planned_start BETWEEN %(y0)s AND %(y1)s
+      AND p.state IN ({states}) {bounds.format(col="p.id")}
+)
 SELECT {select}
-FROM {_t(Project)} p
-JOIN {_t(Pairing)} pa ON pa.id = p.pairing_id
+FROM c p
 LEFT JOIN (
-    SELECT project_id, COUNT(*) AS n, SUM(CASE WHEN result = 'passed' THEN 1 ELSE 0 END) AS passed
-    FROM {_t(Inspection)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+    SELECT x.project_id, COUNT(*) AS n, SUM(CASE WHEN x.result = 'passed' THEN 1 ELSE 0 END) AS passed
+    FROM {_t(Inspection)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
 ) ins ON ins.project_id = p.id
 LEFT JOIN (
-    SELECT project_id,
-           SUM(CASE WHEN closed_on IS NOT NULL OR deadline <= %(as_of)s THEN 1 ELSE 0 END) AS due,
-           SUM(CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END) AS on_time
-    FROM {_t(Rectification)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+    SELECT x.project_id,
+           SUM(CASE WHEN x.closed_on IS NOT NULL OR x.deadline <= %(as_of)s THEN 1 ELSE 0 END) AS due,
+           SUM(CASE WHEN x.closed_on IS NOT NULL AND x.closed_on <= x.deadline THEN 1 ELSE 0 END) AS on_time
+    FROM {_t(Rectification)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
 ) rec ON rec.project_id = p.id
 LEFT JOIN (
-    SELECT project_id,
-           SUM(CASE WHEN kind = 'commitment' THEN amount ELSE 0 END) AS committed,
-           SUM(CASE WHEN kind = 'disbursement' THEN amount ELSE 0 END) AS disbursed,
-           SUM(CASE WHEN kind = 'expenditure' THEN amount ELSE 0 END) AS spent
-    FROM {_t(FundFlow)} WHERE project_id IS NOT NULL {bounds.format(col="project_id")} GROUP BY project_id
+    SELECT x.project_id,
+           SUM(CASE WHEN x.kind = 'commitment' THEN x.amount ELSE 0 END) AS committed,
+           SUM(CASE WHEN x.kind = 'disbursement' THEN x.amount ELSE 0 END) AS disbursed,
+           SUM(CASE WHEN x.kind = 'expenditure' THEN x.amount ELSE 0 END) AS spent
+    FROM {_t(FundFlow)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
 ) fl ON fl.project_id = p.id
 LEFT JOIN (
-    SELECT project_id, AVG({d.f("score")}) AS v
-    FROM {_t(SatisfactionRating)} WHERE 1=1 {bounds.format(col="project_id")} GROUP BY project_id
+    SELECT x.project_id, AVG({d.f("x.score")}) AS v
+    FROM {_t(SatisfactionRating)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
 ) sat ON sat.project_id = p.id
 {expert}
-WHERE pa.program_id = %(program)s AND p.planned_start BETWEEN %(y0)s AND %(y1)s
-  AND p.state IN ({states}) {bounds.format(col="p.id")}
 """
     return sql, {}
 
