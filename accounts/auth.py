@@ -1,18 +1,25 @@
-"""API token authentication in one query.
+"""API token authentication in one query, written once.
 
 knox's own `TokenAuthentication` lists every token of the user on every request to delete the expired ones, then
 the views load the caller's organization and roles. Here the token comes with its user, organization, region
-and (on PostgreSQL) roles in one query; an expired token is refused (401) but not deleted on the request path — `purge_expired_tokens`
-(accounts.tasks, on Celery beat) removes them.
+and (on PostgreSQL) roles in one statement; an expired token is refused (401) but not deleted on the request path —
+`purge_expired_tokens` (accounts.tasks, on Celery beat) removes them.
+
+Every API request pays for this, so the statement is not built by the ORM each time: its SQL is written once per
+database from the models' own fields (the columns the ORM would select with `select_related`), and the row is
+turned into real model instances with `Model.from_db` — the token, its user, the user's organization and its
+region, linked through the relations' caches as `select_related` leaves them. `request.user` is an ordinary
+`User`, `request.auth` an ordinary `AuthToken`.
 """
 
 import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from hmac import compare_digest
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
-from django.db.models import OuterRef
+from django.db import connections, router
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -21,7 +28,98 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework import exceptions
 
-from .models import RoleAssignment
+from core.models import Region
+
+from .models import Organization, RoleAssignment, User
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The columns of one model in the row: where they start and end, their names, their converters."""
+
+    model: type[Model]
+    start: int
+    end: int
+    names: tuple[str, ...]
+    pk_at: int  # the primary key's index in the row
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]  # (index in the part, converters, the column)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    token: _Part
+    user: _Part
+    organization: _Part
+    region: _Part
+    with_roles: bool
+
+
+_STATEMENTS: dict[str, _Statement] = {}
+
+
+def _statement(alias: str) -> _Statement:
+    """The token's statement for the database ALIAS: the token by its key, joined to its user (inner), the user's
+    organization and its region (outer joins), and on PostgreSQL the user's roles as an array."""
+    statement = _STATEMENTS.get(alias)
+    if statement is not None:
+        return statement
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    columns: list[str] = []
+    parts: list[_Part] = []
+    for model, table_alias in ((AuthToken, "t"), (User, "u"), (Organization, "o"), (Region, "r")):
+        fields = model._meta.concrete_fields
+        converters = []
+        for i, field in enumerate(fields):
+            expression = field.get_col(table_alias)
+            found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+            if found:
+                converters.append((i, tuple(found), expression))
+        start = len(columns)
+        columns += [f"{table_alias}.{qn(cast(str, field.column))}" for field in fields]
+        names = tuple(f.attname for f in fields)
+        pk_at = start + names.index(model._meta.pk.attname)
+        parts.append(_Part(model, start, len(columns), names, pk_at, tuple(converters)))
+
+    def col(model: type[Model], name: str) -> str:
+        return qn(cast(str, cast(Field, model._meta.get_field(name)).column))
+
+    with_roles = connection.vendor == "postgresql"
+    roles = (
+        f", ARRAY(SELECT ra.{col(RoleAssignment, 'role')} FROM {qn(RoleAssignment._meta.db_table)} ra"
+        f" WHERE ra.{col(RoleAssignment, 'user')} = u.{col(User, 'id')})"
+        if with_roles
+        else ""
+    )
+    sql = (
+        f"SELECT {', '.join(columns)}{roles}"
+        f" FROM {qn(AuthToken._meta.db_table)} t"
+        f" INNER JOIN {qn(User._meta.db_table)} u ON u.{col(User, 'id')} = t.{col(AuthToken, 'user')}"
+        f" LEFT OUTER JOIN {qn(Organization._meta.db_table)} o"
+        f" ON o.{col(Organization, 'id')} = u.{col(User, 'organization')}"
+        f" LEFT OUTER JOIN {qn(Region._meta.db_table)} r ON r.{col(Region, 'id')} = o.{col(Organization, 'region')}"
+        f" WHERE t.{col(AuthToken, 'token_key')} = %s"
+    )
+    token, user, organization, region = parts
+    statement = _Statement(sql, token, user, organization, region, with_roles)
+    _STATEMENTS[alias] = statement
+    return statement
+
+
+def _instance(part: _Part, row: Sequence[Any], alias: str, connection: Any) -> Any:
+    """The model instance of PART's columns in ROW, as the ORM would build it (None for an outer join's nulls)."""
+    if row[part.pk_at] is None:
+        return None  # no row on this side of an outer join
+    values = row[part.start : part.end]
+    if part.converters:
+        values = list(values)
+        for i, converters, col in part.converters:
+            for convert in converters:
+                values[i] = convert(values[i], col, connection)
+    return part.model.from_db(alias, part.names, values)
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -32,22 +130,27 @@ class TokenAuthentication(KnoxTokenAuthentication):
             digest = hash_token(key)
         except (UnicodeDecodeError, TypeError, binascii.Error) as exc:
             raise exceptions.AuthenticationFailed(message) from exc
+        alias = router.db_for_read(AuthToken)
+        connection = connections[alias]
+        statement = _statement(alias)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, [key[: CONSTANTS.TOKEN_KEY_LENGTH]])
+            found = cursor.fetchall()
         now = timezone.now()
-        candidates = AuthToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related(
-            "user__organization__region"
-        )
-        if connection.vendor == "postgresql":
-            # The caller's roles come along, so that no view asks for them again.
-            # A correlated array subquery rather than an aggregate: no GROUP BY over the joined rows.
-            candidates = candidates.annotate(
-                role_list=ArraySubquery(RoleAssignment.objects.filter(user=OuterRef("user")).values("role"))
-            )
-        for candidate in candidates:
+        for row in found:
+            candidate = _instance(statement.token, row, alias, connection)
             if candidate.expiry is not None and candidate.expiry < now:
                 continue
-            if compare_digest(digest, candidate.digest):
-                roles = getattr(candidate, "role_list", None)
-                if roles is not None:
-                    candidate.user.__dict__["roles"] = frozenset(r for r in roles if r)
-                return self.validate_user(candidate)
+            if not compare_digest(digest, candidate.digest):
+                continue
+            user = _instance(statement.user, row, alias, connection)
+            organization = _instance(statement.organization, row, alias, connection)
+            if organization is not None:
+                organization._state.fields_cache["region"] = _instance(statement.region, row, alias, connection)
+            user._state.fields_cache["organization"] = organization
+            candidate._state.fields_cache["user"] = user
+            if statement.with_roles:
+                # The caller's roles came along, so that no view asks for them again.
+                user.__dict__["roles"] = frozenset(r for r in row[-1] if r)
+            return self.validate_user(candidate)
         raise exceptions.AuthenticationFailed(message)
