@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from core.api.views import RegionViewSet
+from evaluation import api as evaluation_api
 from pairings import api as pairings_api
 from projects import api as projects_api
 
@@ -37,6 +38,15 @@ router.register(
 router.register(r"projects/(?P<project_pk>[0-9]+)/documents", projects_api.DocumentViewSet, basename="project-document")
 router.register(
     r"projects/(?P<project_pk>[0-9]+)/milestones", projects_api.MilestoneViewSet, basename="project-milestone"
+)
+router.register("evaluation/frameworks", evaluation_api.FrameworkViewSet, basename="evaluation-framework")
+router.register("evaluation/runs", evaluation_api.RunViewSet, basename="evaluation-run")
+router.register("evaluation/project-scores", evaluation_api.ProjectScoreViewSet, basename="evaluation-project-score")
+router.register("evaluation/scorecards", evaluation_api.ScorecardViewSet, basename="evaluation-scorecard")
+router.register("evaluation/rankings", evaluation_api.RankingViewSet, basename="evaluation-ranking")
+router.register("evaluation/expert-scores", evaluation_api.ExpertScoreViewSet, basename="evaluation-expert-score")
+router.register(
+    "evaluation/satisfaction-ratings", evaluation_api.RatingViewSet, basename="evaluation-satisfaction-rating"
 )
 
 app_name = "api"
