@@ -15,8 +15,7 @@ urlpatterns = [
     path("scorecards/<int:pk>/", views.scorecard_detail, name="scorecard_detail"),
     path("project-scores/<int:pk>/", views.project_score_detail, name="project_score_detail"),
     path("projects/<int:project_id>/score/", views.project_latest_score, name="project_latest_score"),
-    path("projects/<int:project_id>/expert-score/", views.expert_score_submit, name="expert_score_submit"),
-    path("projects/<int:project_id>/rate/", views.satisfaction_submit, name="satisfaction_submit"),
+    path("projects/<int:project_id>/assess/", views.project_assess, name="project_assess"),
     path("ratings/", views.ratings, name="ratings"),
     # --- national dashboard and indicator frameworks: `dashboard` at "" (/evaluation/), `framework_list`,
     # `framework_detail`, `framework_edit`. Their patterns go below this line. ---

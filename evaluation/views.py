@@ -1,11 +1,499 @@
+"""Evaluation pages: runs with their progress (polled with htmx while they work), rankings with their reasons,
+pairing scorecards and project scores explained line by line, and the ratings and expert scores officials give.
+Reads go through `evaluation.selectors` (scoped), writes through `evaluation.services`; whatever lies outside
+the user's scope answers 404, whatever the user may not do answers 403."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.forms import apply_domain_error
+from pairings.models import Program
+from pairings.selectors import programs_visible_to
+from pairings.services import current_rule
+from projects.models import Project
+from projects.selectors import projects_visible_to
+
+from . import forms, selectors, services
+from .measures import FINAL_STATES, SCORED_STATES
+from .models import EvaluationRun, ExpertScore, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
+
+RUNS_PER_PAGE = 25
+ROWS_PER_PAGE = 50
 
 
-def _todo(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
 
 
-run_list = run_start = run_compare = run_detail = run_progress = rankings = login_required(_todo)
-scorecard_detail = project_score_detail = project_latest_score = login_required(_todo)
-expert_score_submit = satisfaction_submit = ratings = login_required(_todo)
+def _handle(form: Any, action: Callable[[], Any]) -> Any | None:
+    """Run a service: its refusals go on the form; a domain 404/403 becomes the page's 404/403."""
+    try:
+        return action()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        return None
+
+
+def _digits(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _framework(user: User, framework_id: int) -> IndicatorFramework:
+    """The framework a run used, with its indicators (two queries)."""
+    return selectors.frameworks_visible_to(user).get(pk=framework_id)
+
+
+# --- runs ----------------------------------------------------------------------------------------------------
+
+
+def _run_list_page(request: HttpRequest, form: forms.RunStartForm | None, programs: list[Program]) -> HttpResponse:
+    user = _user(request)
+    f = request.GET
+    qs = selectors.runs_visible_to(user)
+    if f.get("program"):
+        qs = qs.filter(program__code=f["program"])
+    year = _digits(f.get("year"))
+    if year is not None:
+        qs = qs.filter(year=year)
+    if f.get("status") in RunStatus.values:
+        qs = qs.filter(status=f["status"])
+    page = Paginator(qs.order_by("-created_at", "-id"), RUNS_PER_PAGE).get_page(f.get("page"))
+    return render(
+        request,
+        "evaluation/run_list.html",
+        {
+            "page": page,
+            "filters": f,
+            "programs": programs,
+            "statuses": RunStatus.choices,
+            "form": form,
+            "all_programs": forms.ALL_PROGRAMS,
+        },
+    )
+
+
+def _programs(user: User) -> list[Program]:
+    return list(programs_visible_to(user).order_by("start_year", "code"))
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    programs = _programs(user)
+    form = None
+    if services.may_run(user):
+        form = forms.RunStartForm(programs=programs, initial={"year": timezone.localdate().year})
+    return _run_list_page(request, form, programs)
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest) -> HttpResponse:
+    """Start a run of a programme's year (or of every programme's); a refusal comes back on the form with what
+    was typed."""
+    user = _user(request)
+    if not services.may_run(user):
+        raise DjangoPermissionDenied(
+            _("Evaluation runs are started by the national coordinator or a national evaluator.")
+        )
+    programs = _programs(user)
+    form = forms.RunStartForm(request.POST, programs=programs)
+    if form.is_valid():
+        code, year = form.cleaned_data["program"], form.cleaned_data["year"]
+        if code == forms.ALL_PROGRAMS:
+            started = _handle(form, lambda: services.runs_start_all(year=year, by=user))
+            if started is not None:
+                new = sum(1 for _run, created in started if created)
+                messages.success(
+                    request,
+                    _("Runs for %(year)s: %(new)s started, %(old)s already under way.")
+                    % {"year": started[0][0].year, "new": new, "old": len(started) - new},
+                )
+                return redirect(f"{reverse('evaluation:run_list')}?year={started[0][0].year}")
+        else:
+            program = next(p for p in programs if p.code == code)
+            result = _handle(form, lambda: services.run_start(program=program, year=year, by=user))
+            if result is not None:
+                run, created = result
+                what = {"program": program, "year": run.year}
+                if created:
+                    messages.success(request, _("The run of %(program)s %(year)s has started.") % what)
+                else:
+                    messages.info(request, _("A run of %(program)s %(year)s is already under way: here it is.") % what)
+                return redirect("evaluation:run_detail", pk=run.pk)
+    return _run_list_page(request, form, programs)
+
+
+def _run_context(run: EvaluationRun) -> dict[str, Any]:
+    return {"run": run, "chunks": list(run.chunks.order_by("index"))}
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    run = get_object_or_404(selectors.runs_visible_to(user), pk=pk)
+    others = (
+        selectors.runs_visible_to(user)
+        .filter(status=RunStatus.SUCCEEDED, program_id=run.program_id)
+        .exclude(pk=run.pk)
+        .order_by("-year", "-finished_at", "-pk")[:50]
+    )
+    return render(
+        request, "evaluation/run_detail.html", {**_run_context(run), "others": others, "compared": run.compared_with}
+    )
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The fragment htmx polls while a run works: its row in the list (`?part=row`) or its status block on its
+    page. Once the run has finished the fragment comes back without the trigger, and the polling stops."""
+    run = get_object_or_404(selectors.runs_visible_to(_user(request)), pk=pk)
+    if request.GET.get("part") == "row":
+        return render(request, "evaluation/includes/run_row.html", {"run": run})
+    return render(request, "evaluation/includes/run_status.html", _run_context(run))
+
+
+@login_required
+@require_GET
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """Two runs' rankings side by side: each organization's score and rank in both, and the difference,
+    in the order of the second run."""
+    user = _user(request)
+    visible = selectors.runs_visible_to(user)
+    a_id, b_id = _digits(request.GET.get("a")), _digits(request.GET.get("b"))
+    if (request.GET.get("a") and a_id is None) or (request.GET.get("b") and b_id is None):
+        raise Http404
+    a = get_object_or_404(visible, pk=a_id) if a_id else None
+    b = get_object_or_404(visible, pk=b_id) if b_id else None
+    rows: list[dict[str, Any]] = []
+    if a is not None and b is not None:
+        in_a = {r.organization_id: r for r in selectors.rankings_of(a)}
+        in_b = list(selectors.rankings_of(b))
+        for r in in_b:
+            before = in_a.pop(r.organization_id, None)
+            rows.append(
+                {
+                    "organization": r.organization,
+                    "a": before,
+                    "b": r,
+                    "diff": r.score - before.score if before else None,
+                    "moved": before.rank - r.rank if before else None,
+                }
+            )
+        for before in sorted(in_a.values(), key=lambda x: x.rank):
+            rows.append({"organization": before.organization, "a": before, "b": None, "diff": None, "moved": None})
+    choices = visible.filter(status=RunStatus.SUCCEEDED).order_by("-year", "-finished_at", "-pk")[:100]
+    return render(request, "evaluation/run_compare.html", {"a": a, "b": b, "rows": rows, "choices": choices})
+
+
+# --- rankings ------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def rankings(request: HttpRequest) -> HttpResponse:
+    """A programme-year's ranking from its latest succeeded run (or the run named by `?run=`), with trend arrows
+    against the run it was compared with, grades, and the reasons in words."""
+    user = _user(request)
+    done = selectors.runs_visible_to(user).filter(status=RunStatus.SUCCEEDED)
+    programs = list(
+        programs_visible_to(user)
+        .filter(pk__in=done.values("program_id"))
+        .annotate(
+            latest=Subquery(done.filter(program=OuterRef("pk")).order_by("-finished_at").values("finished_at")[:1])
+        )
+        .order_by("start_year", "code")
+    )
+    code = request.GET.get("program", "").strip()
+    program: Program | None
+    if code:
+        program = next((p for p in programs if p.code == code), None)
+        if program is None:
+            # A programme with no succeeded run yet is an empty page; one that does not exist is not found.
+            program = get_object_or_404(programs_visible_to(user), code=code)
+    else:
+        program = max(programs, key=lambda p: p.latest, default=None)  # type: ignore[attr-defined]
+    years: list[int] = []
+    run = None
+    if program is not None:
+        years = sorted(set(done.filter(program=program).values_list("year", flat=True)), reverse=True)
+    year = _digits(request.GET.get("year"))
+    if year is None and years:
+        year = years[0]
+    if program is not None and year in years:
+        run_id = _digits(request.GET.get("run"))
+        if run_id is not None:
+            run = get_object_or_404(done.filter(program=program, year=year), pk=run_id)
+        else:
+            run = selectors.latest_run(program, year)
+    rows: list[Any] = []
+    indicators: dict[str, Any] = {}
+    cards: dict[int, list[Any]] = defaultdict(list)
+    compared = None
+    if run is not None:
+        rows = list(selectors.rankings_of(run))
+        indicators = {i.code: i for i in run.framework.indicators.all()}
+        # Rankings are published to everyone; each organization's scorecards only to those who see its pairings.
+        for card in (
+            selectors.scorecards_visible_to(user)
+            .filter(run=run, pairing__parent__isnull=True)
+            .order_by("pairing__recipient_region__code")
+        ):
+            cards[card.organization_id].append(card)
+        if run.compared_with_id:
+            compared = selectors.runs_visible_to(user).filter(pk=run.compared_with_id).first()
+    return render(
+        request,
+        "evaluation/rankings.html",
+        {
+            "programs": programs,
+            "program": program,
+            "years": years,
+            "year": year,
+            "run": run,
+            "compared": compared,
+            "rows": [(r, cards.get(r.organization_id, [])) for r in rows],
+            "indicators": indicators,
+        },
+    )
+
+
+# --- scorecards ----------------------------------------------------------------------------------------------
+
+PROJECT_SORTS = {
+    "code": F("project__code"),
+    "title": F("project__title"),
+    "score": F("score"),
+    "state": F("project__state"),
+}
+
+
+@login_required
+@require_GET
+def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    card = get_object_or_404(selectors.scorecards_visible_to(user), pk=pk)
+    run = card.run
+    framework = _framework(user, run.framework_id)
+    lines = selectors.explain_score(framework, "pairing", card.measures)
+    rank = selectors.rankings_of(run).filter(organization_id=card.organization_id).first()
+    sort = request.GET.get("sort", "-score")
+    key = PROJECT_SORTS.get(sort.lstrip("-"), PROJECT_SORTS["score"])
+    order = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
+    projects = (
+        selectors.project_scores_visible_to(user)
+        .filter(run=run, pairing_id=card.pairing_id)
+        .order_by(order, "project__code")
+    )
+    history = list(selectors.score_history(card.pairing_id))
+    return render(
+        request,
+        "evaluation/scorecard.html",
+        {
+            "card": card,
+            "run": run,
+            "framework": framework,
+            "lines": lines,
+            "total": sum(line.contribution for line in lines),
+            "grade": selectors.grade_of(framework, card.score),
+            "rank": rank,
+            "rule": current_rule(run.program, run.year),
+            "history": history,
+            "chart": [(f"{h.run.year}·{h.run_id}", h.score) for h in history],
+            "projects": projects,
+            "sort": sort,
+        },
+    )
+
+
+# --- project scores, expert scores and satisfaction ------------------------------------------------------------
+
+
+def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any], HttpResponse | None]:
+    """The expert-score forms (evaluators) and the satisfaction form (recipient officers) of PROJECT; on POST the
+    one named by `form` goes to its service. Returns the page's context, or a redirect once it is saved."""
+    user = _user(request)
+    posted = request.POST.get("form", "") if request.method == "POST" else ""
+    may_score, may_rate = services.may_score(user), services.may_rate(user)
+    indicators = services.expert_indicators(project) if may_score else []
+    mine = {
+        e.indicator_code: e for e in selectors.expert_scores_visible_to(user).filter(project=project, evaluator=user)
+    }
+    expert_forms = []
+    for ind in indicators:
+        prefix = f"expert-{ind.code}"
+        given = mine.get(ind.code)
+        form = forms.ExpertScoreForm(
+            request.POST if posted == prefix else None,
+            prefix=prefix,
+            initial={"score": given.score, "comment": given.comment} if given else {},
+        )
+        expert_forms.append((ind, form, given))
+    rating = selectors.ratings_visible_to(user).filter(project=project, rated_by=user).first()
+    rating_form = forms.SatisfactionForm(
+        request.POST if posted == "rating" else None,
+        prefix="rating",
+        initial={"score": str(rating.score), "comment": rating.comment} if rating else {},
+    )
+    here = request.get_full_path()
+    if posted.startswith("expert-"):
+        code = posted.removeprefix("expert-")
+        form = next((f for i, f, _g in expert_forms if i.code == code), None) or forms.ExpertScoreForm(
+            request.POST, prefix=posted
+        )
+        if form.is_valid():
+            d = form.cleaned_data
+            saved = _handle(
+                form,
+                lambda: services.expert_score_set(
+                    project=project, by=user, indicator_code=code, score=d["score"], comment=d["comment"]
+                ),
+            )
+            if saved is not None:
+                messages.success(request, _("Expert score saved. It counts from the next evaluation run."))
+                return {}, redirect(here)
+    elif posted == "rating":
+        if rating_form.is_valid():
+            d = rating_form.cleaned_data
+            saved = _handle(
+                rating_form,
+                lambda: services.satisfaction_rate(project=project, by=user, score=d["score"], comment=d["comment"]),
+            )
+            if saved is not None:
+                messages.success(request, _("Satisfaction rated. It counts from the next evaluation run."))
+                return {}, redirect(here)
+    elif posted:
+        raise Http404
+    return {
+        "project": project,
+        "expert_forms": expert_forms,
+        "may_score": may_score,
+        "may_rate": may_rate,
+        "can_rate": may_rate and project.state in FINAL_STATES,
+        "rating": rating,
+        "rating_form": rating_form,
+        "posted": posted,
+    }, None
+
+
+def _project_score_page(request: HttpRequest, project: Project, score: ProjectScore | None) -> HttpResponse:
+    user = _user(request)
+    context, done = _assessment(request, project)
+    if done is not None:
+        return done
+    history = list(
+        selectors.project_scores_visible_to(user)
+        .filter(project=project, run__status=RunStatus.SUCCEEDED)
+        .order_by("run__year", "run__finished_at", "run_id")
+    )
+    if score is None and history:
+        context["latest"] = history[-1]
+    if score is not None:
+        framework = _framework(user, score.run.framework_id)
+        lines = selectors.explain_score(framework, "project", score.measures)
+        context.update(
+            score=score,
+            framework=framework,
+            lines=lines,
+            total=sum(line.contribution for line in lines),
+            grade=selectors.grade_of(framework, score.score),
+            card=selectors.scorecards_visible_to(user).filter(run=score.run, pairing_id=score.pairing_id).first(),
+        )
+    context.update(history=history, chart=[(f"{h.run.year}·{h.run_id}", h.score) for h in history])
+    return render(request, "evaluation/project_score.html", context)
+
+
+@login_required
+def project_score_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    score = get_object_or_404(selectors.project_scores_visible_to(_user(request)), pk=pk)
+    return _project_score_page(request, score.project, score)
+
+
+@login_required
+def project_latest_score(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The score of PROJECT in the latest succeeded run that scored it (404 when none did)."""
+    score = (
+        selectors.project_scores_visible_to(_user(request))
+        .filter(project_id=project_id, run__status=RunStatus.SUCCEEDED)
+        .order_by("-run__finished_at", "-run_id")
+        .first()
+    )
+    if score is None:
+        raise Http404
+    return _project_score_page(request, score.project, score)
+
+
+@login_required
+def project_assess(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Expert scores and satisfaction for a project, whether or not a run has scored it yet."""
+    project = get_object_or_404(
+        projects_visible_to(_user(request)).select_related(
+            "pairing__program", "pairing__assisting_organization", "pairing__recipient_region"
+        ),
+        pk=project_id,
+    )
+    return _project_score_page(request, project, None)
+
+
+# --- ratings worklist ----------------------------------------------------------------------------------------
+
+
+def _worklist_rows(qs: QuerySet[Project]) -> QuerySet[Project]:
+    return qs.select_related("pairing__program", "pairing__assisting_organization", "pairing__recipient_region")
+
+
+@login_required
+@require_GET
+def ratings(request: HttpRequest) -> HttpResponse:
+    """What waits for the user: accepted projects to rate (recipient officers), projects to score (evaluators)."""
+    user = _user(request)
+    f = request.GET
+    program = f.get("program", "").strip()
+    visible = projects_visible_to(user)
+    if program:
+        visible = visible.filter(pairing__program__code=program)
+    to_rate = to_score = None
+    if services.may_rate(user):
+        mine = SatisfactionRating.objects.filter(project=OuterRef("pk"), rated_by=user)
+        rate_rows = (
+            _worklist_rows(visible.filter(state__in=FINAL_STATES))
+            .annotate(my_rating=Subquery(mine.values("score")[:1]))
+            .order_by(F("my_rating").asc(nulls_first=True), "-updated_at", "-id")
+        )
+        to_rate = Paginator(rate_rows, ROWS_PER_PAGE).get_page(f.get("page"))
+    if services.may_score(user):
+        scored = ExpertScore.objects.filter(project=OuterRef("pk"), evaluator=user)
+        score_rows = (
+            _worklist_rows(visible.filter(state__in=SCORED_STATES))
+            .filter(~Exists(scored))
+            .order_by("-updated_at", "-id")
+        )
+        to_score = Paginator(score_rows, ROWS_PER_PAGE).get_page(f.get("spage"))
+    return render(
+        request,
+        "evaluation/ratings.html",
+        {"to_rate": to_rate, "to_score": to_score, "programs": _programs(user), "filters": f},
+    )

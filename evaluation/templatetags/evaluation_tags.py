@@ -1,0 +1,257 @@
+"""How evaluation figures read on a page: scores with one decimal, measured values by their unit (a ratio as
+a percentage, a rating out of 5, a count, a score), curves and reasons in words, trend arrows and grade
+badges that say what they mean to a screen reader too."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from evaluation.measures import MEASURES
+from evaluation.models import Indicator, RunStatus
+
+register = template.Library()
+
+#: Bootstrap badge classes of the grades of the default bands (A best); other grades read neutral.
+GRADE_CLASSES = {
+    "A": "text-bg-success",
+    "B": "text-bg-primary",
+    "C": "text-bg-warning",
+    "D": "text-bg-danger",
+}
+
+STATUS_CLASSES = {
+    RunStatus.QUEUED: "text-bg-secondary",
+    RunStatus.RUNNING: "text-bg-info",
+    RunStatus.SUCCEEDED: "text-bg-success",
+    RunStatus.FAILED: "text-bg-danger",
+}
+
+#: The measures each compliance flag is about (their unit is a ratio).
+FLAG_MEASURES = {
+    "county_share_below_minimum": "county_share",
+    "livelihood_share_below_minimum": "livelihood_share",
+    "mandate_shortfall": "mandate_fulfilment",
+}
+
+
+def _number(value: float, places: int) -> str:
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_measure(value: Any, unit: str) -> str:
+    """VALUE as people read a measure of UNIT: 0.874 ratio → '87 %', 4.5 rating → '4.5 / 5'."""
+    if value is None or value == "":
+        return "—"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if unit == "ratio":
+        return f"{_number(100 * x, 0 if abs(x) >= 0.1 or x == 0 else 1)} %"
+    if unit == "rating":
+        return f"{_number(x, 1)} / 5"
+    if unit == "count":
+        return _number(x, 0)
+    return _number(x, 1)
+
+
+def unit_of(formula: str) -> str:
+    measure = MEASURES.get(formula)
+    return measure.unit if measure else "score"
+
+
+@register.filter
+def score(value: Any) -> str:
+    """A 0–100 score with one decimal ('—' when there is none)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):.1f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def signed(value: Any) -> str:
+    """A difference with its sign: '+3.2', '−1.0', '0.0'."""
+    if value is None:
+        return "—"
+    x = float(value)
+    if round(x, 1) == 0:
+        return "0.0"
+    return f"+{x:.1f}" if x > 0 else f"−{abs(x):.1f}"
+
+
+@register.filter
+def measure_value(value: Any, unit_or_indicator: Any) -> str:
+    """`{{ value|measure_value:"ratio" }}` or `{{ value|measure_value:indicator }}`."""
+    unit = unit_of(unit_or_indicator.formula) if isinstance(unit_or_indicator, Indicator) else str(unit_or_indicator)
+    return format_measure(value, unit)
+
+
+@register.filter
+def curve_words(indicator: Indicator) -> str:
+    """The indicator's curve in words: '0 at 60 %, 100 at 100 %' or its threshold bands."""
+    unit = unit_of(indicator.formula)
+    if indicator.curve == "threshold":
+        bands = "; ".join(
+            _("%(score)s from %(value)s") % {"score": _number(float(s), 0), "value": format_measure(v, unit)}
+            for v, s in indicator.thresholds or []
+        )
+        return _("%(bands)s; 0 below") % {"bands": bands} if bands else "—"
+    if indicator.floor is None or indicator.target is None:
+        return "—"
+    return _("0 at %(floor)s, 100 at %(target)s") % {
+        "floor": format_measure(indicator.floor, unit),
+        "target": format_measure(indicator.target, unit),
+    }
+
+
+@register.filter
+def definition(indicator: Indicator) -> str:
+    measure = MEASURES.get(indicator.formula)
+    return str(measure.definition) if measure else indicator.formula
+
+
+@register.filter
+def grade_badge(grade: str) -> SafeString:
+    css = GRADE_CLASSES.get(grade, "text-bg-secondary")
+    return format_html(
+        '<span class="badge {} dk-grade" title="{}">{}</span>', css, _("Grade %(g)s") % {"g": grade}, grade
+    )
+
+
+@register.filter
+def status_badge(run: Any) -> SafeString:
+    return format_html(
+        '<span class="badge {} dk-run-status" data-status="{}">{}</span>',
+        STATUS_CLASSES.get(run.status, "text-bg-secondary"),
+        run.status,
+        capfirst(run.get_status_display()),
+    )
+
+
+@register.filter
+def trend_arrow(ranking: Any) -> SafeString:
+    """▲ up / ▼ down / ＝ same / new, with the previous rank in the tooltip and for screen readers."""
+    trend, prev = ranking.trend, ranking.previous_rank
+    if trend == "new":
+        return format_html(
+            '<span class="badge text-bg-light border dk-trend" data-trend="new" title="{}">{}</span>',
+            _("Not ranked in the run compared with"),
+            _("new"),
+        )
+    symbol, css, said = {
+        "up": ("▲", "text-success", _("up from rank %(prev)s")),
+        "down": ("▼", "text-danger", _("down from rank %(prev)s")),
+        "same": ("＝", "text-body-secondary", _("unchanged from rank %(prev)s")),
+    }[trend]
+    return format_html(
+        '<span class="{} dk-trend" data-trend="{}" title="{}"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></span>',
+        css,
+        trend,
+        _("Previous rank: %(prev)s") % {"prev": prev},
+        symbol,
+        said % {"prev": prev},
+    )
+
+
+def _label(code: str, indicators: Mapping[str, Indicator]) -> tuple[str, str]:
+    found = indicators.get(code)
+    if found is not None:
+        return found.label, unit_of(found.formula)
+    measure = MEASURES.get(code)
+    return (str(measure.label), measure.unit) if measure else (code, "score")
+
+
+def reason_text(reason: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> str:
+    """One reason of a ranking in plain words: 'Mandate fulfilment 87 %'."""
+    kind = reason.get("kind")
+    if kind == "flag":
+        code = str(reason.get("code") or "")
+        label, unit = _label(FLAG_MEASURES.get(code, code), {})
+        value, minimum = format_measure(reason.get("value"), unit), format_measure(reason.get("minimum"), unit)
+        if code == "mandate_shortfall":
+            return _("Mandate short: %(value)s of the funds required received") % {"value": value}
+        return _("%(label)s %(value)s, below the minimum of %(minimum)s") % {
+            "label": label,
+            "value": value,
+            "minimum": minimum,
+        }
+    label, unit = _label(str(reason.get("indicator") or ""), indicators)
+    if reason.get("value") is None:
+        return label
+    return f"{label} {format_measure(reason.get('value'), unit)}"
+
+
+@register.filter
+def reasons(items: Iterable[Mapping[str, Any]] | None, indicators: Mapping[str, Indicator]) -> list[dict[str, Any]]:
+    """A ranking's reasons as {kind, text, points} in the order strengths, weaknesses, flags."""
+    order = {"strength": 0, "weakness": 1, "flag": 2}
+    out = [
+        {"kind": r.get("kind"), "text": reason_text(r, indicators), "points": r.get("points")}
+        for r in items or []
+        if r.get("kind") in order
+    ]
+    return sorted(out, key=lambda r: order[str(r["kind"])])
+
+
+@register.filter
+def flag_text(flag: Mapping[str, Any]) -> str:
+    return reason_text({"kind": "flag", **flag}, {})
+
+
+@register.inclusion_tag("evaluation/includes/progress.html")
+def run_progress(run: Any) -> dict[str, Any]:
+    return {"run": run, "percent": run.percent}
+
+
+@register.simple_tag
+def score_chart(points: Sequence[tuple[str, float | None]], width: int = 360, height: int = 120) -> SafeString:
+    """A small inline SVG line of scores (0–100) across runs: no script, nothing fetched."""
+    shown = [(label, float(v)) for label, v in points if v is not None]
+    if not shown:
+        return format_html("{}", "")
+    left, right, top, bottom = 28, 14, 10, 22
+    w, h = width - left - right, height - top - bottom
+    step = w / max(len(shown) - 1, 1)
+
+    def f(x: float) -> str:
+        return f"{x:.1f}"
+
+    def y_of(v: float) -> float:
+        return top + h * (1 - v / 100)
+
+    xs = [left + (i * step if len(shown) > 1 else w / 2) for i in range(len(shown))]
+    grid = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor" stroke-opacity=".15"/>'
+        '<text x="{}" y="{}" font-size="9" text-anchor="end" fill="currentColor" fill-opacity=".6">{}</text>',
+        ((left, f(y_of(g)), left + w, f(y_of(g)), left - 4, f(y_of(g) + 3), g) for g in (0, 50, 100)),
+    )
+    line = " ".join(f"{f(x)},{f(y_of(v))}" for x, (_label, v) in zip(xs, shown, strict=True))
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="3" fill="currentColor"><title>{}: {}</title></circle>'
+        '<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="currentColor" fill-opacity=".7">{}</text>',
+        ((f(x), f(y_of(v)), label, f(v), f(x), height - 6, label) for x, (label, v) in zip(xs, shown, strict=True)),
+    )
+    return format_html(
+        '<svg class="dk-score-chart text-danger" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+        'aria-label="{}">{}<polyline points="{}" fill="none" stroke="currentColor" stroke-width="2"/>{}</svg>',
+        width,
+        height,
+        width,
+        height,
+        _("Score across runs"),
+        grid,
+        line,
+        dots,
+    )
