@@ -9,9 +9,12 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, post_save
 
+        from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
+        from core.navigation import NavItem, register_nav
         from pairings.models import Program
 
+        from .dashboard import evaluation_panel
         from .signals import default_framework_for_new_program, default_frameworks_after_migrate
 
         post_save.connect(default_framework_for_new_program, sender=Program, dispatch_uid="evaluation-default-fw")
@@ -25,3 +28,7 @@ class EvaluationConfig(AppConfig):
                 "run_started": _("evaluation run started"),
             }
         )
+
+        register_nav(NavItem("evaluation", _("Evaluation"), "evaluation:dashboard", order=40))
+        register_nav(NavItem("rankings", _("Rankings"), "evaluation:rankings", order=41))
+        register_panel(Panel("evaluation", "evaluation/dashboard_panel.html", evaluation_panel, order=40))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboard, frameworks_views, views
 
 app_name = "evaluation"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("ratings/", views.ratings, name="ratings"),
     # --- national dashboard and indicator frameworks: `dashboard` at "" (/evaluation/), `framework_list`,
     # `framework_detail`, `framework_edit`. Their patterns go below this line. ---
+    path("", dashboard.dashboard, name="dashboard"),
+    path("frameworks/", frameworks_views.framework_list, name="framework_list"),
+    path("frameworks/<int:pk>/", frameworks_views.framework_detail, name="framework_detail"),
+    path("frameworks/<int:pk>/revise/", frameworks_views.framework_edit, name="framework_edit"),
 ]

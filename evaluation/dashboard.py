@@ -1,0 +1,420 @@
+"""The national evaluation dashboard: per programme, the money (mandate, committed, received), the projects by
+stage, the latest ranking's top and bottom and the compliance warnings of its scorecards, with charts.
+
+Everything is read in a fixed number of queries whatever the number of programmes: one per kind of figure,
+grouped by programme. Money and projects are the user's scope (pairing_scope_q); rankings are published
+results that every signed-in user sees; scorecards (the warnings) are scoped like pairings.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from accounts.selectors import scope_for
+from pairings.charts import GOLD, GREY, RED
+from pairings.models import AnnualMandate, Pairing, Program
+from pairings.selectors import fulfilment, pairing_scope_q, programs_visible_to, with_figures
+from projects.dashboard import STAGES
+from projects.models import Project, State
+
+from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
+from .services import may_run
+
+CENT = Decimal("0.01")
+#: How many organizations the dashboard shows at each end of a ranking.
+ENDS = 3
+#: How many compliance warnings a programme's block lists before it points to the ranking for the rest.
+WARNINGS_SHOWN = 6
+
+STAGE_LABELS: dict[str, Promise] = {
+    "selection": gettext_lazy("Selection"),
+    "approval": gettext_lazy("Approval"),
+    "construction": gettext_lazy("Construction"),
+    "supervision": gettext_lazy("Accepted"),
+    "evaluation": gettext_lazy("Evaluated"),
+    "cancelled": gettext_lazy("Cancelled"),
+}
+# From the first stage to the last, light to dark; cancelled projects in the palest grey.
+STAGE_COLORS = {
+    "selection": GREY,
+    "approval": "#f2cf7a",
+    "construction": GOLD,
+    "supervision": "#cf5a2c",
+    "evaluation": RED,
+    "cancelled": "#dee2e6",
+}
+STAGES_SHOWN: list[tuple[str, list[str]]] = [(name, [str(s) for s in states]) for name, states in STAGES] + [
+    ("cancelled", [State.CANCELLED])
+]
+
+
+# --- compliance flags in words ---------------------------------------------------------------------------------
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{float(value) * 100:.0f} %"
+
+
+def flag_label(code: str) -> str:
+    labels = {
+        "county_share_below_minimum": _("Share to county level and below under the minimum"),
+        "livelihood_share_below_minimum": _("Share to livelihood under the minimum"),
+        "mandate_shortfall": _("Mandate not fulfilled"),
+    }
+    return labels.get(code, code)
+
+
+def flag_text(flag: dict[str, Any]) -> str:
+    """A scorecard's compliance flag in words: what is wrong, the value and the minimum it falls short of."""
+    return _("%(what)s: %(value)s against a minimum of %(minimum)s") % {
+        "what": flag_label(str(flag.get("code", ""))),
+        "value": _pct(flag.get("value")),
+        "minimum": _pct(flag.get("minimum")),
+    }
+
+
+# --- charts (server-rendered SVG, as pairings.charts) --------------------------------------------------------------
+
+
+def swatch(color: str) -> SafeString:
+    """A small colour square for a legend written in HTML."""
+    return format_html(
+        '<svg width="10" height="10" viewBox="0 0 10 10" aria-hidden="true" class="me-1">'
+        '<rect width="10" height="10" fill="{}"/></svg>',
+        color,
+    )
+
+
+def stage_bar(stages: Sequence[dict[str, Any]]) -> SafeString:
+    """One bar split by stage in proportion to the number of projects. STAGES: key, label, count, color."""
+    total = sum(s["count"] for s in stages)
+    if not total:
+        return SafeString("")
+    width, height = 600, 26
+    x = 0.0
+    parts = []
+    for s in stages:
+        if not s["count"]:
+            continue
+        w = width * s["count"] / total
+        parts.append(
+            (
+                f"{x:.2f}",
+                f"{w:.2f}",
+                s["color"],
+                f"{s['label']} · {s['count']}",
+                format_html(
+                    '<text x="{}" y="17" font-size="12" text-anchor="middle" fill="{}">{}</text>',
+                    f"{x + w / 2:.2f}",
+                    "#fff" if s["key"] in ("supervision", "evaluation") else "#212529",
+                    s["count"],
+                )
+                if w >= 8 * len(str(s["count"])) + 6
+                else "",
+            )
+        )
+        x += w
+    rects = format_html_join(
+        "", '<g><rect x="{}" y="0" width="{}" height="26" fill="{}"><title>{}</title></rect>{}</g>', parts
+    )
+    return format_html(
+        '<svg class="dk-chart" viewBox="0 0 {} {}" preserveAspectRatio="none" role="img" aria-label="{}">{}</svg>',
+        width,
+        height,
+        _("Projects by stage"),
+        rects,
+    )
+
+
+def _grade_colors(bands: Any) -> dict[str, str]:
+    """The best grade red, the next gold, the rest grey (bands are [lowest score, grade], best first)."""
+    ordered = [str(g) for _lo, g in sorted(bands or [], key=lambda b: -float(b[0]))]
+    palette = [RED, GOLD]
+    return {g: palette[i] if i < len(palette) else GREY for i, g in enumerate(ordered)}
+
+
+def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
+    """Horizontal bars of a ranking's scores (0–100), best first, coloured by grade."""
+    if not rankings:
+        return SafeString("")
+    row_h, left, width, right = 24, 250, 700, 64
+    plot_w = width - left - right
+    height = row_h * len(rankings) + 22
+    colors = _grade_colors(bands)
+    rows = []
+    for i, r in enumerate(rankings):
+        y = 4 + i * row_h
+        w = plot_w * max(0.0, min(float(r.score), 100.0)) / 100.0
+        name = str(r.organization)
+        short = name if len(name) <= 28 else name[:27] + "…"
+        rows.append(
+            (
+                y + 14,
+                f"{r.rank}. {short}",
+                name,
+                left,
+                y + 3,
+                f"{w:.1f}",
+                colors.get(r.grade, GREY),
+                f"{r.rank}. {name} · {r.score:.1f} · {r.grade}",
+                left + w + 6,
+                y + 15,
+                f"{r.score:.1f} {r.grade}",
+            )
+        )
+    body = format_html_join(
+        "",
+        '<text x="0" y="{}" font-size="13">{}<title>{}</title></text>'
+        '<rect x="{}" y="{}" width="{}" height="16" fill="{}"><title>{}</title></rect>'
+        '<text x="{}" y="{}" font-size="12">{}</text>',
+        rows,
+    )
+    ticks = format_html_join(
+        "",
+        '<line x1="{}" y1="0" x2="{}" y2="{}" stroke="#dee2e6"/>'
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#6c757d">{}</text>',
+        (
+            (
+                f"{left + plot_w * t / 100:.1f}",
+                f"{left + plot_w * t / 100:.1f}",
+                height - 14,
+                f"{left + plot_w * t / 100:.1f}",
+                height - 2,
+                t,
+            )
+            for t in (0, 25, 50, 75, 100)
+        ),
+    )
+    return format_html(
+        '<svg class="dk-chart dk-chart-rows" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
+        width,
+        height,
+        _("Scores of the ranking"),
+        ticks,
+        body,
+    )
+
+
+# --- the figures -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Warning:
+    scorecard: PairingScorecard
+    texts: list[str]
+
+
+@dataclass
+class ProgrammeBlock:
+    program: Program
+    required: Decimal = Decimal(0)
+    committed: Decimal = Decimal(0)
+    received: Decimal = Decimal(0)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    project_count: int = 0
+    run: EvaluationRun | None = None
+    rankings: list[Ranking] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+
+    @property
+    def fulfilment(self) -> Decimal | None:
+        return fulfilment(self.received, self.required)
+
+    @property
+    def top(self) -> list[Ranking]:
+        return self.rankings[:ENDS]
+
+    @property
+    def bottom(self) -> list[Ranking]:
+        """The last ENDS, worst last; none that are already among the top."""
+        return self.rankings[max(ENDS, len(self.rankings) - ENDS) :]
+
+    @property
+    def warnings_shown(self) -> list[Warning]:
+        return self.warnings[:WARNINGS_SHOWN]
+
+    @property
+    def warnings_more(self) -> int:
+        return max(0, len(self.warnings) - WARNINGS_SHOWN)
+
+    @property
+    def stage_chart(self) -> SafeString:
+        return stage_bar(self.stages)
+
+    @property
+    def ranking_chart(self) -> SafeString:
+        return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
+
+    @property
+    def has_figures(self) -> bool:
+        return bool(self.required or self.committed or self.received or self.project_count)
+
+
+def _money_by_program(user: User) -> dict[int, dict[str, Decimal]]:
+    """Per programme: funds required, committed and received over the mandates the user sees, all years.
+
+    A breakdown's mandate is part of its parent's, so funds required count only the mandates of pairings whose
+    parent the user does not see (nationally: the top-level pairings); flows are recorded on the pairing that
+    made them, so committed and received count every mandate's year."""
+    mandates = AnnualMandate.objects.filter(pairing_scope_q(user, "pairing__"))
+    top = Q(pairing__parent__isnull=True) | ~Q(pairing__parent__in=Pairing.objects.filter(pairing_scope_q(user)))
+    rows = (
+        with_figures(mandates)
+        .values("pairing__program_id")
+        .annotate(
+            required_total=Sum("funds_required", filter=top),
+            committed_total=Sum("committed"),
+            received_total=Sum("received"),
+        )
+        .order_by()
+    )
+    return {
+        r["pairing__program_id"]: {
+            "required": Decimal(r["required_total"] or 0).quantize(CENT),
+            "committed": Decimal(r["committed_total"] or 0).quantize(CENT),
+            "received": Decimal(r["received_total"] or 0).quantize(CENT),
+        }
+        for r in rows
+    }
+
+
+def _stages_by_program(user: User) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        Project.objects.filter(pairing_scope_q(user, "pairing__"))
+        .values_list("pairing__program_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for program_id, state, n in rows:
+        counts[program_id][state] = n
+    return counts
+
+
+def _latest_run_ids() -> Subquery:
+    return Subquery(
+        EvaluationRun.objects.filter(program=OuterRef("pk"), status=RunStatus.SUCCEEDED)
+        .order_by("-year", "-finished_at", "-pk")
+        .values("pk")[:1]
+    )
+
+
+def national_dashboard(user: User) -> list[ProgrammeBlock]:
+    """A block per programme, in six queries whatever the number of programmes."""
+    programs = list(programs_visible_to(user).annotate(latest_run_id=_latest_run_ids()).order_by("start_year", "code"))
+    money = _money_by_program(user)
+    stages = _stages_by_program(user)
+    run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
+    runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework")}
+    rankings: dict[int, list[Ranking]] = defaultdict(list)
+    for r in Ranking.objects.filter(run_id__in=run_ids).select_related("organization").order_by("rank", "pk"):
+        rankings[r.run_id].append(r)
+    warnings: dict[int, list[Warning]] = defaultdict(list)
+    flagged = (
+        PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"), run_id__in=run_ids)
+        .exclude(flags=[])
+        .select_related("pairing__assisting_organization", "pairing__recipient_region")
+        .order_by("pairing__assisting_organization__name", "pairing__recipient_region__code")
+    )
+    for card in flagged:
+        warnings[card.run_id].append(Warning(card, [flag_text(f) for f in card.flags]))
+
+    blocks = []
+    for p in programs:
+        counts = stages.get(p.pk, {})
+        figures = money.get(p.pk, {})
+        block = ProgrammeBlock(
+            program=p,
+            required=figures.get("required", Decimal(0)),
+            committed=figures.get("committed", Decimal(0)),
+            received=figures.get("received", Decimal(0)),
+            stages=[
+                {
+                    "key": key,
+                    "label": str(STAGE_LABELS[key]),
+                    "count": sum(counts.get(s, 0) for s in states),
+                    "color": STAGE_COLORS[key],
+                    "swatch": swatch(STAGE_COLORS[key]),
+                }
+                for key, states in STAGES_SHOWN
+            ],
+            project_count=sum(counts.values()),
+        )
+        run_id = p.latest_run_id  # type: ignore[attr-defined]
+        if run_id:
+            block.run = runs.get(run_id)
+            block.rankings = rankings.get(run_id, [])
+            block.warnings = warnings.get(run_id, [])
+        blocks.append(block)
+    return blocks
+
+
+def totals(blocks: Sequence[ProgrammeBlock]) -> dict[str, Any]:
+    required = sum((b.required for b in blocks), Decimal(0))
+    received = sum((b.received for b in blocks), Decimal(0))
+    return {
+        "required": required,
+        "committed": sum((b.committed for b in blocks), Decimal(0)),
+        "received": received,
+        "fulfilment": fulfilment(received, required),
+        "projects": sum(b.project_count for b in blocks),
+        "warnings": sum(len(b.warnings) for b in blocks),
+    }
+
+
+# --- the home dashboard's panel ------------------------------------------------------------------------------------
+
+
+def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
+    """The latest ranking of each programme that has one: who leads, in two queries."""
+    programs = [
+        p
+        for p in programs_visible_to(cast(User, request.user))
+        .annotate(latest_run_id=_latest_run_ids())
+        .order_by("start_year", "code")
+        if p.latest_run_id  # type: ignore[attr-defined]
+    ]
+    leaders: dict[int, list[Ranking]] = defaultdict(list)
+    for r in (
+        Ranking.objects.filter(run_id__in=[p.latest_run_id for p in programs], rank__lte=ENDS)  # type: ignore[attr-defined]
+        .select_related("organization", "run")
+        .order_by("rank", "pk")
+    ):
+        leaders[r.run_id].append(r)
+    rows = []
+    for p in programs:
+        top = leaders.get(p.latest_run_id, [])  # type: ignore[attr-defined]
+        rows.append({"program": p, "year": top[0].run.year if top else None, "leaders": top})
+    return {"rows": rows}
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    blocks = national_dashboard(user)
+    return render(
+        request,
+        "evaluation/dashboard.html",
+        {
+            "blocks": blocks,
+            "totals": totals(blocks),
+            "is_national": scope_for(user).is_national,
+            "may_run": may_run(user),
+        },
+    )

@@ -1,0 +1,224 @@
+"""Indicator framework pages: each programme's current version (older ones linked), a version with its
+indicators explained, and the editor with which a national coordinator makes a new version."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from core.errors import DomainError, PermissionDenied
+from pairings.selectors import programs_visible_to
+
+from . import selectors, services
+from .framework_forms import FrameworkEditor
+from .measures import MEASURES, PAIRING, PROJECT, Measure
+from .models import Curve, Indicator, IndicatorFramework
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+# --- what an indicator means, in words -----------------------------------------------------------------------------
+
+
+def _value(measure: Measure | None, value: Any) -> str:
+    """A floor, target or threshold in the measure's unit: ratios as percentages, the rest as numbers."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    if measure is not None and measure.unit == "ratio":
+        return f"{number * 100:g} %"
+    return f"{number:g}"
+
+
+def curve_words(indicator: Indicator) -> str:
+    measure = MEASURES.get(indicator.formula)
+    if indicator.curve == Curve.THRESHOLD:
+        bands = "; ".join(
+            _("from %(value)s: %(score)s points") % {"value": _value(measure, at), "score": f"{float(score):g}"}
+            for at, score in indicator.thresholds or []
+        )
+        return _("Thresholds — %(bands)s; below the first band: 0 points.") % {"bands": bands}
+    return _("0 points at or below %(floor)s, 100 at or above %(target)s, in a straight line between.") % {
+        "floor": _value(measure, indicator.floor),
+        "target": _value(measure, indicator.target),
+    }
+
+
+@dataclass
+class IndicatorLine:
+    indicator: Indicator
+    label: str
+    measure_label: str
+    definition: str
+    unit: str
+    curve: str
+
+
+UNIT_LABELS = {
+    "ratio": gettext_lazy("ratio"),
+    "count": gettext_lazy("count"),
+    "rating": gettext_lazy("rating 1–5"),
+    "score": gettext_lazy("score 0–100"),
+}
+
+
+def indicator_lines(framework: IndicatorFramework, level: str) -> list[IndicatorLine]:
+    lines = []
+    for i in selectors.indicators_of(framework, level):
+        m = MEASURES.get(i.formula)
+        lines.append(
+            IndicatorLine(
+                indicator=i,
+                label=i.label,
+                measure_label=str(m.label) if m else i.formula,
+                definition=str(m.definition) if m else _("Unknown formula."),
+                unit=str(UNIT_LABELS.get(m.unit, m.unit)) if m else "",
+                curve=curve_words(i),
+            )
+        )
+    return lines
+
+
+def bands_of(framework: IndicatorFramework) -> list[tuple[float, str]]:
+    return [(float(lo), str(g)) for lo, g in sorted(framework.grade_bands or [], key=lambda b: -float(b[0]))]
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def framework_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    versions = (
+        IndicatorFramework.objects.select_related("program", "created_by")
+        .annotate(indicator_count=Count("indicators"))
+        .order_by("program__start_year", "program__code", "-version")
+    )
+    by_program: dict[int, list[IndicatorFramework]] = defaultdict(list)
+    for f in versions:
+        by_program[f.program_id].append(f)
+    rows = [
+        {"program": p, "current": by_program[p.pk][0] if by_program[p.pk] else None, "older": by_program[p.pk][1:]}
+        for p in programs_visible_to(user).order_by("start_year", "code")
+    ]
+    return render(
+        request,
+        "evaluation/frameworks/list.html",
+        {"rows": rows, "may_edit": services.may_edit_frameworks(user)},
+    )
+
+
+@login_required
+def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    framework = get_object_or_404(selectors.frameworks_visible_to(user), pk=pk)
+    versions = list(
+        IndicatorFramework.objects.filter(program_id=framework.program_id)
+        .select_related("created_by")
+        .annotate(indicator_count=Count("indicators"))
+        .order_by("-version")
+    )
+    return render(
+        request,
+        "evaluation/frameworks/detail.html",
+        {
+            "framework": framework,
+            "program": framework.program,
+            "levels": [
+                (PROJECT, _("Project indicators"), indicator_lines(framework, PROJECT)),
+                (PAIRING, _("Pairing indicators"), indicator_lines(framework, PAIRING)),
+            ],
+            "bands": bands_of(framework),
+            "versions": versions,
+            "is_current": bool(versions) and versions[0].pk == framework.pk,
+            "current": versions[0] if versions else framework,
+            "may_edit": services.may_edit_frameworks(user),
+        },
+    )
+
+
+@login_required
+def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new version, starting from version PK's indicators. National coordinators only (others: 403)."""
+    user = _user(request)
+    framework = get_object_or_404(selectors.frameworks_visible_to(user), pk=pk)
+    if not services.may_edit_frameworks(user):
+        raise DjangoPermissionDenied(_("Only the national coordinator revises indicator frameworks."))
+    current = IndicatorFramework.objects.filter(program_id=framework.program_id).order_by("-version").first()
+    assert current is not None  # FRAMEWORK itself is one
+    if request.method == "POST" and "add_row" in request.POST:
+        data = request.POST.copy()
+        total = data.get("indicators-TOTAL_FORMS", "0")
+        data["indicators-TOTAL_FORMS"] = str(int(total) + 1 if total.isdigit() else 1)
+        editor = FrameworkEditor(data, rows=services.framework_rows(framework), bands=framework.grade_bands)
+        return _render_editor(request, framework, current, editor)
+    if request.method != "POST":
+        editor = FrameworkEditor(
+            rows=services.framework_rows(framework), bands=framework.grade_bands, based_on=current.pk
+        )
+        return _render_editor(request, framework, current, editor)
+
+    editor = FrameworkEditor(request.POST, rows=services.framework_rows(framework), bands=framework.grade_bands)
+    if editor.is_valid():
+        payload = editor.payload()
+        based_on = editor.reason.cleaned_data.get("based_on")
+        if based_on and based_on != current.pk:
+            editor.reason.add_error(
+                None,
+                _("Version %(version)s was saved while you were editing. Open it, then make your changes again.")
+                % {"version": current.version},
+            )
+        else:
+            try:
+                new = services.framework_revise(program=framework.program, by=user, **payload)
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.message) from exc
+            except DomainError as exc:
+                editor.apply(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Version %(version)s of the framework is saved; runs from now on use it.")
+                    % {"version": new.version},
+                )
+                return redirect("evaluation:framework_detail", pk=new.pk)
+    return _render_editor(request, framework, current, editor)
+
+
+def _render_editor(
+    request: HttpRequest,
+    framework: IndicatorFramework,
+    current: IndicatorFramework,
+    editor: FrameworkEditor,
+) -> HttpResponse:
+    return render(
+        request,
+        "evaluation/frameworks/edit.html",
+        {
+            "framework": framework,
+            "program": framework.program,
+            "current": current,
+            "editor": editor,
+            "measures": [
+                {
+                    "code": m.code,
+                    "label": m.label,
+                    "level": m.level,
+                    "unit_label": UNIT_LABELS.get(m.unit, m.unit),
+                    "definition": m.definition,
+                }
+                for m in MEASURES.values()
+            ],
+        },
+    )
