@@ -175,11 +175,19 @@ def validate(rows: Sequence[Mapping[str, Any]], grade_bands: Any = None) -> tupl
         floor = target = None
         bands: list[tuple[float, float]] = []
         if curve == "linear":
+            # Each parsed on its own, so that the problem names the field that is not a number.
+            not_numbers = []
             try:
-                floor, target = _number(row.get("floor")), _number(row.get("target"))
+                floor = _number(row.get("floor"))
             except ValueError:
-                problems.append(Problem("invalid", _("Floor and target must be numbers."), f"{at}.target"))
-            else:
+                not_numbers.append("floor")
+            try:
+                target = _number(row.get("target"))
+            except ValueError:
+                not_numbers.append("target")
+            for name in not_numbers:
+                problems.append(Problem("invalid", _("Floor and target must be numbers."), f"{at}.{name}"))
+            if not not_numbers:
                 if floor is None:
                     problems.append(Problem("required", _("A linear curve needs a floor."), f"{at}.floor"))
                 if target is None:
