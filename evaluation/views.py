@@ -301,7 +301,9 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = selectors.explain_score(framework, "pairing", card.measures)
     rank = selectors.rankings_of(run).filter(organization_id=card.organization_id).first()
     sort = request.GET.get("sort", "-score")
-    key = PROJECT_SORTS.get(sort.lstrip("-"), PROJECT_SORTS["score"])
+    if sort.lstrip("-") not in PROJECT_SORTS:
+        sort = "-score"
+    key = PROJECT_SORTS[sort.lstrip("-")]
     order = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
     projects = (
         selectors.project_scores_visible_to(user)
@@ -317,6 +319,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "framework": framework,
             "lines": lines,
+            "indicators": {i.code: i for i in framework.indicators.all()},
             "total": sum(line.contribution for line in lines),
             "grade": selectors.grade_of(framework, card.score),
             "rank": rank,

@@ -164,6 +164,7 @@ def trend_arrow(ranking: Any) -> SafeString:
 
 
 def _label(code: str, indicators: Mapping[str, Indicator]) -> tuple[str, str]:
+    """The name (in the reader's language) and unit of the framework's indicator CODE."""
     found = indicators.get(code)
     if found is not None:
         return found.label, unit_of(found.formula)
@@ -171,12 +172,20 @@ def _label(code: str, indicators: Mapping[str, Indicator]) -> tuple[str, str]:
     return (str(measure.label), measure.unit) if measure else (code, "score")
 
 
+def _measure_label(formula: str, indicators: Mapping[str, Indicator]) -> tuple[str, str]:
+    """The name of the framework's indicator that measures FORMULA (else the measure's own), and its unit."""
+    for indicator in indicators.values():
+        if indicator.formula == formula:
+            return indicator.label, unit_of(formula)
+    return _label(formula, {})
+
+
 def reason_text(reason: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> str:
     """One reason of a ranking in plain words: 'Mandate fulfilment 87 %'."""
     kind = reason.get("kind")
     if kind == "flag":
         code = str(reason.get("code") or "")
-        label, unit = _label(FLAG_MEASURES.get(code, code), {})
+        label, unit = _measure_label(FLAG_MEASURES.get(code, code), indicators)
         value, minimum = format_measure(reason.get("value"), unit), format_measure(reason.get("minimum"), unit)
         if code == "mandate_shortfall":
             return _("Mandate short: %(value)s of the funds required received") % {"value": value}
@@ -204,8 +213,8 @@ def reasons(items: Iterable[Mapping[str, Any]] | None, indicators: Mapping[str, 
 
 
 @register.filter
-def flag_text(flag: Mapping[str, Any]) -> str:
-    return reason_text({"kind": "flag", **flag}, {})
+def flag_text(flag: Mapping[str, Any], indicators: Mapping[str, Indicator] | None = None) -> str:
+    return reason_text({"kind": "flag", **flag}, indicators or {})
 
 
 @register.inclusion_tag("evaluation/includes/progress.html")

@@ -1,9 +1,7 @@
 """Fixtures of the evaluation pages, on the shared `ev` world (tests/evaluation/conftest.py): runs finished the
-way the pages start them (the work queued after commit, done by eager Celery), and a client per language."""
+way the pages start them (the work queued after commit, done by eager Celery)."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from evaluation import services
 from evaluation.models import EvaluationRun, RunStatus
@@ -29,10 +27,3 @@ def two_runs(ev, finished, django_capture_on_commit_callbacks) -> tuple[Evaluati
     second = finish_run(ev, django_capture_on_commit_callbacks, by=ev.evaluator)
     assert second.compared_with_id == finished.pk
     return finished, second
-
-
-def client_for(user, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
