@@ -7,6 +7,17 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+#: Seconds after which Redis hands a message that was delivered but never acknowledged to another worker: with
+#: acks_late, that is how the task of a worker that died (SIGKILL, OOM, lost machine) runs again. It must be longer
+#: than the longest task (task_time_limit, 360 s) and the longest retry countdown (a minute), or a task still running
+#: or waiting would be delivered a second time; kombu's default, one hour, is kept. The tests of tests/celery/ shorten it (CELERY_VISIBILITY_TIMEOUT=5) to see a killed
+#: worker's message come back within seconds.
+VISIBILITY_TIMEOUT = float(os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)
+TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": VISIBILITY_TIMEOUT}
+if VISIBILITY_TIMEOUT < 60:
+    # kombu looks for such messages every 10 s × 10 (interval × throttle): for a short timeout, every second.
+    TRANSPORT_OPTIONS |= {"unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+
 app = Celery("duikou")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -23,6 +34,7 @@ app.conf.update(
     task_soft_time_limit=300,
     task_time_limit=360,
     broker_connection_retry_on_startup=True,
+    broker_transport_options=TRANSPORT_OPTIONS,
     task_routes={
         "evaluation.tasks.*": {"queue": "evaluation"},
         "*": {"queue": "default"},

@@ -49,6 +49,14 @@ class _Dialect:
     def f(self, expr: str) -> str:
         return f"CAST({expr} AS {self.float_type})"
 
+    def sum_by(self, expr: str, order: str) -> str:
+        """SUM(EXPR) adding the rows in ORDER. Floating-point addition depends on the order, and without one the
+        order is where the rows lie in the table: a chunk scored twice moves its rows, and the sums would differ
+        in the last digits from a run that scored it once."""
+        if connection.vendor == "sqlite":  # no ORDER BY in an aggregate before SQLite 3.44 (`make run` only)
+            return f"SUM({expr})"
+        return f"SUM({expr} ORDER BY {order})"
+
 
 def _dialect() -> _Dialect:
     if connection.vendor == "sqlite":
@@ -251,6 +259,10 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     d = _dialect()
     levels = ", ".join(f"'{x}'" for x in COUNTY_LEVELS)
     budget = d.f("COALESCE(p.approved_budget, 0)")
+
+    def s(expr: str) -> str:  # in the projects' order, as `evaluation.reference` adds them
+        return d.sum_by(expr, "ps.project_id")
+
     sql = f"""
 SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
        man.funds_required, man.personnel_quota,
@@ -274,12 +286,12 @@ LEFT JOIN (
 ) tr ON tr.pairing_id = pa.id
 LEFT JOIN (
     SELECT ps.pairing_id, COUNT(*) AS n,
-           SUM({budget}) AS budget,
-           SUM(CASE WHEN COALESCE(loc.level, rr.level) IN ({levels}) THEN {budget} ELSE 0.0 END) AS county,
-           SUM(CASE WHEN p.is_livelihood THEN {budget} ELSE 0.0 END) AS livelihood,
-           SUM(CASE WHEN p.is_self_sustaining THEN {budget} ELSE 0.0 END) AS sustaining,
-           SUM(CASE WHEN ps.score IS NULL THEN 0.0 ELSE ps.score * {budget} END) AS weighted,
-           SUM(CASE WHEN ps.score IS NULL THEN 0.0 ELSE {budget} END) AS weights
+           {s(budget)} AS budget,
+           {s(f"CASE WHEN COALESCE(loc.level, rr.level) IN ({levels}) THEN {budget} ELSE 0.0 END")} AS county,
+           {s(f"CASE WHEN p.is_livelihood THEN {budget} ELSE 0.0 END")} AS livelihood,
+           {s(f"CASE WHEN p.is_self_sustaining THEN {budget} ELSE 0.0 END")} AS sustaining,
+           {s(f"CASE WHEN ps.score IS NULL THEN 0.0 ELSE ps.score * {budget} END")} AS weighted,
+           {s(f"CASE WHEN ps.score IS NULL THEN 0.0 ELSE {budget} END")} AS weights
     FROM {_t(ProjectScore)} ps
     JOIN {_t(Project)} p ON p.id = ps.project_id
     JOIN {_t(Pairing)} pp ON pp.id = ps.pairing_id

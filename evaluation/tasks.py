@@ -2,6 +2,7 @@
 re-run after its worker died (acks_late, reject_on_worker_lost), changes nothing the first run did not."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -16,6 +17,15 @@ MAX_RETRIES = 3
 
 def _backoff(retries: int) -> int:
     return int(min(60, 2 ** (retries + 1)))
+
+
+def _retry(task: Any, exc: Exception) -> Any:
+    """Retry TASK after EXC, later. Run in-process (no broker: `make run`, the tests), a raised Retry would
+    reach the caller (task_eager_propagates) and leave the run running for good, the chunk never retried nor
+    failed; returned, Celery applies the task again at once (without the countdown), up to its max_retries."""
+    if task.request.is_eager:
+        return task.retry(exc=exc, throw=False)
+    raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -40,7 +50,7 @@ def score_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped-def]
             logger.exception("chunk %s failed for good", chunk_id)
             services.chunk_fail(chunk_id, f"{type(exc).__name__}: {exc}")
             return False
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        return _retry(self, exc)
     if last:
         finalize_run.delay(RunChunk.objects.get(pk=chunk_id).run_id)
     return last
@@ -56,7 +66,7 @@ def finalize_run(self, run_id: int) -> bool:  # type: ignore[no-untyped-def]
             logger.exception("the final step of run %s failed for good", run_id)
             services.run_fail(run_id, f"{type(exc).__name__}: {exc}")
             return False
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        return _retry(self, exc)
 
 
 @shared_task
