@@ -112,6 +112,7 @@ class ScoreField(serializers.FloatField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("allow_null", True)
+        kwargs["help_text"] = f"{kwargs.get('help_text') or 'A score from 0 to 100.'} Rounded to 2 places."
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> float | None:  # type: ignore[override]
