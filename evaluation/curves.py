@@ -9,6 +9,7 @@ and the validation of frameworks use these; `evaluation.scoring` writes the same
 """
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,9 @@ from django.utils.translation import gettext as _
 from core.errors import Problem
 
 from .measures import MEASURES
+
+#: What an indicator code may be (the column is a 40-character slug).
+CODE = re.compile(r"[a-z0-9_-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,14 @@ def validate(rows: Sequence[Mapping[str, Any]], grade_bands: Any = None) -> tupl
         code = str(row.get("code") or "").strip()
         if not code:
             problems.append(Problem("required", _("Give the indicator a code."), f"{at}.code"))
+        elif not CODE.fullmatch(code):
+            problems.append(
+                Problem(
+                    "invalid_code",
+                    _("A code is up to 40 lowercase letters, digits, hyphens or underscores."),
+                    f"{at}.code",
+                )
+            )
         elif code in codes:
             problems.append(
                 Problem("duplicate_code", _("The code %(code)s is used twice.") % {"code": code}, f"{at}.code")
@@ -150,6 +162,9 @@ def validate(rows: Sequence[Mapping[str, Any]], grade_bands: Any = None) -> tupl
         codes.add(code)
         if not str(row.get("name") or "").strip():
             problems.append(Problem("required", _("Give the indicator a name."), f"{at}.name"))
+        for name_field in ("name", "name_en"):
+            if len(str(row.get(name_field) or "").strip()) > 120:
+                problems.append(Problem("too_long", _("A name is at most 120 characters."), f"{at}.{name_field}"))
         formula = str(row.get("formula") or "")
         measure = MEASURES.get(formula)
         level = str(row.get("level") or (measure.level if measure else ""))
@@ -265,6 +280,7 @@ def validate(rows: Sequence[Mapping[str, Any]], grade_bands: Any = None) -> tupl
         try:
             ok = (
                 bool(grade_bands)
+                and all(len(str(g).strip()) <= 8 for _lo, g in grade_bands)
                 and all(0 <= float(lo) <= 100 and str(g).strip() for lo, g in grade_bands)
                 and any(float(lo) == 0 for lo, _g in grade_bands)
             )
@@ -274,7 +290,10 @@ def validate(rows: Sequence[Mapping[str, Any]], grade_bands: Any = None) -> tupl
             problems.append(
                 Problem(
                     "invalid_grade_bands",
-                    _("Grade bands are pairs [lowest score, grade] from 0 to 100, one of them starting at 0."),
+                    _(
+                        "Grade bands are pairs [lowest score, grade] from 0 to 100, one of them starting at 0; "
+                        "a grade is at most 8 characters."
+                    ),
                     "grade_bands",
                 )
             )
