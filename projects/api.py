@@ -11,6 +11,7 @@ A project's state changes only through `POST projects/{id}/transitions/`, never 
 may change depends on the state (services.EDITABLE).
 """
 
+from collections.abc import Hashable
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -39,6 +40,7 @@ from core.history import action_label
 from core.models import HistoryEvent, Region
 from pairings.api import NamedChoiceField, VisiblePairingField, WriteSerializerMixin
 from pairings.models import FlowSource
+from pairings.selectors import pairing_scope_q
 
 from . import listing, selectors, services
 from .models import (
@@ -428,16 +430,28 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
             return StrictOrderingFilter().filter_queryset(self.request, queryset, self)
         return super().filter_queryset(queryset)
 
+    def _list_key(self) -> Hashable | None:
+        """What the list's queryset depends on when no filter is asked — the caller's scope (get_queryset) and the
+        ordering asked (StrictOrderingFilter) — as the key its compiled statement is kept under (listing.page);
+        None when a filter is asked (those are compiled each time)."""
+        params = self.request.query_params
+        if not set(params).isdisjoint(ProjectFilter.base_filters):
+            return None
+        return ("projects", pairing_scope_q(_user(self.request), "pairing__"), params.get("ordering") or "")
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The list, fast (projects/listing.py): count, then the page's rows joined to their names in one query."""
-        queryset = self.filter_queryset(self.get_queryset())
+        """The list, fast (projects/listing.py): the page's rows with their names and the total in one statement,
+        compiled once per scope and ordering."""
+        key = self._list_key()
+        # The filters and the ordering are checked first (a 400 before a 404), unless this shape compiled before.
+        queryset = None if listing.is_compiled(key) else self.filter_queryset(self.get_queryset())
         pagination = cast(StandardPagination, self.paginator)
         size = pagination.get_page_size(request) or pagination.page_size
         raw = request.query_params.get(pagination.page_query_param, "1")
         number = int(raw) if raw.isdigit() and int(raw) > 0 else 0
         if number == 0:
             raise NotFound_(_("There is no such page."))
-        data, total = listing.page(queryset, number, size, _user(request))
+        data, total = listing.page(queryset, number, size, _user(request), key=key)
         if total is None:
             if number > 1:
                 raise NotFound_(_("There is no such page."))

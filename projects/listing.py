@@ -8,10 +8,13 @@ is exactly ProjectSerializer's (a test holds the two together).
 """
 
 import json
+import re
+from collections.abc import Hashable
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
 
+import orjson
 from django.db import connection
 from django.db.models import Func, IntegerField, QuerySet, Subquery
 from django.utils import timezone
@@ -35,13 +38,24 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _money(value: Decimal | None) -> str | None:
-    # The column is numeric(18, 2): its values arrive with exactly two places, so str() is the serializer's form.
-    return None if value is None else str(value)
+_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
+def _amount(value: Any) -> str:
+    """A funding source's amount as the serializer shows it (two places); stored amounts already are."""
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        return value
+    return f"{Decimal(value):.2f}"
+
+
+def _sources(value: Any) -> list[dict[str, Any]]:
+    """The funding sources as the serializer shows them; raw rows bring the JSON as text (the ORM decodes it)."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:  # beyond orjson (an integer over 64 bits)
+            value = json.loads(value)
+    return [{"source": s["source"], "amount": _amount(s["amount"])} for s in value]
 
 
 def page_ids(queryset: QuerySet[Project], number: int, size: int) -> tuple[list[int], int | None]:
@@ -83,23 +97,11 @@ def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
         with connection.cursor() as cursor:
             cursor.execute(_rows_sql(), [ids])
             fetched = cursor.fetchall()
-        fetched = [_convert(r) for r in fetched]
     else:
         fetched = list(Project.objects.filter(pk__in=ids).order_by().values_list(*COLUMNS))
     position = {pk: i for i, pk in enumerate(ids)}
     fetched.sort(key=lambda r: position[r[0]])
     return _represent(fetched, user)
-
-
-FUNDING_SOURCES = COLUMNS.index("funding_sources")
-
-
-def _convert(r: tuple) -> tuple:
-    """Raw rows differ from values_list in one column: the JSON comes as text (Django decodes it in the ORM)."""
-    value = r[FUNDING_SOURCES]
-    if isinstance(value, str):
-        return (*r[:FUNDING_SOURCES], json.loads(value), *r[FUNDING_SOURCES + 1 :])
-    return r
 
 
 def rows(queryset: QuerySet[Project], user: User) -> list[dict[str, Any]]:
@@ -108,24 +110,33 @@ def rows(queryset: QuerySet[Project], user: User) -> list[dict[str, Any]]:
 
 
 def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
+    """The rows (COLUMNS, and maybe more after them) as the list shows them. Dates stay date objects: the renderer
+    (orjson) writes them as the serializer does (ISO 8601)."""
     english = (get_language() or "").startswith("en")
-
-    def name(zh: str, en: str | None) -> str:
-        return (en or zh) if english else zh
-
     tz = timezone.get_current_timezone()
+    reimbursable = Category.REIMBURSABLE.value
+    status = IATI_ACTIVITY_STATUS
     # allowed_actions reads only the state and the proposer: a light stand-in, not a model instance (whose
     # construction costs more than the rest of the row).
     actions: dict[tuple[str, bool], list[str]] = {}
+    pk = user.pk
     out: list[dict[str, Any]] = []
+    append = out.append
     for r in fetched:
-        key = (r[36], r[37] == user.pk)
-        if key not in actions:
-            actions[key] = services.allowed_actions(
-                user, cast(Project, SimpleNamespace(state=r[36], proposed_by_id=r[37]))
+        state = r[36]
+        key = (state, r[37] == pk)
+        allowed = actions.get(key)
+        if allowed is None:
+            allowed = actions[key] = services.allowed_actions(
+                user, cast(Project, SimpleNamespace(state=state, proposed_by_id=r[37]))
             )
-        org, region = name(r[9], r[10]), name(r[12], r[13])
-        out.append(
+        if english:
+            org, region, program = r[10] or r[9], r[13] or r[12], r[7] or r[6]
+            location = None if r[17] is None else r[19] or r[18]
+        else:
+            org, region, program = r[9], r[12], r[6]
+            location = None if r[17] is None else r[18]
+        append(
             {
                 "id": r[0],
                 "code": r[1],
@@ -134,7 +145,7 @@ def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
                 "pairing_label": f"{org} → {region}",
                 "program": r[4],
                 "program_code": r[5],
-                "program_name": name(r[6], r[7]),
+                "program_name": program,
                 "assisting_organization": r[8],
                 "assisting_organization_name": org,
                 "recipient_region": r[11],
@@ -143,28 +154,29 @@ def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
                 "sector": r[15],
                 "execution_mode": r[16],
                 "location": r[17],
-                "location_name": None if r[17] is None else name(r[18], r[19]),
+                "location_name": location,
+                # numeric(9, 6) and numeric(18, 2): the values arrive with their places, str() is the serializer's
                 "latitude": None if r[20] is None else str(r[20]),
                 "longitude": None if r[21] is None else str(r[21]),
                 "is_livelihood": r[22],
                 "is_self_sustaining": r[23],
-                "budget_requested": _money(r[24]),
-                "approved_budget": _money(r[25]),
-                "funding_sources": [{"source": s["source"], "amount": f"{Decimal(s['amount']):.2f}"} for s in r[26]],
-                "planned_start": _iso(r[27]),
-                "planned_end": _iso(r[28]),
-                "actual_start": _iso(r[29]),
-                "actual_end": _iso(r[30]),
+                "budget_requested": None if r[24] is None else str(r[24]),
+                "approved_budget": None if r[25] is None else str(r[25]),
+                "funding_sources": _sources(r[26]),
+                "planned_start": r[27],
+                "planned_end": r[28],
+                "actual_start": r[29],
+                "actual_end": r[30],
                 "expected_beneficiaries": r[31],
                 "reached_beneficiaries": r[32],
                 "implementing_agency": r[33],
                 "description": r[34],
                 "repayment_terms": r[35],
-                "state": r[36],
-                "allowed_actions": actions[key],
+                "state": state,
+                "allowed_actions": allowed,
                 "proposed_by": r[37],
-                "iati_finance_type": 410 if r[14] == Category.REIMBURSABLE else 110,
-                "iati_activity_status": IATI_ACTIVITY_STATUS[r[36]],
+                "iati_finance_type": 410 if r[14] == reimbursable else 110,
+                "iati_activity_status": status[state],
                 "is_synthetic": r[38],
                 "created_at": r[39].astimezone(tz).isoformat(),
                 "updated_at": r[40].astimezone(tz).isoformat(),
@@ -205,25 +217,57 @@ def _count_from(ids_sql: str, ids_params: tuple) -> tuple[str, tuple] | None:
     return "SELECT COUNT(*) FROM " + body[len(_IDS_HEAD) :], ids_params
 
 
-def page(queryset: QuerySet[Project], number: int, size: int, user: User) -> tuple[list[dict[str, Any]], int | None]:
-    """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty).
+# Compiled page statements (SQL and its parameters, the page's LIMIT and OFFSET left as the last two), by a key
+# the caller vouches determines the queryset entirely (projects.api: the caller's scope and the ordering asked).
+# Bounded: the ordering comes from the request, so the keys are not a closed set.
+_STATEMENTS: dict[Hashable, tuple[str, tuple]] = {}
+_STATEMENTS_MAX = 512
 
-    PostgreSQL: one statement — the total as a scalar subquery, the page's ids in order, their rows joined to their
-    names. Elsewhere (SQLite for `make run`): the ids with the total, then the rows."""
-    if connection.vendor != "postgresql":
-        ids, total = page_ids(queryset, number, size)
-        return rows_for_ids(ids, user), total
-    start = (number - 1) * size
-    ids_sql, ids_params = queryset.values("pk")[start : start + size].query.sql_with_params()
+
+def is_compiled(key: Hashable | None) -> bool:
+    """Whether `page` has the statement of KEY already (then it needs no queryset)."""
+    return key is not None and key in _STATEMENTS
+
+
+def _compile(queryset: QuerySet[Project]) -> tuple[str, tuple]:
+    """PostgreSQL: the page statement of QUERYSET — the total as a scalar subquery, the page's ids in order (LIMIT
+    and OFFSET as parameters), their rows joined to their names."""
+    ids_sql, ids_params = queryset.values("pk").query.sql_with_params()
     count_sql, count_params = _count_from(ids_sql, ids_params) or (
         queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
     )
     head, tail = _page_sql_parts()
-    sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", ids_sql, 1) + tail
+    sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", f"{ids_sql} LIMIT %s OFFSET %s", 1) + tail
+    return sql, (*count_params, *ids_params)
+
+
+def page(
+    queryset: QuerySet[Project] | None, number: int, size: int, user: User, key: Hashable | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty).
+
+    PostgreSQL: one statement — the total as a scalar subquery, the page's ids in order, their rows joined to their
+    names. With a KEY, the statement is compiled once and kept: QUERYSET may then be None (see `is_compiled`).
+    Elsewhere (SQLite for `make run`): the ids with the total, then the rows."""
+    if connection.vendor != "postgresql":
+        if queryset is None:
+            raise ValueError("a queryset is needed")
+        ids, total = page_ids(queryset, number, size)
+        return rows_for_ids(ids, user), total
+    statement = None if key is None else _STATEMENTS.get(key)
+    if statement is None:
+        if queryset is None:
+            raise ValueError("a queryset is needed for a statement not compiled yet")
+        statement = _compile(queryset)
+        if key is not None:
+            if len(_STATEMENTS) >= _STATEMENTS_MAX:
+                del _STATEMENTS[next(iter(_STATEMENTS))]
+            _STATEMENTS[key] = statement
+    sql, params = statement
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *ids_params])
+        cursor.execute(sql, [*params, size, (number - 1) * size])
         fetched = cursor.fetchall()
     if not fetched:
         return [], None
     total = fetched[0][-1]
-    return _represent([_convert(r[:-1]) for r in fetched], user), total
+    return _represent(fetched, user), total
