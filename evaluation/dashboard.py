@@ -32,6 +32,7 @@ from projects.models import Project, State
 
 from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
 from .services import may_run
+from .templatetags.evaluation_tags import GRADE_CLASSES
 
 CENT = Decimal("0.01")
 #: How many organizations the dashboard shows at each end of a ranking.
@@ -59,31 +60,6 @@ STAGE_COLORS = {
 STAGES_SHOWN: list[tuple[str, list[str]]] = [(name, [str(s) for s in states]) for name, states in STAGES] + [
     ("cancelled", [State.CANCELLED])
 ]
-
-
-# --- compliance flags in words ---------------------------------------------------------------------------------
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None else f"{float(value) * 100:.0f} %"
-
-
-def flag_label(code: str) -> str:
-    labels = {
-        "county_share_below_minimum": _("Share to county level and below under the minimum"),
-        "livelihood_share_below_minimum": _("Share to livelihood under the minimum"),
-        "mandate_shortfall": _("Mandate not fulfilled"),
-    }
-    return labels.get(code, code)
-
-
-def flag_text(flag: dict[str, Any]) -> str:
-    """A scorecard's compliance flag in words: what is wrong, the value and the minimum it falls short of."""
-    return _("%(what)s: %(value)s against a minimum of %(minimum)s") % {
-        "what": flag_label(str(flag.get("code", ""))),
-        "value": _pct(flag.get("value")),
-        "minimum": _pct(flag.get("minimum")),
-    }
 
 
 # --- charts (server-rendered SVG, as pairings.charts) --------------------------------------------------------------
@@ -139,31 +115,53 @@ def stage_bar(stages: Sequence[dict[str, Any]]) -> SafeString:
     )
 
 
+#: Bootstrap's colours behind the grade badges' classes, so a bar has its badge's colour.
+BADGE_COLORS = {
+    "text-bg-success": "#198754",
+    "text-bg-primary": "#0d6efd",
+    "text-bg-warning": "#ffc107",
+    "text-bg-danger": "#dc3545",
+}
+
+
 def _grade_colors(bands: Any) -> dict[str, str]:
-    """The best grade red, the next gold, the rest grey (bands are [lowest score, grade], best first)."""
+    """Each grade's colour: its badge's for the usual letters, else the best red, the next gold, the rest grey
+    (bands are [lowest score, grade])."""
     ordered = [str(g) for _lo, g in sorted(bands or [], key=lambda b: -float(b[0]))]
     palette = [RED, GOLD]
-    return {g: palette[i] if i < len(palette) else GREY for i, g in enumerate(ordered)}
+    colors = {g: palette[i] if i < len(palette) else GREY for i, g in enumerate(ordered)}
+    colors.update({g: BADGE_COLORS[css] for g, css in GRADE_CLASSES.items() if css in BADGE_COLORS})
+    return colors
+
+
+def _text_width(text: str, size: float = 13) -> float:
+    """Roughly how wide TEXT is at font SIZE: CJK characters are square, Latin ones about half as wide."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.56 for c in text)
 
 
 def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
     """Horizontal bars of a ranking's scores (0–100), best first, coloured by grade."""
     if not rankings:
         return SafeString("")
-    row_h, left, width, right = 24, 250, 700, 64
+    row_h, width, right = 24, 700, 64
+    labels = []
+    for r in rankings:
+        name = str(r.organization)
+        labels.append(f"{r.rank}. {name if len(name) <= 28 else name[:27] + '…'}")
+    # The label column as wide as the longest label needs (Chinese names are short, English ones long).
+    left = int(min(250, max(90, max(_text_width(t) for t in labels) + 12)))
     plot_w = width - left - right
     height = row_h * len(rankings) + 22
     colors = _grade_colors(bands)
     rows = []
-    for i, r in enumerate(rankings):
+    for i, (r, label) in enumerate(zip(rankings, labels, strict=True)):
         y = 4 + i * row_h
         w = plot_w * max(0.0, min(float(r.score), 100.0)) / 100.0
         name = str(r.organization)
-        short = name if len(name) <= 28 else name[:27] + "…"
         rows.append(
             (
                 y + 14,
-                f"{r.rank}. {short}",
+                label,
                 name,
                 left,
                 y + 3,
@@ -212,12 +210,6 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
 
 
 @dataclass
-class Warning:
-    scorecard: PairingScorecard
-    texts: list[str]
-
-
-@dataclass
 class ProgrammeBlock:
     program: Program
     required: Decimal = Decimal(0)
@@ -227,7 +219,7 @@ class ProgrammeBlock:
     project_count: int = 0
     run: EvaluationRun | None = None
     rankings: list[Ranking] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[PairingScorecard] = field(default_factory=list)
 
     @property
     def fulfilment(self) -> Decimal | None:
@@ -243,7 +235,7 @@ class ProgrammeBlock:
         return self.rankings[max(ENDS, len(self.rankings) - ENDS) :]
 
     @property
-    def warnings_shown(self) -> list[Warning]:
+    def warnings_shown(self) -> list[PairingScorecard]:
         return self.warnings[:WARNINGS_SHOWN]
 
     @property
@@ -322,7 +314,7 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
     rankings: dict[int, list[Ranking]] = defaultdict(list)
     for r in Ranking.objects.filter(run_id__in=run_ids).select_related("organization").order_by("rank", "pk"):
         rankings[r.run_id].append(r)
-    warnings: dict[int, list[Warning]] = defaultdict(list)
+    warnings: dict[int, list[PairingScorecard]] = defaultdict(list)
     flagged = (
         PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"), run_id__in=run_ids)
         .exclude(flags=[])
@@ -330,7 +322,7 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
         .order_by("pairing__assisting_organization__name", "pairing__recipient_region__code")
     )
     for card in flagged:
-        warnings[card.run_id].append(Warning(card, [flag_text(f) for f in card.flags]))
+        warnings[card.run_id].append(card)
 
     blocks = []
     for p in programs:

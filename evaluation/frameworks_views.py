@@ -3,7 +3,7 @@ indicators explained, and the editor with which a national coordinator makes a n
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,8 +20,9 @@ from pairings.selectors import programs_visible_to
 
 from . import selectors, services
 from .framework_forms import FrameworkEditor
-from .measures import MEASURES, PAIRING, PROJECT, Measure
-from .models import Curve, Indicator, IndicatorFramework
+from .measures import MEASURES, PAIRING, PROJECT
+from .models import Indicator, IndicatorFramework
+from .templatetags.evaluation_tags import curve_words
 
 
 def _user(request: HttpRequest) -> User:
@@ -29,30 +30,6 @@ def _user(request: HttpRequest) -> User:
 
 
 # --- what an indicator means, in words -----------------------------------------------------------------------------
-
-
-def _value(measure: Measure | None, value: Any) -> str:
-    """A floor, target or threshold in the measure's unit: ratios as percentages, the rest as numbers."""
-    if value is None or value == "":
-        return "—"
-    number = float(value)
-    if measure is not None and measure.unit == "ratio":
-        return f"{number * 100:g} %"
-    return f"{number:g}"
-
-
-def curve_words(indicator: Indicator) -> str:
-    measure = MEASURES.get(indicator.formula)
-    if indicator.curve == Curve.THRESHOLD:
-        bands = "; ".join(
-            _("from %(value)s: %(score)s points") % {"value": _value(measure, at), "score": f"{float(score):g}"}
-            for at, score in indicator.thresholds or []
-        )
-        return _("Thresholds — %(bands)s; below the first band: 0 points.") % {"bands": bands}
-    return _("0 points at or below %(floor)s, 100 at or above %(target)s, in a straight line between.") % {
-        "floor": _value(measure, indicator.floor),
-        "target": _value(measure, indicator.target),
-    }
 
 
 @dataclass
@@ -84,6 +61,7 @@ def indicator_lines(framework: IndicatorFramework, level: str) -> list[Indicator
                 measure_label=str(m.label) if m else i.formula,
                 definition=str(m.definition) if m else _("Unknown formula."),
                 unit=str(UNIT_LABELS.get(m.unit, m.unit)) if m else "",
+                # The same words as the scorecards' explanations.
                 curve=curve_words(i),
             )
         )

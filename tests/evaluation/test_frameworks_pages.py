@@ -137,9 +137,9 @@ def test_a_version_explains_its_indicators_by_level(client, ev, v2, django_asser
     on_time = levels["project"][0]
     assert on_time.measure_label == "On-time completion"
     assert on_time.definition.startswith("1 when finished")
-    assert on_time.curve == "0 points at or below 50 %, 100 at or above 100 %, in a straight line between."
+    assert on_time.curve == "0 at 50 %, 100 at 100 %"
     satisfaction = next(line for line in levels["project"] if line.indicator.code == "satisfaction")
-    assert satisfaction.curve.startswith("Thresholds — from 1: 0 points; from 2: 40 points")
+    assert satisfaction.curve.startswith("0 from 1 / 5; 40 from 2 / 5")
     html = response.content.decode()
     assert "25 %" in html  # on_time's new weight
     assert "Schedules matter more in 2016." in html
