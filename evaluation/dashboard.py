@@ -143,7 +143,7 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
     """Horizontal bars of a ranking's scores (0–100), best first, coloured by grade."""
     if not rankings:
         return SafeString("")
-    row_h, width, right = 24, 700, 64
+    row_h, width, right = 24, 600, 56
     labels = []
     for r in rankings:
         name = str(r.organization)
