@@ -247,12 +247,13 @@ class ProgrammeBlock:
         return stage_bar(self.stages)
 
     @property
-    def ranking_chart(self) -> SafeString:
-        return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
+    def has_figures(self) -> bool:
+        """Whether the user sees any money or project of the programme (a scoped user may see none)."""
+        return bool(self.required or self.committed or self.received or self.project_count)
 
     @property
-    def has_figures(self) -> bool:
-        return bool(self.required or self.committed or self.received or self.project_count)
+    def ranking_chart(self) -> SafeString:
+        return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
 
 
 def _money_by_program(user: User) -> dict[int, dict[str, Decimal]]:

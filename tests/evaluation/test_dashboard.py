@@ -217,6 +217,20 @@ def test_warnings_are_scoped_but_the_ranking_is_public(client, ev, ranked):
     ) not in (response.content.decode())
 
 
+def test_a_programme_with_none_of_the_users_pairings_shows_its_ranking_but_no_money(client, ev, world):
+    _another_programme(world, "test-d", 4)
+    response = client_as(client, ev.recipient).get(URL)
+    block = blocks_of(response)["test-d"]
+    assert not block.has_figures and block.project_count == 0 and len(block.rankings) == 1
+    html = response.content.decode()
+    section = html[html.index('id="programme-test-d"') :]
+    section = section[: section.index("</section>")]
+    assert 'data-empty="figures"' in section and 'data-figure="required"' not in section
+    assert "Helper 4" in section  # the ranked organization
+    mine = html[html.index(f'id="programme-{ev.program.code}"') :]
+    assert 'data-figure="required"' in mine[: mine.index("</section>")]
+
+
 def test_a_programme_not_yet_evaluated_says_so(client, ev):
     response = client_as(client, ev.coordinator).get(URL)
     block = blocks_of(response)[ev.program.code]
