@@ -444,7 +444,8 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         compiled once per scope and ordering."""
         key = self._list_key()
         # The filters and the ordering are checked first (a 400 before a 404), unless this shape compiled before.
-        queryset = None if listing.is_compiled(key) else self.filter_queryset(self.get_queryset())
+        build = lambda: self.filter_queryset(self.get_queryset())  # noqa: E731
+        queryset = build if listing.is_compiled(key) else build()
         pagination = cast(StandardPagination, self.paginator)
         size = pagination.get_page_size(request) or pagination.page_size
         raw = request.query_params.get(pagination.page_query_param, "1")

@@ -9,7 +9,7 @@ is exactly ProjectSerializer's (a test holds the two together).
 
 import json
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
@@ -241,27 +241,32 @@ def _compile(queryset: QuerySet[Project]) -> tuple[str, tuple]:
     return sql, (*count_params, *ids_params)
 
 
+def _queryset(source: QuerySet[Project] | Callable[[], QuerySet[Project]]) -> QuerySet[Project]:
+    return source if isinstance(source, QuerySet) else source()
+
+
 def page(
-    queryset: QuerySet[Project] | None, number: int, size: int, user: User, key: Hashable | None = None
+    queryset: QuerySet[Project] | Callable[[], QuerySet[Project]],
+    number: int,
+    size: int,
+    user: User,
+    key: Hashable | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty).
 
     PostgreSQL: one statement — the total as a scalar subquery, the page's ids in order, their rows joined to their
-    names. With a KEY, the statement is compiled once and kept: QUERYSET may then be None (see `is_compiled`).
+    names. With a KEY, the statement is compiled once and kept; QUERYSET may be a function that builds it, called
+    only when the statement is not kept (see `is_compiled`).
     Elsewhere (SQLite for `make run`): the ids with the total, then the rows."""
     if connection.vendor != "postgresql":
-        if queryset is None:
-            raise ValueError("a queryset is needed")
-        ids, total = page_ids(queryset, number, size)
+        ids, total = page_ids(_queryset(queryset), number, size)
         return rows_for_ids(ids, user), total
     statement = None if key is None else _STATEMENTS.get(key)
     if statement is None:
-        if queryset is None:
-            raise ValueError("a queryset is needed for a statement not compiled yet")
-        statement = _compile(queryset)
+        statement = _compile(_queryset(queryset))
         if key is not None:
             if len(_STATEMENTS) >= _STATEMENTS_MAX:
-                del _STATEMENTS[next(iter(_STATEMENTS))]
+                _STATEMENTS.clear()  # rare (orderings made up by a client): start over, safe between threads
             _STATEMENTS[key] = statement
     sql, params = statement
     with connection.cursor() as cursor:
