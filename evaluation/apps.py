@@ -30,5 +30,4 @@ class EvaluationConfig(AppConfig):
         )
 
         register_nav(NavItem("evaluation", _("Evaluation"), "evaluation:dashboard", order=40))
-        register_nav(NavItem("rankings", _("Rankings"), "evaluation:rankings", order=41))
         register_panel(Panel("evaluation", "evaluation/dashboard_panel.html", evaluation_panel, order=40))
