@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -478,7 +478,14 @@ def chunk_execute(chunk_id: int) -> bool:
             .update(status=ChunkStatus.DONE, finished_at=timezone.now(), error="")
         )
         if turned:
-            EvaluationRun.objects.filter(pk=run.pk).update(done=F("done") + chunk.size)
+            # Progress is the size of the chunks done, not a running count, so a chunk done again (reset and
+            # delivered once more) is not counted twice. The run's row lock (NO KEY UPDATE: the scores' foreign
+            # keys do not wait for it) orders chunks finishing at once, so each sum sees the others' commits.
+            EvaluationRun.objects.select_for_update(no_key=True).filter(pk=run.pk).values_list("pk").first()
+            done = RunChunk.objects.filter(run_id=run.pk, kind=ChunkKind.PROJECTS, status=ChunkStatus.DONE).aggregate(
+                n=Sum("size")
+            )["n"]
+            EvaluationRun.objects.filter(pk=run.pk).update(done=done or 0)
     return (
         bool(turned)
         and not RunChunk.objects.filter(run_id=run.pk, kind=ChunkKind.PROJECTS)
