@@ -263,6 +263,8 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     def s(expr: str) -> str:  # in the projects' order, as `evaluation.reference` adds them
         return d.sum_by(expr, "ps.project_id")
 
+    # The flows are narrowed to those that can count (the programme's pairings, the two kinds summed), so that
+    # the index on (pairing, kind, date) reads the year's rows of each instead of every flow of every programme.
     sql = f"""
 SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
        man.funds_required, man.personnel_quota,
@@ -274,7 +276,10 @@ LEFT JOIN (
     SELECT pairing_id,
            SUM(CASE WHEN kind = 'commitment' THEN amount ELSE 0 END) AS committed,
            SUM(CASE WHEN kind = 'disbursement' THEN amount ELSE 0 END) AS received
-    FROM {_t(FundFlow)} WHERE date BETWEEN %(y0)s AND %(y1)s GROUP BY pairing_id
+    FROM {_t(FundFlow)}
+    WHERE pairing_id IN (SELECT id FROM {_t(Pairing)} WHERE program_id = %(program)s)
+      AND kind IN ('commitment', 'disbursement') AND date BETWEEN %(y0)s AND %(y1)s
+    GROUP BY pairing_id
 ) fl ON fl.pairing_id = pa.id
 LEFT JOIN (
     SELECT pairing_id, SUM(headcount) AS headcount FROM {_t(Deployment)}
