@@ -88,8 +88,8 @@ def curve_sql(spec: Spec, v: str) -> str:
 
 def combine_sql(specs: Sequence[Spec], s: str = "s") -> str:
     """SQL for `curves.combine`: Σ w·s / Σ w over the scores that are not NULL, summed in the specs' order."""
-    if not specs:
-        return "NULL"
+    if not specs:  # a framework with pairing indicators only; typed, or PostgreSQL takes the NULL for text
+        return _dialect().f("NULL")
     num = " + ".join(f"COALESCE({_num(x.weight)} * {s}{i}, 0.0)" for i, x in enumerate(specs))
     den = " + ".join(f"(CASE WHEN {s}{i} IS NULL THEN 0.0 ELSE {_num(x.weight)} END)" for i, x in enumerate(specs))
     # 0.0 + … keeps the left-to-right order of Python's `num += w * s`.

@@ -85,6 +85,11 @@ def _second_satisfaction(r: Rows) -> None:
         (_set(3, curve="s-shaped"), "unknown_curve", "indicators[3].curve"),
         (_duplicate, "duplicate_code", "indicators[3].code"),
         (_set(4, code=" "), "required", "indicators[4].code"),
+        (_set(4, code="it's"), "invalid_code", "indicators[4].code"),  # codes end up in the scoring SQL
+        (_set(4, code="Beneficiaries"), "invalid_code", "indicators[4].code"),
+        (_set(4, code="x" * 41), "invalid_code", "indicators[4].code"),
+        (_set(4, name="名" * 121), "too_long", "indicators[4].name"),
+        (_set(4, name_en="n" * 121), "too_long", "indicators[4].name_en"),
         (_set(4, name=""), "required", "indicators[4].name"),
         (_set(4, weight=0), "invalid_weight", "indicators[4].weight"),
         (_set(4, weight=-10), "invalid_weight", "indicators[4].weight"),
@@ -109,6 +114,7 @@ def test_each_problem_of_a_framework_names_its_field(change, code, field):
         [[90, ""], [0, "B"]],
         [["high", "A"], [0, "B"]],
         [[90]],
+        [[90, "EXCELLENT"], [0, "D"]],  # a grade is at most 8 characters
         "A,B",
     ],
 )

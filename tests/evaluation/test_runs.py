@@ -192,6 +192,26 @@ def test_a_run_with_no_projects_still_scores_the_pairings(eng: Engine, django_ca
     assert cards.count() == 2 and all(c.project_count == 0 and c.measures["projects"] is None for c in cards)
 
 
+def test_a_framework_without_project_indicators_scores_the_pairings_only(
+    eng: Engine, django_capture_on_commit_callbacks
+):
+    only_pairings = [
+        {"code": "trained", "name": "培训", "formula": "people_trained", "curve": "threshold",
+         "thresholds": [[0, 50], [100, 100]], "weight": 100},
+    ]  # fmt: skip
+    services.framework_revise(program=eng.program, by=eng.coordinator, indicators=only_pairings, reason="Trainings")
+
+    run = run_now(django_capture_on_commit_callbacks, program=eng.program, year=YEAR, by=eng.coordinator)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    scores = ProjectScore.objects.filter(run=run)
+    assert scores.count() == 3 and all(s.score is None and s.measures == {} for s in scores)
+    assert [(c.score, c.measures) for c in PairingScorecard.objects.filter(run=run)] == [(50.0, {"trained": 0.0})] * 2
+    assert sorted(Ranking.objects.filter(run=run).values_list("rank", flat=True)) == [1, 1]
+    eng.accepted.refresh_from_db()
+    assert eng.accepted.state == "accepted"  # no final score, so not evaluated
+
+
 # --- idempotency ---------------------------------------------------------------------------------------------
 
 
