@@ -325,7 +325,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rank": rank,
             "rule": current_rule(run.program, run.year),
             "history": history,
-            "chart": [(f"{h.run.year}·{h.run_id}", h.score) for h in history],
+            "chart": [(f"{h.run.year} #{h.run_id}", h.score) for h in history],
             "projects": projects,
             "sort": sort,
         },
@@ -425,7 +425,7 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
             grade=selectors.grade_of(framework, score.score),
             card=selectors.scorecards_visible_to(user).filter(run=score.run, pairing_id=score.pairing_id).first(),
         )
-    context.update(history=history, chart=[(f"{h.run.year}·{h.run_id}", h.score) for h in history])
+    context.update(history=history, chart=[(f"{h.run.year} #{h.run_id}", h.score) for h in history])
     return render(request, "evaluation/project_score.html", context)
 
 

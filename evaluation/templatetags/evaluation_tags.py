@@ -2,6 +2,7 @@
 a percentage, a rating out of 5, a count, a score), curves and reasons in words, trend arrows and grade
 badges that say what they mean to a screen reader too."""
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -53,7 +54,11 @@ def format_measure(value: Any, unit: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     if unit == "ratio":
-        return f"{_number(100 * x, 0 if abs(x) >= 0.1 or x == 0 else 1)} %"
+        pct = 100 * x
+        # Whole percentages, except where rounding would hide a shortfall (99.6 % is not 100 %) or a trace.
+        if (pct < 100 <= round(pct)) or (0 < pct < 9.5):
+            return f"{_number(math.floor(pct * 10) / 10 if pct < 100 else pct, 1)} %"
+        return f"{_number(pct, 0)} %"
     if unit == "rating":
         return f"{_number(x, 1)} / 5"
     if unit == "count":
@@ -202,12 +207,24 @@ def reason_text(reason: Mapping[str, Any], indicators: Mapping[str, Indicator]) 
 
 @register.filter
 def reasons(items: Iterable[Mapping[str, Any]] | None, indicators: Mapping[str, Indicator]) -> list[dict[str, Any]]:
-    """A ranking's reasons as {kind, text, points} in the order strengths, weaknesses, flags."""
+    """A ranking's reasons as {kind, text, points} in the order strengths, weaknesses, flags. An indicator that
+    is both among the largest gains and the largest losses (half its points won, half lost) is told once, on
+    the side where its points weigh more."""
     order = {"strength": 0, "weakness": 1, "flag": 2}
+    items = [r for r in items or [] if r.get("kind") in order]
+    weight: dict[tuple[str, str], float] = {
+        (str(r["kind"]), str(r.get("indicator"))): float(r.get("points") or 0) for r in items if r["kind"] != "flag"
+    }
+
+    def shown(r: Mapping[str, Any]) -> bool:
+        if r["kind"] == "flag":
+            return True
+        other = "weakness" if r["kind"] == "strength" else "strength"
+        mine, theirs = weight[(str(r["kind"]), str(r.get("indicator")))], weight.get((other, str(r.get("indicator"))))
+        return theirs is None or mine > theirs or (mine == theirs and r["kind"] == "weakness")
+
     out = [
-        {"kind": r.get("kind"), "text": reason_text(r, indicators), "points": r.get("points")}
-        for r in items or []
-        if r.get("kind") in order
+        {"kind": r["kind"], "text": reason_text(r, indicators), "points": r.get("points")} for r in items if shown(r)
     ]
     return sorted(out, key=lambda r: order[str(r["kind"])])
 
@@ -218,8 +235,9 @@ def flag_text(flag: Mapping[str, Any], indicators: Mapping[str, Indicator] | Non
 
 
 @register.inclusion_tag("evaluation/includes/progress.html")
-def run_progress(run: Any) -> dict[str, Any]:
-    return {"run": run, "percent": run.percent}
+def run_progress(run: Any, compact: bool = False) -> dict[str, Any]:
+    """The run's progress bar; COMPACT: a bar of fixed width for a table row."""
+    return {"run": run, "percent": run.percent, "compact": compact}
 
 
 @register.simple_tag
@@ -228,7 +246,7 @@ def score_chart(points: Sequence[tuple[str, float | None]], width: int = 360, he
     shown = [(label, float(v)) for label, v in points if v is not None]
     if not shown:
         return format_html("{}", "")
-    left, right, top, bottom = 28, 14, 10, 22
+    left, right, top, bottom = 30, 30, 10, 22
     w, h = width - left - right, height - top - bottom
     step = w / max(len(shown) - 1, 1)
 

@@ -25,7 +25,7 @@ from evaluation.models import (
     RunStatus,
     SatisfactionRating,
 )
-from evaluation.templatetags.evaluation_tags import curve_words, format_measure, grade_badge, trend_arrow
+from evaluation.templatetags.evaluation_tags import curve_words, format_measure, grade_badge, reasons, trend_arrow
 from tests.evaluation.conftest import make_project
 from tests.factories import OrganizationFactory
 
@@ -196,7 +196,7 @@ def test_the_run_list_shows_programme_year_framework_status_progress_and_request
     row = re.search(rf'<tr id="run-{finished.pk}".*?</tr>', html, re.S)
     assert row is not None
     row_html = row.group(0)
-    assert "Xinjiang paired assistance" in row_html and ">2015<" in row_html and "v1" in row_html
+    assert "Xinjiang paired assistance" in row_html and ">2015<" in row_html and "framework version 1" in row_html
     assert 'data-status="succeeded"' in row_html
     assert 'role="progressbar"' in row_html and 'aria-valuenow="100"' in row_html
     assert f"{finished.total}/{finished.total} · 100 %" in row_html
@@ -503,7 +503,13 @@ def test_the_scorecard_shows_the_compliance_flags_with_the_programmes_minimum(ev
     html = html_of(client_for(ev.outsider).get(f"/evaluation/scorecards/{card.pk}/"))
 
     assert "Share to livelihood 0 %, below the minimum of 70 %" in html
-    assert "Programme minimums: 80 % of funds to county level and below, 70 % to livelihood" in html
+    minimums = re.search(r'id="card-minimums">(.*?)</p>', html, re.S)
+    assert minimums is not None
+    said = " ".join(minimums.group(1).split())
+    assert said == (
+        "Programme minimums: 80 % of funds to county level and below; 70 % to livelihood; "
+        "the year's mandate received in full."
+    )
 
 
 def test_the_scorecard_shows_the_pairings_score_across_runs(ev, two_runs):
@@ -848,6 +854,9 @@ def test_the_ratings_worklist_costs_the_same_queries_for_1_project_as_for_40(
         (0.874, "ratio", "87 %"),
         (1.0, "ratio", "100 %"),
         (0.05, "ratio", "5 %"),
+        (0.996, "ratio", "99.6 %"),  # a shortfall is not rounded away
+        (0.99999, "ratio", "99.9 %"),
+        (1.094, "ratio", "109 %"),
         (0, "ratio", "0 %"),
         (4.5, "rating", "4.5 / 5"),
         (4, "rating", "4 / 5"),
@@ -867,6 +876,29 @@ def test_curves_read_in_words(ev):
         assert curve_words(indicators["mandate"]) == "0 at 60 %, 100 at 100 %"
         assert curve_words(indicators["projects"]) == "0 at 40, 100 at 90"
         assert curve_words(indicators["satisfaction"]).startswith("0 from 1 / 5; 40 from 2 / 5;")
+
+
+def test_reasons_read_in_plain_words_and_an_indicator_both_won_and_lost_is_told_once(ev):
+    indicators = {i.code: i for i in ev.framework.indicators.all()}
+    stored = [
+        {"kind": "strength", "indicator": "projects", "points": 20.0, "value": 65.0},
+        {"kind": "strength", "indicator": "county_share", "points": 10.0, "value": 1.0},
+        {"kind": "weakness", "indicator": "projects", "points": 21.1, "value": 65.0},
+        {"kind": "weakness", "indicator": "mandate", "points": 16.9, "value": 0.684},
+        {"kind": "flag", "code": "mandate_shortfall", "value": 0.684, "minimum": 1.0},
+        {"kind": "flag", "code": "livelihood_share_below_minimum", "value": 0.29, "minimum": 0.7},
+    ]
+
+    with translation.override("en"):
+        shown = [(r["kind"], r["text"]) for r in reasons(stored, indicators)]
+
+    assert shown == [
+        ("strength", "Share to county level and below 100 %"),
+        ("weakness", "Project scores 65"),
+        ("weakness", "Mandate fulfilment 68 %"),
+        ("flag", "Mandate short: 68 % of the funds required received"),
+        ("flag", "Share to livelihood 29 %, below the minimum of 70 %"),
+    ]
 
 
 @pytest.mark.parametrize(
