@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,13 @@ def redis_answers(url: str, timeout: float = 2) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
     except redis.exceptions.RedisError:
         return False
+
+
+def client_app(broker: str, backend: str | None = None) -> Celery:
+    """A Celery app of the test's own to send tasks to a worker: the project's app runs eagerly in this process.
+    Not made the current app, or the project's shared tasks called later in this process would be sent to a broker
+    (one a test may have stopped) instead of running eagerly."""
+    return Celery("duikou-test-client", broker=broker, backend=backend, set_as_current=False)
 
 
 @dataclass

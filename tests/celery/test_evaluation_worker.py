@@ -11,12 +11,15 @@ import datetime as dt
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
 import pytest
 from celery import Celery
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
@@ -36,7 +39,7 @@ from evaluation.models import (
 from pairings.models import Program
 from projects.models import Project
 
-from .conftest import RedisServer, Worker
+from .conftest import RedisServer, Worker, client_app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -144,11 +147,6 @@ def reference(cohort) -> tuple[EvaluationRun, dict[str, dict[int, Any]]]:
 # --- driving a run through the worker --------------------------------------------------------------------------
 
 
-def client_for(broker: str) -> Celery:
-    """A client of its own: the project's app runs eagerly in this process."""
-    return Celery("duikou-evaluation-test-client", broker=broker)
-
-
 def send(client: Celery, name: str, *args: Any) -> None:
     client.send_task(f"evaluation.tasks.{name}", args=list(args), queue="evaluation")
 
@@ -179,6 +177,57 @@ def wait_for(condition, what: str, timeout: float, run: EvaluationRun, *workers:
         time.sleep(every)
     logs = "\n".join(w.log() for w in workers)
     pytest.fail(f"Timed out after {timeout} s waiting for {what}.\n{state_of(run)}\n{logs}")
+
+
+#: The chunk a worker is caught in the middle of (0-based): three are done before it.
+HELD = 3
+
+
+@contextmanager
+def held(run: EvaluationRun, project_id: int) -> Iterator[None]:
+    """An uncommitted score of PROJECT_ID in RUN, from a connection of its own: the worker's upsert of the chunk
+    that holds the project waits for it. That catches the worker in the middle of the chunk (marked running,
+    attempt counted and committed; its scores being written) for as long as the test likes. Rolled back."""
+    import psycopg
+
+    db = connection.settings_dict
+    pairing = Project.objects.values_list("pairing_id", flat=True).get(pk=project_id)
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    ) as other:
+        other.execute(
+            f"INSERT INTO {ProjectScore._meta.db_table} (run_id, project_id, pairing_id, score, measures, is_final) "
+            "VALUES (%s, %s, %s, NULL, '{}', false)",
+            (run.pk, project_id, pairing),
+        )
+        try:
+            yield
+        finally:
+            other.rollback()
+
+
+def wait_held(run: EvaluationRun, *workers: Worker) -> None:
+    """Until the worker waits on the held score, in chunk HELD, the ones before it done."""
+
+    def waiting() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            (blocked,) = cursor.fetchone()
+        return bool(blocked) and RunChunk.objects.filter(run=run, index=HELD, status=ChunkStatus.RUNNING).exists()
+
+    wait_for(waiting, f"the worker to be held in chunk {HELD}", 60, run, *workers, every=0.05)
+    counts = chunk_counts(run)
+    assert counts[ChunkStatus.DONE] == HELD and counts[ChunkStatus.RUNNING] == 1, state_of(run)
+
+
+def unfinished_tasks(worker: Worker) -> list[str]:
+    """The ids of the tasks WORKER received and never finished (from its log)."""
+    log = worker.log_path.read_text(errors="replace")
+    received = re.findall(r"Task evaluation\.tasks\.\w+\[([0-9a-f-]+)\] received", log)
+    finished = set(re.findall(r"Task evaluation\.tasks\.\w+\[([0-9a-f-]+)\] (?:succeeded|failed|retry)", log))
+    return [task_id for task_id in received if task_id not in finished]
 
 
 def recover(run: EvaluationRun, client: Celery, *workers: Worker) -> int:
@@ -235,45 +284,33 @@ def test_a_worker_killed_mid_chunk_leaves_a_run_that_finishes_with_the_same_resu
 ):
     program, year, ids = cohort
     first, expected = reference
-    client = client_for(redis_server.url)
+    client = client_app(redis_server.url)
     w1 = start_worker(redis_server.url, queues=("evaluation",), env=WORKER_ENV)
     w1.wait_ready()
 
     run = start(program, year, first.as_of)
-    send(client, "plan_run", run.pk)
-
-    def mid_chunk() -> int | None:
-        counts = chunk_counts(run)
-        if counts[ChunkStatus.DONE] >= 2 and counts[ChunkStatus.RUNNING]:
-            return RunChunk.objects.filter(run=run, status=ChunkStatus.RUNNING).values_list("pk", flat=True).first()
-        assert not counts or counts[ChunkStatus.DONE] < sum(counts.values()) - 1, "the run got done before the kill"
-        return None
-
-    wait_for(mid_chunk, "a chunk to be running after two were done", 60, run, w1, every=0.002)
-    w1.kill()
-
-    # The task the worker was running: received, never finished.
-    log = w1.log_path.read_text(errors="replace")
-    received = re.findall(r"Task evaluation\.tasks\.(\w+)\[([0-9a-f-]+)\] received", log)
-    finished = set(re.findall(r"Task evaluation\.tasks\.\w+\[([0-9a-f-]+)\] (?:succeeded|failed|retry)", log))
-    in_flight = [task_id for _name, task_id in received if task_id not in finished]
+    with held(run, sorted(ids)[HELD * CHUNK]):
+        send(client, "plan_run", run.pk)
+        wait_held(run, w1)
+        w1.kill()
+    # Its transaction died with it: the chunk is marked running (attempt 1), none of its scores were written.
+    in_flight = unfinished_tasks(w1)
     assert len(in_flight) == 1, f"one task should have died with the worker: {in_flight}\n{w1.log()}"
-    killed = RunChunk.objects.filter(run=run, status=ChunkStatus.RUNNING).first()
-
     time.sleep(0.5)
     run.refresh_from_db()
-    counts = chunk_counts(run)
-    assert run.status == RunStatus.RUNNING and run.done < len(ids), state_of(run)
-    assert counts[ChunkStatus.DONE] < sum(counts.values()), state_of(run)
+    assert run.status == RunStatus.RUNNING and run.done == HELD * CHUNK, state_of(run)
+    killed = RunChunk.objects.get(run=run, index=HELD)
+    assert (killed.status, killed.attempts) == (ChunkStatus.RUNNING, 1)
+    assert chunk_counts(run)[ChunkStatus.PENDING] == -(-len(ids) // CHUNK) - HELD - 1, state_of(run)
 
-    # A new worker takes the queued chunks, and Redis gives it the dead worker's message once the visibility
-    # timeout is over (acks_late): the same task id comes back.
+    # A new worker takes the queued chunks, and Redis hands it the dead worker's message once the visibility
+    # timeout is over (acks_late): the same task comes back, without the reconciler.
     w2 = start_worker(redis_server.url, queues=("evaluation",), env=WORKER_ENV)
     w2.wait_ready()
     wait_for(
         lambda: f"[{in_flight[0]}] received" in w2.log_path.read_text(errors="replace"),
         "the killed worker's task to be delivered again",
-        30,
+        40,
         run,
         w1,
         w2,
@@ -281,9 +318,8 @@ def test_a_worker_killed_mid_chunk_leaves_a_run_that_finishes_with_the_same_resu
     )
     most = recover(run, client, w1, w2)
     assert most <= len(ids), f"progress counted a chunk twice: {most} done of {len(ids)}"
-    if killed is not None:  # it ran again, and counted once
-        killed.refresh_from_db()
-        assert killed.status == ChunkStatus.DONE and killed.attempts >= 2, killed.__dict__
+    killed.refresh_from_db()
+    assert killed.status == ChunkStatus.DONE and killed.attempts >= 2, killed.__dict__
     assert_same_as_reference(run, first, expected, ids)
 
 
@@ -292,25 +328,27 @@ def test_a_broker_lost_with_its_messages_leaves_a_run_the_reconciler_finishes(
 ):
     program, year, ids = cohort
     first, expected = reference
-    client = client_for(redis_server.url)
+    client = client_app(redis_server.url)
     worker = start_worker(redis_server.url, queues=("evaluation",), env=WORKER_ENV)
     worker.wait_ready()
 
     run = start(program, year, first.as_of)
-    send(client, "plan_run", run.pk)
-
-    def in_flight() -> bool:
-        counts = chunk_counts(run)
-        assert not counts or counts[ChunkStatus.DONE] < sum(counts.values()) - 1, (
-            "the run got done before Redis stopped"
-        )
-        return counts[ChunkStatus.DONE] >= 2
-
-    wait_for(in_flight, "two chunks to be done", 60, run, worker, every=0.002)
-    redis_server.stop()
+    with held(run, sorted(ids)[HELD * CHUNK]):
+        send(client, "plan_run", run.pk)
+        wait_held(run, worker)
+        # Redis goes, with the queued chunks and the message of the one in flight; the chunk then finishes.
+        redis_server.stop()
+    wait_for(
+        lambda: RunChunk.objects.filter(run=run, index=HELD, status=ChunkStatus.DONE).exists(),
+        "the chunk in flight to finish without its broker",
+        30,
+        run,
+        worker,
+        every=0.1,
+    )
     time.sleep(3)
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.done < len(ids), state_of(run)
+    assert run.status == RunStatus.RUNNING and run.done == (HELD + 1) * CHUNK, state_of(run)
     redis_server.start()
 
     # The queued chunks went with the old server: only the reconciler can bring them back (their state is in
@@ -318,8 +356,10 @@ def test_a_broker_lost_with_its_messages_leaves_a_run_the_reconciler_finishes(
     import redis
 
     assert redis.Redis.from_url(redis_server.url).llen("evaluation") == 0
+    assert chunk_counts(run)[ChunkStatus.PENDING] == -(-len(ids) // CHUNK) - HELD - 1, state_of(run)
     most = recover(run, client, worker)
     assert worker.poll() is None, worker.log()
+    assert "Connection to broker lost" in worker.log_path.read_text(errors="replace"), worker.log()
     assert most <= len(ids), f"progress counted a chunk twice: {most} done of {len(ids)}"
     assert_same_as_reference(run, first, expected, ids)
 
@@ -336,6 +376,7 @@ def small_cohort() -> tuple[Program, int, set[int]]:
 def test_a_chunk_that_keeps_failing_fails_its_run_with_the_reason(small_cohort):
     """In this process, Celery eager: the task retries the chunk, then gives up and fails the run."""
     program, year, ids = small_cohort
+    assert tasks.plan_run.app.conf.task_always_eager, "this process's tasks should run eagerly (no broker)"
     bad = sorted(ids)[2 * CHUNK]  # in the third chunk
     real = scoring.score_projects
 

@@ -4,10 +4,9 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery import Celery
 from knox.models import AuthToken
 
-from .conftest import REDIS
+from .conftest import REDIS, client_app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -16,8 +15,7 @@ def test_a_worker_purges_expired_tokens_through_redis(worker, world):
     AuthToken.objects.create(world.assisting, expiry=timedelta(seconds=-1))
     AuthToken.objects.create(world.assisting)  # still valid: kept
     started = time.monotonic()
-    # A client of its own: the project's app runs eagerly in this process and caches its backend.
-    client = Celery("duikou-test-client", broker=REDIS, backend=REDIS)
+    client = client_app(REDIS, backend=REDIS)
     result = client.send_task("accounts.tasks.purge_expired_tokens", queue="default")
     deleted = result.get(timeout=60)
     assert deleted == 1, worker.log()
