@@ -143,6 +143,28 @@ def test_a_national_evaluator_may_start_a_run(eng: Engine):
     assert created
 
 
+def test_a_run_for_every_programme_covers_those_that_reach_the_year(eng: Engine):
+    later = pairing_services.program_create(by=None, code="later", name="后来的", model="development", start_year=2014)
+
+    started = services.runs_start_all(year="2016", by=eng.coordinator)
+    assert sorted((r.program_id, r.year, created) for r, created in started) == [
+        (eng.program.pk, 2016, True),
+        (later.pk, 2016, True),
+    ]
+    only_one = services.runs_start_all(year=2012, by=eng.coordinator)
+    assert [(r.program_id, created) for r, created in only_one] == [(eng.program.pk, True)]
+    again = services.runs_start_all(year=2016, by=eng.coordinator)
+    assert {r.pk for r, _ in again} == {r.pk for r, _ in started} and not any(c for _r, c in again)
+
+    for year in (2009, "soon"):
+        with pytest.raises(DomainError) as caught:
+            services.runs_start_all(year=year, by=eng.coordinator)
+        assert caught.value.field == "year"
+    with pytest.raises(PermissionDenied):
+        services.runs_start_all(year=2017, by=eng.provincial_coordinator)
+    assert EvaluationRun.objects.count() == 3
+
+
 # --- a whole run ---------------------------------------------------------------------------------------------
 
 
