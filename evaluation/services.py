@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -578,6 +578,27 @@ def _reasons(specs: Sequence[Spec], cards: Sequence[PairingScorecard]) -> list[d
 def run_finalize(run_id: int) -> bool:
     """Scorecards, ranking and the move of accepted projects to `evaluated`, in one transaction, once every
     project chunk is done. Returns True when the run succeeded here; idempotent."""
+    # The attempt is counted in a transaction of its own, so that a worker that dies in the middle of the
+    # final step every time still uses up its attempts and the run fails instead of being re-queued forever.
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update(of=("self",)).filter(pk=run_id).first()
+        if run is None or run.status != RunStatus.RUNNING:
+            return False
+        if run.chunks.filter(kind=ChunkKind.PROJECTS).exclude(status=ChunkStatus.DONE).exists():
+            return False
+        final = RunChunk.objects.select_for_update().filter(run=run, kind=ChunkKind.FINALIZE).first()
+        if final is not None:
+            final.attempts += 1
+            final.status = ChunkStatus.RUNNING
+            final.deadline = timezone.now() + chunk_timeout()
+            final.save(update_fields=["attempts", "status", "deadline"])
+            if final.attempts > max_attempts():
+                _fail(
+                    run.pk,
+                    final.pk,
+                    _("The final step did not finish after %(a)s attempts.") % {"a": final.attempts - 1},
+                )
+                return False
     with transaction.atomic():
         run = (
             EvaluationRun.objects.select_for_update(of=("self",))
@@ -587,11 +608,6 @@ def run_finalize(run_id: int) -> bool:
         )
         if run is None or run.status != RunStatus.RUNNING:
             return False
-        if run.chunks.filter(kind=ChunkKind.PROJECTS).exclude(status=ChunkStatus.DONE).exists():
-            return False
-        RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
-            status=ChunkStatus.RUNNING, attempts=F("attempts") + 1, deadline=timezone.now() + chunk_timeout()
-        )
         specs = specs_of(run.framework, "pairing")
         rule = current_rule(run.program, run.year)
         from .curves import score_of

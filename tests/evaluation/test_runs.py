@@ -472,6 +472,35 @@ def test_a_final_step_that_keeps_failing_fails_the_run_with_the_reason(eng: Engi
     assert not PairingScorecard.objects.filter(run=run).exists()
 
 
+def test_a_final_step_whose_worker_dies_every_time_uses_up_its_attempts(eng: Engine, settings, monkeypatch):
+    """A worker killed in the middle of the final step rolls its transaction back; the attempt it made still
+    counts, so the reconciler does not queue the step forever."""
+    settings.EVALUATION_MAX_ATTEMPTS = 2
+    run, chunks = planned(eng)
+    for chunk in chunks:
+        services.chunk_execute(chunk.pk)
+
+    class Killed(BaseException):
+        """Stands for the worker's death: nothing after it in the step runs."""
+
+    def die(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(scoring, "pairing_rows", die)
+    for _attempt in range(2):
+        with pytest.raises(Killed):
+            services.run_finalize(run.pk)
+    final = RunChunk.objects.get(run=run, kind="finalize")
+    assert final.attempts == 2
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+
+    assert services.run_finalize(run.pk) is False  # the third attempt is past the limit
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "2" in run.error
+    assert not PairingScorecard.objects.filter(run=run).exists()
+
+
 # --- across runs ---------------------------------------------------------------------------------------------
 
 
