@@ -240,6 +240,15 @@ def test_national_coordinators_and_evaluators_see_the_start_form(ev, who):
     assert f'<option value="{ev.program.code}">' in html and '<option value="all">' in html
 
 
+def test_the_start_form_holds_only_its_own_fields(ev):
+    html = html_of(client_for(ev.coordinator).get("/evaluation/runs/"))
+
+    start = html.index('id="run-start-form"')
+    form = html[start : html.index("</form>", start)]
+    assert "<form" not in form and 'id="run-filters"' not in form  # not nested in, nor swallowing, the filters
+    assert form.count('name="program"') == form.count('name="year"') == 1
+
+
 @pytest.mark.parametrize("who", ["assisting", "provincial_coordinator", "local_evaluator", "observer", "recipient"])
 def test_others_do_not_see_the_start_form_and_are_refused_when_they_post_it(ev, who):
     client = client_for(getattr(ev, who))
