@@ -2,16 +2,23 @@
 
 The faulty run goes through real `celery worker` processes and a redis-server of the test's own (no other run's
 worker can take its messages, and stopping it disturbs no one); chunks of 10 projects, a chunk deadline of 3 s and
-a visibility timeout of 5 s make recovery take seconds. Its results are compared with an undisturbed run of the
-same programme-year, computed in this process by the same services: same scores and measured values per project,
-one score per project, same scorecards and ranking. A chunk that keeps failing fails its run, with the reason.
+a visibility timeout of 5 s make recovery take seconds. The worker is caught in the middle of a chunk, not at a
+moment left to chance: an uncommitted row of the test's own holds its upsert (`held`). The results are compared with
+an undisturbed run of the same programme-year, computed in this process by the same services: same scores and
+measured values per project, one score per project, same scorecards and ranking.
+
+In this process too: a chunk that keeps failing, or keeps killing its worker, fails its run with the reason; a chunk
+scored twice changes no scorecard.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/duikou_worker DJANGO_SETTINGS_MODULE=config.settings.test \
+        .venv/bin/pytest tests/celery -q -p no:randomly
 """
 
 import datetime as dt
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -168,7 +175,10 @@ def state_of(run: EvaluationRun) -> str:
     return f"run {run.pk}: {run.status} {run.done}/{run.total} {run.error!r}\nchunks: {chunks}"
 
 
-def wait_for(condition, what: str, timeout: float, run: EvaluationRun, *workers: Worker, every: float = 0.01):  # type: ignore[no-untyped-def]
+def wait_for(
+    condition: Callable[[], Any], what: str, timeout: float, run: EvaluationRun, *workers: Worker, every: float = 0.01
+) -> Any:
+    """CONDITION's first true value, polled every EVERY seconds; after TIMEOUT, fail with the run and the logs."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         found = condition()
@@ -450,6 +460,42 @@ def test_a_chunk_that_kills_its_worker_every_time_fails_its_run_after_the_attemp
     assert poison.status == ChunkStatus.FAILED
     assert not ProjectScore.objects.filter(run=run, project__pk__range=(poison.first_id, poison.last_id)).exists()
     assert services.runs_reconcile(now + dt.timedelta(hours=1)) == {"chunks": 0, "finalize": 0, "plans": 0}
+
+
+@override_settings(EVALUATION_CHUNK_SIZE=CHUNK, EVALUATION_CHUNK_TIMEOUT=3, EVALUATION_MAX_ATTEMPTS=5)
+def test_a_final_step_that_kills_its_worker_every_time_fails_its_run_after_the_attempts(small_cohort):
+    """The final step's work is one transaction that dies with the worker; its attempt is counted all the same,
+    so the reconciler gives up after the attempts instead of queuing it again for ever."""
+    program, year, _ids = small_cohort
+    run = start(program, year, timezone.localdate())
+    for chunk in services.run_plan(run.pk):
+        services.chunk_execute(chunk.pk)
+    accepted = set(ProjectScore.objects.filter(run=run, project__state="accepted").values_list("project", flat=True))
+    assert accepted
+    requeued: list[int] = []
+
+    def dies(*args: Any) -> list:
+        raise WorkerDied
+
+    now = timezone.now()
+    with (
+        mock.patch.object(scoring, "pairing_rows", dies),
+        mock.patch.object(tasks.finalize_run, "delay", lambda pk: requeued.append(pk)),
+    ):
+        for attempt in range(1, 6):
+            with pytest.raises(WorkerDied):
+                services.run_finalize(run.pk)
+            final = RunChunk.objects.get(run=run, kind=ChunkKind.FINALIZE)
+            assert (final.status, final.attempts) == (ChunkStatus.RUNNING, attempt)
+            now += dt.timedelta(seconds=4)  # past its deadline
+            services.runs_reconcile(now)
+            run.refresh_from_db()
+            if attempt < 5:
+                assert run.status == RunStatus.RUNNING and requeued.count(run.pk) == attempt, attempt
+    assert run.status == RunStatus.FAILED
+    assert run.error == "The final step did not finish after 5 attempts."
+    assert not PairingScorecard.objects.filter(run=run).exists() and not Ranking.objects.filter(run=run).exists()
+    assert Project.objects.filter(pk__in=accepted, state="accepted").count() == len(accepted)
 
 
 @override_settings(EVALUATION_CHUNK_SIZE=CHUNK)
