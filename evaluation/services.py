@@ -562,8 +562,9 @@ def _reasons(specs: Sequence[Spec], cards: Sequence[PairingScorecard]) -> list[d
             "value": mean(values[code]) if values[code] else None,
         }
 
-    strong = sorted(gained, key=lambda c: -mean(gained[c]))[:2]
-    weak = [c for c in sorted(lost, key=lambda c: -mean(lost[c])) if mean(lost[c]) > 0.005][:2]
+    # Each indicator is told once: a strength when it won at least as many points as it lost, else a weakness.
+    strong = [c for c in sorted(gained, key=lambda c: -mean(gained[c])) if mean(gained[c]) >= mean(lost[c])][:2]
+    weak = [c for c in sorted(lost, key=lambda c: -mean(lost[c])) if mean(lost[c]) > max(mean(gained[c]), 0.005)][:2]
     reasons = [item("strength", c, mean(gained[c])) for c in strong]
     reasons += [item("weakness", c, mean(lost[c])) for c in weak]
     seen: set[str] = set()
@@ -668,13 +669,15 @@ def run_finalize(run_id: int) -> bool:
             unique_fields=["run", "organization"],
             update_fields=["score", "grade", "rank", "previous_rank", "previous_score", "pairing_count", "reasons"],
         )
-        final: dict[int, float] = {
+        final_scores: dict[int, float] = {
             pk: float(score or 0)
             for pk, score in ProjectScore.objects.filter(
                 run=run, is_final=True, score__isnull=False, project__state="accepted"
             ).values_list("project_id", "score")
         }
-        project_evaluate_many(scores=final, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk})
+        project_evaluate_many(
+            scores=final_scores, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk}
+        )
         now = timezone.now()
         RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
             status=ChunkStatus.DONE, finished_at=now, error=""
