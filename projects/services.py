@@ -189,6 +189,7 @@ def precheck(project: Project, action: str) -> list[Problem]:
     if action == "submit":
         return readiness_problems(project)
     if action == "complete" and not selectors.has_full_progress_report(project):
+        # xgettext:no-python-format
         return [Problem("progress_not_full", _("Report progress at 100 % first."), "progress")]
     if action == "accept":
         problems = []
@@ -589,6 +590,7 @@ def project_complete(
 
     def guard(p: Project, problems: list[Problem]) -> None:
         if not selectors.has_full_progress_report(p):
+            # xgettext:no-python-format
             problems.append(Problem("progress_not_full", _("Report progress at 100 % first."), "progress"))
         if end > timezone.localdate():
             problems.append(Problem("actual_end_future", _("The actual end cannot be in the future."), "actual_end"))
