@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench
+.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
@@ -83,6 +83,12 @@ messages: $(VENV)/.base
 clean:
 	rm -rf var/staticfiles var/test-artifacts
 
-# The project list API against its limit and its peer at 100k projects (PostgreSQL; see bench/README.md).
-bench: $(VENV)/.dev
+# The benchmarks at 100k projects (PostgreSQL, each its own database; see bench/README.md and the README):
+# the project list API, then a full evaluation, each against its limit and its peer.
+bench: bench-project-list bench-evaluation
+
+bench-project-list: $(VENV)/.dev
 	$(BIN)/python bench/project_list.py --projects 100000
+
+bench-evaluation: $(VENV)/.dev
+	$(BIN)/python bench/evaluation.py --projects 100000

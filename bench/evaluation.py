@@ -1,0 +1,911 @@
+#!/usr/bin/env python
+"""An evaluation run against its limit and its peer, on the synthetic data set in PostgreSQL.
+
+    .venv/bin/python bench/evaluation.py --projects 100000     (or: make bench-evaluation; `make bench` runs both)
+
+What "a full evaluation of the 100k data set" means here: a run evaluates one programme's year (the programme's
+projects planned to start in the year, approved onwards — draft, proposed, rejected and cancelled projects are not
+scored, by design). The synthetic set spreads its projects over the three programmes and 2008–2026, so a
+programme-year holds a few hundred to a few thousand of them; evaluating the data set is **one run for every
+programme-year that has scored projects** (38 at 100k), and (a) is the sum of those runs' times. Every scored
+project a run can reach is in exactly one of those cohorts; the scored projects no run can reach (planned to start
+outside the years `run_start` accepts for their programme: after Wenchuan's last year, or next year) are counted
+and printed.
+
+One round measures, one after the other:
+
+(a) the project's code path: `evaluation.services.run_start(program, year, by=None)` for every programme-year in
+    turn, with Celery eager (no broker: CELERY_TASK_ALWAYS_EAGER), called outside any transaction so that its
+    `on_commit` enqueue fires at once and `plan_run` → `score_chunk` × n → `finalize_run` run in the process exactly
+    as a worker runs them: the cohort cut into chunks of EVALUATION_CHUNK_SIZE ids, one upsert statement per chunk,
+    then the pairing scorecards, the ranking with its reasons and the move of accepted projects to `evaluated`.
+    Timed from the call to `run_start` until it returns, every run checked succeeded. The time is split by stage
+    (`run_plan`, `chunk_execute`, `run_finalize` and, inside it, `project_evaluate_many`, each wrapped with a timer)
+    and the two statements that matter (the scoring upsert, the pairing measures) are timed with an execute wrapper;
+(b) the limit: the same project scores from a pure-SQL statement set, ``INSERT … SELECT`` of what a run's
+    ProjectScore rows hold (project, pairing, score, the measures as JSON, final or not) into a scratch table without
+    indexes, built from `scoring.project_scores_select_sql(specs, with_bounds=False)` with the same `as_of`. Two
+    forms are timed: one statement per programme over its run of years (3 statements), and one per programme-year
+    (38); the limit is the faster of the two (by median). No chunks, no bookkeeping, no scorecards: what computing
+    and keeping the scores costs at the least. Every round, each form's rows are checked equal to (a)'s ProjectScore
+    rows: the same projects, scores and measured values to 1e-9, the same finality;
+(c) the peer: the textbook per-object ORM loop — for each project of the cohort: its inspections,
+    rectifications, fund flows, satisfaction ratings and expert scores fetched through the ORM (one query each, no
+    prefetch), the measures computed in Python (the definitions of `evaluation.measures`), the curves and the
+    weighted sum of `evaluation.curves`, and a ProjectScore saved with `.save()`. At 100k projects it would take
+    minutes a round, so it is measured on a deterministic sample (every k-th scored project in id order,
+    `--peer-sample`, 2,000 by default) and **extrapolated per project to (a)'s project count**; both the measured and
+    the scaled figure are printed. Its scores are checked equal to (a)'s.
+
+The first round moves the accepted projects to `evaluated` (a one-off write: a history event each); it is printed
+on its own, and the medians are over the following `--rounds` rounds (3 by default), for (a), (b) and (c) alike.
+
+It prints the data set, the programme-years, the medians of (a), (b) and (c) in seconds and in ms per 1,000
+projects, a/b (target ≤ 2) and c/a (target ≥ 20) with PASS/FAIL, and where (a)'s time goes. `--profile` adds a
+cProfile of one more round of (a).
+
+The database (default ``duikou_bench_eval``, its own: the project-list benchmark uses ``duikou_bench``) is created
+when missing, migrated, and filled with ``generate_projects --projects N`` unless it already holds exactly N
+synthetic projects and nothing else. The generator writes no evaluation inputs, so the benchmark adds them once,
+deterministically (two recipient raters' satisfaction ratings on about half the accepted projects, two evaluators'
+expert scores on about a third of the scored ones, from inactive ``bench-*`` users), so that (a), (b) and (c)
+read every table a score depends on. Every invocation starts from the same state: the runs and results of earlier
+invocations are deleted and the projects they moved to `evaluated` are put back to `accepted` with their
+`evaluate` history events deleted — by SQL, in this database of synthetic projects only (it refuses one that
+holds real projects), as `generate_projects --replace` deletes synthetic projects' history. The settings are the
+production ones (DEBUG off, the connection pool), with a throwaway secret key and no Celery broker.
+"""
+
+import argparse
+import contextlib
+import cProfile
+import datetime as dt
+import io
+import json
+import logging
+import math
+import os
+import platform
+import pstats
+import secrets
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# This file is called evaluation.py: the app of that name must win over it on the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/duikou_bench_eval"
+TARGETS = {"a/b": 2.0, "c/a": 20.0}
+TOLERANCE = 1e-9
+SCRATCH = "bench_eval_scores"
+BENCH_USERS = {"rater": ("bench-rater-1", "bench-rater-2"), "evaluator": ("bench-evaluator-1", "bench-evaluator-2")}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database-url", default=os.environ.get("BENCH_EVAL_DATABASE_URL", DEFAULT_URL))
+    p.add_argument("--settings", default="config.settings.production")
+    p.add_argument("--rounds", type=int, default=3, help="Rounds measured after the first (default 3).")
+    p.add_argument("--peer-sample", type=int, default=2000, help="Projects of the sample (c) is measured on.")
+    p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
+    p.add_argument("--profile", action="store_true", help="Also profile one more round of (a) with cProfile.")
+    return p.parse_args(argv)
+
+
+def ensure_database(url: str) -> None:
+    """Create the database of URL when it does not exist (connecting to the server's `postgres` database)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"Created database {name}.")
+
+
+def setup_django(args: argparse.Namespace) -> None:
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = args.settings
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    # No broker: the settings make Celery eager, so a run's tasks run in this process as a worker runs them.
+    os.environ["CELERY_BROKER_URL"] = ""
+    os.environ["CELERY_RESULT_BACKEND"] = ""
+    warnings.filterwarnings("ignore", message="No directory at")
+    import django
+
+    django.setup()
+    # Eager Celery still builds a (never connected) broker connection to learn the serializer; kombu warns once
+    # that it has no host name. Nothing is sent anywhere.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+    from config.celery_app import app
+
+    if not app.conf.task_always_eager:
+        sys.exit("Celery is not eager with these settings: (a) would only queue the tasks.")
+
+
+def _sql(statements: Sequence[str], params: Any = None) -> list[int]:
+    from django.db import connection
+
+    counts = []
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params)
+            counts.append(cursor.rowcount)
+    return counts
+
+
+def _t(model: Any) -> str:
+    from django.db import connection
+
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+# --- data set ------------------------------------------------------------------------------------------------
+
+
+def prepare_data(args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    from projects.models import Project
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    synthetic = Project.objects.filter(is_synthetic=True).count()
+    other = Project.objects.filter(is_synthetic=False).count()
+    if other:
+        sys.exit(f"The bench database holds {other} projects that are not synthetic; use an empty database.")
+    if synthetic == args.projects and not args.regenerate:
+        print(f"Data set: {synthetic} synthetic projects already there (reused).")
+    else:
+        # The generator deletes synthetic projects but knows nothing of the evaluation rows that refer to them.
+        reset_evaluation(inputs=True)
+        print(f"Generating {args.projects} synthetic projects (seed {args.seed})…", flush=True)
+        call_command("generate_projects", projects=args.projects, seed=args.seed, replace=True, verbosity=1)
+        print(f"Data set ready in {time.perf_counter() - t0:.1f} s.")
+    added = ensure_inputs()
+    if added:
+        print(f"Evaluation inputs added: {added[0]} satisfaction ratings, {added[1]} expert scores.")
+
+
+def reset_evaluation(*, inputs: bool = False) -> int:
+    """Delete every run and what runs wrote, and put the projects runs moved to `evaluated` back to `accepted`
+    (deleting those `evaluate` history events): every invocation starts from the generated state. INPUTS also
+    deletes the satisfaction ratings and expert scores. Returns how many projects went back to `accepted`."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import HistoryEvent
+    from evaluation.models import (
+        EvaluationRun,
+        ExpertScore,
+        PairingScorecard,
+        ProjectScore,
+        Ranking,
+        RunChunk,
+        SatisfactionRating,
+    )
+    from projects.models import Project
+
+    project_ct = ContentType.objects.get_for_model(Project).pk
+    run_ct = ContentType.objects.get_for_model(EvaluationRun).pk
+    history, projects = _t(HistoryEvent), _t(Project)
+    statements = [
+        f"DELETE FROM {history} WHERE content_type_id = {project_ct} AND action = 'evaluate'"
+        f" AND object_id IN (SELECT id FROM {projects} WHERE is_synthetic)",
+        f"UPDATE {projects} SET state = 'accepted' WHERE is_synthetic AND state = 'evaluated'",
+        f"DELETE FROM {history} WHERE content_type_id = {run_ct}",
+        *(f"DELETE FROM {_t(m)}" for m in (Ranking, PairingScorecard, ProjectScore, RunChunk)),
+        f"UPDATE {_t(EvaluationRun)} SET compared_with_id = NULL",
+        f"DELETE FROM {_t(EvaluationRun)}",
+    ]
+    if inputs:
+        statements += [f"DELETE FROM {_t(SatisfactionRating)}", f"DELETE FROM {_t(ExpertScore)}"]
+    counts = _sql(statements)
+    return counts[1]
+
+
+def vacuum() -> None:
+    """Statistics and the visibility map after the resets, so that every invocation plans alike."""
+    from django.db import connection
+
+    from core.models import HistoryEvent
+    from evaluation.models import EvaluationRun, PairingScorecard, ProjectScore, Ranking, RunChunk
+    from projects.models import Project
+
+    if connection.vendor == "postgresql" and connection.get_autocommit():
+        _sql(
+            [
+                f"VACUUM (ANALYZE) {_t(m)}"
+                for m in (Project, HistoryEvent, ProjectScore, RunChunk, EvaluationRun, PairingScorecard, Ranking)
+            ]
+        )
+
+
+def bench_users() -> dict[str, list[Any]]:
+    """The inactive raters and evaluators whose ratings and scores the benchmark adds (made once)."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Organization, User
+
+    org = Organization.objects.order_by("pk").first()
+    if org is None:
+        raise SystemExit("No organization in the database: is the reference data loaded?")
+    out: dict[str, list[Any]] = {}
+    for kind, names in BENCH_USERS.items():
+        out[kind] = [
+            User.objects.get_or_create(
+                username=name, defaults={"organization": org, "is_active": False, "password": make_password(None)}
+            )[0]
+            for name in names
+        ]
+    return out
+
+
+def ensure_inputs() -> tuple[int, int] | None:
+    """Satisfaction ratings and expert scores, once, drawn from the project id (deterministic for a data set):
+    each of two raters rates about half the accepted projects (1–5, mostly 3–5); each of two evaluators scores
+    about a third of the scored projects on every expert-scored indicator (50.00–100.00). None if there are."""
+    from evaluation import services
+    from evaluation.measures import FINAL_STATES, SCORED_STATES
+    from evaluation.models import ExpertScore, SatisfactionRating
+    from pairings.models import Program
+    from projects.models import Project
+
+    if SatisfactionRating.objects.exists() or ExpertScore.objects.exists():
+        return None
+    users = bench_users()
+    codes = sorted(
+        {
+            i.code
+            for program in Program.objects.all()
+            for i in services.framework_current(program).indicators.all()
+            if i.formula == "expert"
+        }
+    )
+    final = ", ".join(f"'{s}'" for s in FINAL_STATES)
+    scored = ", ".join(f"'{s}'" for s in SCORED_STATES)
+    ratings = experts = 0
+    for k, rater in enumerate(users["rater"], start=1):
+        ratings += _sql(
+            [
+                f"INSERT INTO {_t(SatisfactionRating)} (project_id, rated_by_id, score, comment, created_at, updated_at)"
+                f" SELECT id, %(user)s, (ARRAY[2, 3, 4, 4, 5])[1 + (id * 31 + %(k)s * 17) %% 5], 'synthetic', now(),"
+                f" now() FROM {_t(Project)} WHERE is_synthetic AND state IN ({final}) AND (id * 7 + %(k)s) %% 10 < 5"
+            ],
+            {"user": rater.pk, "k": k},
+        )[0]
+    for k, evaluator in enumerate(users["evaluator"], start=1):
+        for j, code in enumerate(codes):
+            experts += _sql(
+                [
+                    f"INSERT INTO {_t(ExpertScore)} (project_id, indicator_code, evaluator_id, score, comment,"
+                    f" created_at, updated_at) SELECT id, %(code)s, %(user)s,"
+                    f" 50 + ((id * 7919 + %(k)s * 104729 + %(j)s) %% 5001) / 100.0, 'synthetic', now(), now()"
+                    f" FROM {_t(Project)} WHERE is_synthetic AND state IN ({scored}) AND (id * 13 + %(k)s) %% 3 = 0"
+                ],
+                {"user": evaluator.pk, "k": k, "j": j, "code": code},
+            )[0]
+    _sql([f"ANALYZE {_t(SatisfactionRating)}", f"ANALYZE {_t(ExpertScore)}"])
+    return ratings, experts
+
+
+# --- the programme-years -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cohort:
+    program: Any  # pairings.models.Program
+    year: int
+    projects: int  # scored projects (approved onwards) planned to start in the year
+
+    @property
+    def label(self) -> str:
+        return f"{self.program.code} {self.year}"
+
+
+def cohorts() -> tuple[list[Cohort], int]:
+    """Every programme-year a run can be started for (`run_start`'s years) that has scored projects, in programme
+    and year order; and how many scored projects lie outside every such programme-year (no run reaches them)."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear
+
+    from evaluation import services
+    from evaluation.measures import SCORED_STATES
+    from pairings.models import Program
+    from projects.models import Project
+
+    programs = {p.pk: p for p in Program.objects.all()}
+    counts = (
+        Project.objects.filter(state__in=SCORED_STATES)
+        .values_list("pairing__program_id", ExtractYear("planned_start"))
+        .annotate(n=Count("id"))
+    )
+    out, unreachable = [], 0
+    for program_id, year, n in counts:
+        program = programs[program_id]
+        first, last = services._program_years(program)
+        if year is not None and first <= year <= last:
+            out.append(Cohort(program, int(year), n))
+        else:
+            unreachable += n
+    out.sort(key=lambda c: (c.program.code, c.year))
+    return out, unreachable
+
+
+# --- (a) the project's code path -----------------------------------------------------------------------------
+
+
+@dataclass
+class Stages:
+    """Seconds spent in each stage of the runs of one round of (a)."""
+
+    total: float = 0.0
+    by: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.by[name] = self.by.get(name, 0.0) + seconds
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+
+SQL_KINDS = (
+    ('INSERT INTO "evaluation_projectscore"', "sql: scoring upsert"),
+    ('LEFT JOIN "pairings_annualmandate"', "sql: pairing measures"),
+)
+
+
+@contextlib.contextmanager
+def staged(stages: Stages) -> Iterator[None]:
+    """Time the service steps the tasks call (the tasks look them up on the module at each call) and the SQL of
+    the statements that do the scoring."""
+    from django.db import connection
+
+    from evaluation import services
+
+    names = ("run_plan", "chunk_execute", "run_finalize", "project_evaluate_many")
+    originals = {name: getattr(services, name) for name in names}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                stages.add(name, time.perf_counter() - t0)
+
+        return wrapper
+
+    def sql_timer(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = next((label for marker, label in SQL_KINDS if marker in sql), None)
+            if kind:
+                stages.add(kind, time.perf_counter() - t0)
+
+    for name, fn in originals.items():
+        setattr(services, name, timed(name, fn))
+    try:
+        with connection.execute_wrapper(sql_timer):
+            yield
+    finally:
+        for name, fn in originals.items():
+            setattr(services, name, fn)
+
+
+def evaluate_all(groups: Sequence[Cohort], as_of: dt.date, stages: Stages | None = None) -> list[int]:
+    """(a): one run per programme-year, each through `run_start` to its end (Celery eager); returns the run ids.
+    Must be called outside any transaction (the run's tasks are queued on commit)."""
+    from django.db import connection
+
+    from evaluation import services
+    from evaluation.models import EvaluationRun, RunStatus
+
+    if connection.in_atomic_block:
+        raise RuntimeError("(a) must run outside a transaction: run_start queues its work on commit.")
+    stages = stages if stages is not None else Stages()
+    ids = []
+    with staged(stages):
+        t0 = time.perf_counter()
+        for cohort in groups:
+            run, created = services.run_start(program=cohort.program, year=cohort.year, by=None, as_of=as_of)
+            ids.append(run.pk)
+            if not created:
+                raise SystemExit(f"A run of {cohort.label} was already active: #{run.pk}.")
+        stages.total = time.perf_counter() - t0
+    runs = dict(EvaluationRun.objects.filter(pk__in=ids).values_list("pk", "status"))
+    failed = [pk for pk in ids if runs.get(pk) != RunStatus.SUCCEEDED]
+    if failed:
+        errors = list(EvaluationRun.objects.filter(pk__in=failed).values_list("pk", "status", "error"))
+        raise SystemExit(f"Runs that did not succeed: {errors}")
+    return ids
+
+
+Scores = dict[int, tuple[float | None, dict[str, Any], bool]]
+
+
+def run_scores(run_ids: Sequence[int]) -> Scores:
+    from evaluation.models import ProjectScore
+
+    rows = ProjectScore.objects.filter(run_id__in=run_ids).values_list("project_id", "score", "measures", "is_final")
+    out: Scores = {}
+    for project_id, score, measures, final in rows:
+        if project_id in out:
+            raise SystemExit(f"Project {project_id} was scored twice in one round.")
+        out[project_id] = (score, measures, final)
+    return out
+
+
+# --- (b) the limit -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    label: str
+    sql: str
+    params: dict[str, Any]
+
+
+def year_ranges(years: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive years joined into ranges: [2008, 2009, 2011] → [(2008, 2009), (2011, 2011)]."""
+    out: list[tuple[int, int]] = []
+    for y in sorted(years):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+def limit_statements(groups: Sequence[Cohort], as_of: dt.date, *, per_year: bool = False) -> list[Statement]:
+    """(b): per programme and run of consecutive years (PER_YEAR: per programme-year, as the runs go), one
+    INSERT … SELECT of the scores into the scratch table. The project indicators are those of the framework a
+    run would use now (`framework_current`), the same for every year of a programme."""
+    from evaluation import scoring, services
+    from evaluation.measures import FINAL_STATES
+
+    by_program: dict[int, list[Cohort]] = {}
+    for cohort in groups:
+        by_program.setdefault(cohort.program.pk, []).append(cohort)
+    inserts = []
+    final = ", ".join(f"'{s}'" for s in FINAL_STATES)
+    for members in by_program.values():
+        program = members[0].program
+        specs = services.specs_of(services.framework_current(program), "project")
+        select = scoring.project_scores_select_sql(specs, with_bounds=False)
+        measures = "jsonb_build_object({})".format(", ".join(f"'{s.code}', r.v{i}" for i, s in enumerate(specs)))
+        insert = (
+            f"INSERT INTO {SCRATCH} (project_id, pairing_id, score, measures, is_final)"
+            f" SELECT r.id, r.pairing_id, r.score, {measures}, r.state IN ({final}) FROM ({select}) r"
+        )
+        years = [c.year for c in members]
+        for y0, y1 in [(y, y) for y in years] if per_year else year_ranges(years):
+            params = {"program": program.pk, "y0": dt.date(y0, 1, 1), "y1": dt.date(y1, 12, 31), "as_of": as_of}
+            label = f"{program.code} {y0}–{y1}"
+            inserts.append(Statement(label, insert, params))
+    return inserts
+
+
+def create_scratch() -> None:
+    _sql(
+        [
+            f"DROP TABLE IF EXISTS {SCRATCH}",
+            f"CREATE TABLE {SCRATCH} (project_id bigint NOT NULL, pairing_id bigint NOT NULL,"
+            " score double precision, measures jsonb NOT NULL, is_final boolean NOT NULL)",
+        ]
+    )
+
+
+def drop_scratch() -> None:
+    _sql([f"DROP TABLE IF EXISTS {SCRATCH}"])
+
+
+def limit_insert(statements: Sequence[Statement]) -> tuple[float, int]:
+    """Run (b)'s statements into the emptied scratch table; returns (seconds, rows). The TRUNCATE is not timed."""
+    from django.db import connection, transaction
+
+    _sql([f"TRUNCATE {SCRATCH}"])
+    rows = 0
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for s in statements:
+            cursor.execute(s.sql, s.params)
+            rows += cursor.rowcount
+    return time.perf_counter() - t0, rows
+
+
+def scratch_scores() -> Scores:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT project_id, score, measures, is_final FROM {SCRATCH}")
+        # Django has psycopg hand JSON over as text (its JSONField decodes it).
+        return {r[0]: (r[1], json.loads(r[2]) if isinstance(r[2], str) else r[2], r[3]) for r in cursor.fetchall()}
+
+
+# --- (c) the peer --------------------------------------------------------------------------------------------
+
+
+def _clamp01(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def peer_measures(
+    project: Any,
+    specs: Sequence[Any],
+    as_of: dt.date,
+    inspections: Sequence[Any],
+    rectifications: Sequence[Any],
+    flows: Sequence[Any],
+    ratings: Sequence[Any],
+    experts: Sequence[Any],
+) -> dict[str, float | None]:
+    """A project's measures, keyed by indicator code, computed in Python from its rows (`evaluation.measures`)."""
+    sums: dict[str, Decimal] = {"commitment": Decimal(0), "disbursement": Decimal(0), "expenditure": Decimal(0)}
+    for flow in flows:
+        if flow.kind in sums:
+            sums[flow.kind] += flow.amount
+    out: dict[str, float | None] = {}
+    for spec in specs:
+        value: float | None = None
+        f = spec.formula
+        if f == "on_time_completion":
+            if project.planned_end is not None:
+                late = float(((project.actual_end or as_of) - project.planned_end).days)
+                duration = (
+                    365.0
+                    if project.planned_start is None
+                    else float((project.planned_end - project.planned_start).days)
+                )
+                value = _clamp01(1.0 - max(late, 0.0) / (1.0 if duration < 1 else duration))
+        elif f == "budget_adherence":
+            budget = project.approved_budget
+            if budget is not None and budget > 0:
+                value = _clamp01(2.0 - float(sums["expenditure"]) / float(budget))
+        elif f == "inspection_pass_rate":
+            if inspections:
+                value = sum(1 for i in inspections if i.result == "passed") / len(inspections)
+        elif f == "rectification_closure":
+            due = sum(1 for r in rectifications if r.closed_on is not None or r.deadline <= as_of)
+            on_time = sum(1 for r in rectifications if r.closed_on is not None and r.closed_on <= r.deadline)
+            value = on_time / due if due else None
+        elif f == "beneficiaries_reached":
+            expected, reached = project.expected_beneficiaries, project.reached_beneficiaries
+            if expected and reached is not None:
+                value = float(reached) / float(expected)
+        elif f == "project_funds_delivery":
+            if sums["commitment"] > 0:
+                value = float(sums["disbursement"]) / float(sums["commitment"])
+        elif f == "recipient_satisfaction":
+            if ratings:
+                value = sum(float(r.score) for r in ratings) / len(ratings)
+        elif f == "expert":
+            mine = [float(e.score) for e in experts if e.indicator_code == spec.code]
+            value = sum(mine) / len(mine) if mine else None
+        out[spec.code] = value
+    return out
+
+
+def peer_runs(groups: Sequence[Cohort], as_of: dt.date) -> dict[tuple[int, int], Any]:
+    """A run row per programme-year for (c)'s scores to hang from: failed from the start, so that nothing (a
+    ranking's trend, the one-active-run rule) ever takes it for a real run."""
+    from evaluation import services
+    from evaluation.models import EvaluationRun, RunStatus
+
+    return {
+        (c.program.pk, c.year): EvaluationRun.objects.create(
+            program=c.program,
+            year=c.year,
+            framework=services.framework_current(c.program),
+            status=RunStatus.FAILED,
+            as_of=as_of,
+            error="benchmark peer (c): not a run",
+        )
+        for c in groups
+    }
+
+
+def peer_sample(groups: Sequence[Cohort], size: int) -> dict[tuple[int, int], list[int]]:
+    """Every k-th scored project (id order) of all the cohorts, about SIZE of them, by programme-year."""
+    from django.db.models import Q
+
+    from evaluation.measures import SCORED_STATES
+    from projects.models import Project
+
+    q = Q()
+    for c in groups:
+        q |= Q(pairing__program_id=c.program.pk, planned_start__year=c.year)
+    rows = list(
+        Project.objects.filter(q, state__in=SCORED_STATES)
+        .order_by("pk")
+        .values_list("pk", "pairing__program_id", "planned_start__year")
+    )
+    step = max(1, math.ceil(len(rows) / size)) if size > 0 else len(rows) + 1
+    out: dict[tuple[int, int], list[int]] = {}
+    for pk, program_id, year in rows[::step]:
+        out.setdefault((program_id, year), []).append(pk)
+    return out
+
+
+def peer(runs: Mapping[tuple[int, int], Any], sample: Mapping[tuple[int, int], list[int]]) -> tuple[float, int]:
+    """(c): the per-object loop over the sampled projects of each programme-year; returns (seconds, projects)."""
+    from evaluation.curves import Spec, score_of
+    from evaluation.measures import FINAL_STATES, SCORED_STATES
+    from evaluation.models import ExpertScore, ProjectScore, SatisfactionRating
+    from pairings.models import FundFlow
+    from projects.models import Inspection, Project, Rectification
+
+    n = 0
+    t0 = time.perf_counter()
+    for key, ids in sample.items():
+        run = runs[key]
+        specs = [Spec.of(i) for i in run.framework.indicators.all() if i.level == "project"]
+        cohort = Project.objects.filter(
+            pairing__program_id=run.program_id,
+            planned_start__range=(dt.date(run.year, 1, 1), dt.date(run.year, 12, 31)),
+            state__in=SCORED_STATES,
+            pk__in=ids,
+        ).order_by("pk")
+        for project in cohort:
+            measures = peer_measures(
+                project,
+                specs,
+                run.as_of,
+                list(Inspection.objects.filter(project=project)),
+                list(Rectification.objects.filter(project=project)),
+                list(FundFlow.objects.filter(project_id=project.pk)),
+                list(SatisfactionRating.objects.filter(project=project)),
+                list(ExpertScore.objects.filter(project=project)),
+            )
+            ProjectScore(
+                run=run,
+                project=project,
+                pairing_id=project.pairing_id,
+                score=score_of(specs, measures),
+                measures=measures,
+                is_final=project.state in FINAL_STATES,
+            ).save()
+            n += 1
+    return time.perf_counter() - t0, n
+
+
+# --- checking ------------------------------------------------------------------------------------------------
+
+
+def _close(x: Any, y: Any) -> bool:
+    if x is None or y is None:
+        return x is None and y is None
+    return abs(float(x) - float(y)) <= TOLERANCE
+
+
+def differences(expected: Scores, got: Scores, *, subset: bool = False, limit: int = 5) -> list[str]:
+    """What differs between two sets of scores (project → score, measures, final): projects missing or extra,
+    scores or measured values further apart than 1e-9, finality. SUBSET: GOT may cover only part of EXPECTED."""
+    problems: list[str] = []
+    missing = [] if subset else sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    if missing:
+        problems.append(f"{len(missing)} projects missing, e.g. {missing[:limit]}")
+    if extra:
+        problems.append(f"{len(extra)} projects that should not be there, e.g. {extra[:limit]}")
+    for pk in sorted(set(expected) & set(got)):
+        (s1, m1, f1), (s2, m2, f2) = expected[pk], got[pk]
+        if not _close(s1, s2):
+            problems.append(f"project {pk}: score {s1!r} ≠ {s2!r}")
+        elif set(m1) != set(m2) or not all(_close(m1[k], m2[k]) for k in m1):
+            problems.append(f"project {pk}: measures {m1!r} ≠ {m2!r}")
+        elif f1 != f2:
+            problems.append(f"project {pk}: final {f1} ≠ {f2}")
+        if len(problems) >= limit:
+            break
+    return problems
+
+
+def check(what: str, expected: Scores, got: Scores, *, subset: bool = False) -> None:
+    problems = differences(expected, got, subset=subset)
+    if problems:
+        raise SystemExit(f"{what} differ from (a)'s:\n  " + "\n  ".join(problems))
+
+
+# --- reporting -----------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        pg = cursor.fetchone()[0].split(" on ")[0]
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line), cpu
+        )
+    return f"{os.cpu_count()} cores ({cpu}); {pg}; Python {platform.python_version()}, Django {django.get_version()}"
+
+
+def profile_round(groups: Sequence[Cohort], as_of: dt.date) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    evaluate_all(groups, as_of)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(35)
+    stats.sort_stats("tottime").print_stats(20)
+    return out.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    ensure_database(args.database_url)
+    setup_django(args)
+
+    from django.conf import settings
+
+    from evaluation import services
+    from projects.models import Project
+    from projects.synthetic import AS_OF
+
+    prepare_data(args)
+    back = reset_evaluation()
+    vacuum()
+    if back:
+        print(f"Reset: {back} projects that earlier runs had evaluated are accepted again.")
+    groups, unreachable = cohorts()
+    scored = sum(c.projects for c in groups)
+    total = Project.objects.count()
+    print(f"Data set: {total} projects; {scored} scored (approved onwards) in {len(groups)} programme-years", end="")
+    print(f"; {unreachable} scored projects outside every programme's years." if unreachable else ".")
+    for code in sorted({c.program.code for c in groups}):
+        years = [c for c in groups if c.program.code == code]
+        print(
+            f"  {code}: {years[0].year}–{years[-1].year}, {len(years)} years, "
+            f"{sum(c.projects for c in years)} projects (largest year {max(c.projects for c in years)})"
+        )
+    print(f"Chunk size {services.chunk_size()}; as of {AS_OF} (the data set's date).")
+
+    by_programme = limit_statements(groups, AS_OF)
+    by_year = limit_statements(groups, AS_OF, per_year=True)
+    create_scratch()
+    sample = peer_sample(groups, args.peer_sample)
+    sampled = sum(len(v) for v in sample.values())
+    times: dict[str, list[float]] = {"a": [], "b_programme": [], "b_year": [], "c": []}
+    rounds: list[Stages] = []
+    load_before = os.getloadavg()[0]
+    try:
+        for round_no in range(args.rounds + 1):
+            stages = Stages()
+            run_ids = evaluate_all(groups, AS_OF, stages)
+            a_scores = run_scores(run_ids)
+            if len(a_scores) != scored:
+                raise SystemExit(f"(a) scored {len(a_scores)} projects, the cohorts hold {scored}.")
+            # (b)'s two forms, in turn first, so that neither always finds the other's pages in the cache.
+            forms = [("b_programme", by_programme), ("b_year", by_year)][:: 1 if round_no % 2 else -1]
+            b_time: dict[str, float] = {}
+            for key, statements in forms:
+                b_time[key], b_rows = limit_insert(statements)
+                check(f"(b)'s scores ({len(statements)} statements)", a_scores, scratch_scores())
+            runs = peer_runs(groups, AS_OF)
+            c_time, c_n = peer(runs, sample)
+            check("(c)'s scores", a_scores, run_scores([r.pk for r in runs.values()]), subset=True)
+            label = "first round (one-off: accepted → evaluated)" if round_no == 0 else f"round {round_no}"
+            print(
+                f"  {label}: (a) {stages.total:.2f} s, (b) {b_time['b_programme']:.2f} / {b_time['b_year']:.2f} s, "
+                f"(c) {c_time:.2f} s on {c_n} projects; "
+                f"(a) {len(a_scores)} scores in {len(run_ids)} runs, (b) {b_rows} rows: the scores of (a), (b) "
+                f"and (c) match to {TOLERANCE:g}.",
+                flush=True,
+            )
+            rounds.append(stages)
+            times["a"].append(stages.total)
+            times["c"].append(c_time)
+            for key, value in b_time.items():
+                times[key].append(value)
+        profile_text = profile_round(groups, AS_OF) if args.profile else ""
+    finally:
+        drop_scratch()
+    load_after = os.getloadavg()[0]
+
+    # The first round pays the one-off move to `evaluated`: the medians are over the rounds after it.
+    first = rounds[0]
+    later = slice(1, None) if len(rounds) > 1 else slice(0, 1)
+    med = {k: statistics.median(v[later]) for k, v in times.items()}
+    c_scaled = med["c"] / sampled * scored
+    # The limit is the faster of (b)'s two forms.
+    b_key = min(("b_programme", "b_year"), key=lambda k: med[k])
+    med["b"] = med[b_key]
+    a_b, c_a = med["a"] / med["b"], c_scaled / med["a"]
+
+    def per_k(seconds: float, projects: int = scored) -> str:
+        return f"{seconds * 1000 * 1000 / projects:17.1f}"
+
+    print()
+    print(f"Machine: {machine()}; settings {settings.SETTINGS_MODULE}.")
+    print(f"Load average (1 min) before / after the measurements: {load_before:.2f} / {load_after:.2f}.")
+    print(
+        f"Data: {total} projects, {scored} scored in {len(groups)} programme-years; medians over "
+        f"{len(times['a'][later])} rounds after the first."
+    )
+    print()
+    rows = [
+        (f"(a) run_start × {len(groups)} programme-years (Celery eager)", med["a"], per_k(med["a"])),
+        (
+            f"(b) one INSERT … SELECT per programme and run of years ({len(by_programme)})",
+            med["b_programme"],
+            per_k(med["b_programme"]),
+        ),
+        (f"    one INSERT … SELECT per programme-year ({len(by_year)})", med["b_year"], per_k(med["b_year"])),
+        (f"(c) peer: per-object ORM loop, measured on {sampled} projects", med["c"], per_k(med["c"], sampled)),
+        (f"    scaled per project to {scored} projects", c_scaled, ""),
+        ("(a) first round, with the one-off move to evaluated", first.total, per_k(first.total)),
+    ]
+    print(f"{'':66} {'median s':>9} {'ms/1000 projects':>17}")
+    for text, seconds, rate in rows:
+        print(f"{text:66} {seconds:9.2f} {rate}")
+    print()
+    verdict = {True: "PASS", False: "FAIL"}
+    print(f"(b), the limit, is the faster form: {'per programme' if b_key == 'b_programme' else 'per programme-year'}.")
+    print(f"a/b = {a_b:.2f}   (target ≤ {TARGETS['a/b']:g}: {verdict[a_b <= TARGETS['a/b']]})")
+    print(
+        f"c/a = {c_a:.1f}   (target ≥ {TARGETS['c/a']:g}: {verdict[c_a >= TARGETS['c/a']]}; (c) scaled from its sample)"
+    )
+    print()
+    print("Where (a)'s time goes (median of the rounds after the first; the first round in brackets):")
+
+    def part(s: Stages, name: str) -> float:
+        if name == "dispatch":
+            return s.total - sum(s.by.get(k, 0.0) for k in ("run_plan", "chunk_execute", "run_finalize"))
+        if name == "chunk rest":
+            return s.by.get("chunk_execute", 0.0) - s.by.get("sql: scoring upsert", 0.0)
+        if name == "finalize rest":
+            return (
+                s.by.get("run_finalize", 0.0)
+                - s.by.get("sql: pairing measures", 0.0)
+                - s.by.get("project_evaluate_many", 0.0)
+            )
+        return s.by.get(name, 0.0)
+
+    for text, name in (
+        ("run_start's own work and the eager dispatch", "dispatch"),
+        ("run_plan: the cohort's ids, the chunks", "run_plan"),
+        ("chunk_execute: the scoring upsert statement", "sql: scoring upsert"),
+        ("chunk_execute: the rest (locks, progress, commits)", "chunk rest"),
+        ("run_finalize: the pairing measures statement", "sql: pairing measures"),
+        ("run_finalize: accepted → evaluated", "project_evaluate_many"),
+        ("run_finalize: the rest (scorecards, ranking, commit)", "finalize rest"),
+    ):
+        seconds = statistics.median(part(s, name) for s in rounds[later])
+        print(f"  {text:<54} {seconds:7.2f} s  ({part(first, name):6.2f} s)")
+    calls = first.counts
+    print(
+        f"  ({calls.get('run_plan', 0)} plans, {calls.get('chunk_execute', 0)} chunks, "
+        f"{calls.get('run_finalize', 0)} final steps a round)"
+    )
+    if profile_text:
+        print()
+        print(profile_text)
+
+
+if __name__ == "__main__":
+    main()
