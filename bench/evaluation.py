@@ -871,6 +871,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"c/a = {c_a:.1f}   (target ≥ {TARGETS['c/a']:g}: {verdict[c_a >= TARGETS['c/a']]}; (c) scaled from its sample)"
     )
     print()
+    if len(rounds) == 1:
+        print("Only the first round was measured (--rounds 0): the figures above include its one-off writes.")
     print("Where (a)'s time goes (median of the rounds after the first; the first round in brackets):")
 
     def part(s: Stages, name: str) -> float:
