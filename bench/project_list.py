@@ -311,7 +311,7 @@ SQL_KINDS = (
     ("knox_authtoken", "authentication (token, user)"),
     ('FROM "accounts_organization"', "caller's organization"),
     ("accounts_roleassignment", "caller's roles"),
-    ("COUNT(*)", "count"),
+    ("COUNT(*)", "page with its total (count)"),
     ('FROM "projects_project"', "page"),
 )
 
