@@ -3,8 +3,9 @@ most, at 100k projects (bench/project_list.py measures it).
 
 The page's ids are picked from the project table (filters and ordering applied) in a subquery, and only those rows
 are joined to their names and read as plain values — no model instances, no field-by-field serialisation — so a
-page costs one query besides the count, however deep it is. The output
-is exactly ProjectSerializer's (a test holds the two together).
+page costs one statement with its total on PostgreSQL, however deep it is; without filters that statement is
+compiled once per scope and ordering and kept. The output is exactly ProjectSerializer's (a test holds the two
+together).
 """
 
 import json
