@@ -151,9 +151,7 @@ DEFAULT_INDICATORS: list[dict[str, Any]] = [
 ]
 
 
-def default_indicators(
-    min_county_share: Any = None, min_livelihood_share: Any = None
-) -> list[dict[str, Any]]:
+def default_indicators(min_county_share: Any = None, min_livelihood_share: Any = None) -> list[dict[str, Any]]:
     """The default rows, with the share targets set to the programme's minimums when it has them."""
     from .measures import MEASURES
 

@@ -105,21 +105,24 @@ MEASURES: dict[str, Measure] = {
             "county_share",
             PAIRING,
             _("Share to county level and below"),
-            _("Approved budget of the year's projects located at county or township level ÷ all of it."),
+            _(
+                "Approved budget of the projects scored (planned to start by the year's end) located at county "
+                "or township level ÷ all of it."
+            ),
             "ratio",
         ),
         Measure(
             "livelihood_share",
             PAIRING,
             _("Share to livelihood"),
-            _("Approved budget of the year's livelihood projects ÷ all of it."),
+            _("Approved budget of the scored projects that are livelihood projects ÷ all of it."),
             "ratio",
         ),
         Measure(
             "self_sustaining_share",
             PAIRING,
             _("Share to self-sustaining projects"),
-            _("Approved budget of the year's self-sustaining (造血) projects ÷ all of it."),
+            _("Approved budget of the scored projects that are self-sustaining (造血) ÷ all of it."),
             "ratio",
         ),
         Measure(
@@ -140,13 +143,15 @@ MEASURES: dict[str, Measure] = {
             "project_scores",
             PAIRING,
             _("Project scores"),
-            _("The mean of the year's project scores, weighted by approved budget."),
+            _("The mean of the scored projects' scores, weighted by approved budget."),
             "score",
         ),
     ]
 }
 
-#: Project states whose projects a run scores: approved onwards, not rejected or cancelled.
+#: Project states whose projects a run scores: approved onwards, not rejected or cancelled. A run of a year
+#: scores the programme's portfolio as it stands: every such project planned to start by the end of that year
+#: (an annual assessment looks at the projects still under way as well as the year's new ones).
 SCORED_STATES = ("approved", "in_construction", "suspended", "completed", "accepted", "evaluated")
 #: States in which a project's score is final.
 FINAL_STATES = ("accepted", "evaluated")

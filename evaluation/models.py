@@ -252,20 +252,36 @@ class RunChunk(models.Model):
 class ProjectScore(models.Model):
     """A project's score in a run, with the measured value of each indicator (keyed by indicator code)."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="project_scores")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scores")
-    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="+")
+    # A run writes tens of thousands of these in a few statements, from rows it has just read; the database's
+    # foreign-key checks (three trigger calls a row) and single-column indexes (each covered by a composite
+    # index below, or never searched) would double the cost of writing them. Django still cascades deletes.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="project_scores", db_constraint=False, db_index=False
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="scores", db_constraint=False, db_index=False
+    )
+    pairing = models.ForeignKey(
+        Pairing, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     score = models.FloatField(_("score"), null=True)
     measures = models.JSONField(_("measured values"), default=dict)
     #: Accepted or evaluated when scored: the score is final and moves an accepted project to `evaluated`.
     is_final = models.BooleanField(_("final"), default=False)
+    # The project as it was scored: its state, and what its pairing's shares and weighted mean are summed from.
+    state = models.CharField(_("state when scored"), max_length=16, blank=True, db_default="")
+    budget = models.DecimalField(_("approved budget"), max_digits=18, decimal_places=2, db_default=0)
+    at_county_level = models.BooleanField(_("at county level or below"), db_default=False)
+    is_livelihood = models.BooleanField(_("livelihood"), db_default=False)
+    is_self_sustaining = models.BooleanField(_("self-sustaining"), db_default=False)
 
     class Meta:
         verbose_name = _("project score")
         verbose_name_plural = _("project scores")
         ordering = ["run_id", "project_id"]
         constraints = [models.UniqueConstraint(fields=["run", "project"], name="one_score_per_project_and_run")]
-        indexes = [models.Index(fields=["project", "run"]), models.Index(fields=["run", "pairing"])]
+        # (run, project) is the unique constraint's index; (project, run) serves a project's scores across runs.
+        indexes = [models.Index(fields=["project", "run"])]
 
     def __str__(self) -> str:
         return f"{self.project_id}@{self.run_id}: {self.score}"

@@ -154,13 +154,13 @@ def project_measure(spec: Spec, project: Project, as_of: dt.date) -> float | Non
 
 
 def cohort(program: Program, year: int) -> list[Project]:
-    """The projects a run of PROGRAM's YEAR scores: planned to start in the year, approved onwards."""
-    y0, y1 = year_bounds(year)
+    """The projects a run of PROGRAM's YEAR scores: planned to start by the end of the year, approved onwards."""
+    _y0, y1 = year_bounds(year)
     out = []
     for project in Project.objects.filter(pairing__program=program).order_by("pk"):
         if project.state not in SCORED_STATES:
             continue
-        if project.planned_start is not None and y0 <= project.planned_start <= y1:
+        if project.planned_start is not None and project.planned_start <= y1:
             out.append(project)
     return out
 

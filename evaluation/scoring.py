@@ -49,13 +49,19 @@ class _Dialect:
     def f(self, expr: str) -> str:
         return f"CAST({expr} AS {self.float_type})"
 
-    def sum_by(self, expr: str, order: str) -> str:
-        """SUM(EXPR) adding the rows in ORDER. Floating-point addition depends on the order, and without one the
-        order is where the rows lie in the table: a chunk scored twice moves its rows, and the sums would differ
-        in the last digits from a run that scored it once."""
-        if connection.vendor == "sqlite":  # no ORDER BY in an aggregate before SQLite 3.44 (`make run` only)
+    def exact(self, expr: str) -> str:
+        """EXPR as an exact decimal (a float's shortest round-tripping digits on PostgreSQL)."""
+        if connection.vendor == "sqlite":
+            return expr
+        return f"CAST({expr} AS numeric)"
+
+    def exact_sum(self, expr: str) -> str:
+        """SUM(EXPR) in exact decimal arithmetic, so that the total does not depend on the order the rows are
+        added in (floating-point addition does, and a chunk scored twice moves its rows: the sums would differ
+        in the last digits from a run that scored it once). Python turns the total into a float."""
+        if connection.vendor == "sqlite":  # no decimal type (`make run` only): plain SUM
             return f"SUM({expr})"
-        return f"SUM({expr} ORDER BY {order})"
+        return f"SUM(CAST({expr} AS numeric))"
 
 
 def _dialect() -> _Dialect:
@@ -96,6 +102,19 @@ def combine_sql(specs: Sequence[Spec], s: str = "s") -> str:
     return f"(CASE WHEN ({den}) = 0 THEN NULL ELSE (0.0 + {num}) / (0.0 + {den}) END)"
 
 
+#: The project's columns a scoring SELECT carries beside the measures (what the ProjectScore row keeps of the
+#: project as it was scored: its state, and the budget and flags its pairing's shares are summed from).
+CARRIED = (
+    "id",
+    "pairing_id",
+    "state",
+    "approved_budget",
+    "at_county_level",
+    "is_livelihood",
+    "is_self_sustaining",
+)
+
+
 def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
@@ -107,6 +126,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     d = _dialect()
     bounds = "AND {col} BETWEEN %(lo)s AND %(hi)s" if with_bounds else ""
     states = ", ".join(f"'{s}'" for s in SCORED_STATES)
+    levels = ", ".join(f"'{x}'" for x in COUNTY_LEVELS)
     codes = sorted({s.code for s in specs if s.formula == "expert"})
     expert_cols = ", ".join(
         f"AVG(CASE WHEN x.indicator_code = '{c}' THEN {d.f('x.score')} END) AS e_{i}" for i, c in enumerate(codes)
@@ -151,7 +171,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
             sql = "NULL"
         measures.append(f"{sql} AS v{len(measures)}")
 
-    select = ", ".join(["p.id", "p.pairing_id", "p.state", *measures])
+    select = ", ".join([*(f"p.{c}" for c in CARRIED), *measures])
     expert = (
         f"LEFT JOIN (SELECT x.project_id, {expert_cols} FROM {_t(ExpertScore)} x "
         "JOIN c ON c.id = x.project_id GROUP BY x.project_id) ex ON ex.project_id = p.id"
@@ -163,10 +183,13 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     sql = f"""
 WITH c AS (
     SELECT p.id, p.pairing_id, p.state, p.planned_start, p.planned_end, p.actual_end, p.approved_budget,
-           p.expected_beneficiaries, p.reached_beneficiaries
+           p.expected_beneficiaries, p.reached_beneficiaries, p.is_livelihood, p.is_self_sustaining,
+           (COALESCE(loc.level, rr.level) IN ({levels})) AS at_county_level
     FROM {_t(Project)} p
     JOIN {_t(Pairing)} pa ON pa.id = p.pairing_id
-    WHERE pa.program_id = %(program)s AND p.planned_start BETWEEN %(y0)s AND %(y1)s
+    JOIN {_t(Region)} rr ON rr.id = pa.recipient_region_id
+    LEFT JOIN {_t(Region)} loc ON loc.id = p.location_id
+    WHERE pa.program_id = %(program)s AND p.planned_start <= %(y1)s
       AND p.state IN ({states}) {bounds.format(col="p.id")}
 )
 SELECT {select}
@@ -204,7 +227,7 @@ def project_scores_select_sql(specs: Sequence[Spec], *, with_bounds: bool = True
     curves = ", ".join(f"{curve_sql(s, f'm.v{i}')} AS s{i}" for i, s in enumerate(specs))
     vs = ", ".join(f"c.v{i}" for i in range(n))
     return f"""
-SELECT c.id, c.pairing_id, c.state{", " + vs if n else ""}, {combine_sql(specs, "c.s")} AS score
+SELECT {", ".join(f"c.{col}" for col in CARRIED)}{", " + vs if n else ""}, {combine_sql(specs, "c.s")} AS score
 FROM (SELECT m.*{", " + curves if n else ""} FROM ({inner}) m) c
 """
 
@@ -225,13 +248,17 @@ def score_projects(run: EvaluationRun, specs: Sequence[Spec], first_id: int, las
     measures = f"{d.json_object}({pairs})"
     final = ", ".join(f"'{s}'" for s in FINAL_STATES)
     sql = f"""
-INSERT INTO {_t(ProjectScore)} (run_id, project_id, pairing_id, score, measures, is_final)
-SELECT %(run)s, r.id, r.pairing_id, r.score, {measures}, r.state IN ({final})
+INSERT INTO {_t(ProjectScore)} (run_id, project_id, pairing_id, score, measures, is_final, state, budget,
+    at_county_level, is_livelihood, is_self_sustaining)
+SELECT %(run)s, r.id, r.pairing_id, r.score, {measures}, r.state IN ({final}), r.state,
+       COALESCE(r.approved_budget, 0), r.at_county_level, r.is_livelihood, r.is_self_sustaining
 FROM ({select}) r
 WHERE 1=1
 ON CONFLICT (run_id, project_id) DO UPDATE SET
     pairing_id = excluded.pairing_id, score = excluded.score, measures = excluded.measures,
-    is_final = excluded.is_final
+    is_final = excluded.is_final, state = excluded.state, budget = excluded.budget,
+    at_county_level = excluded.at_county_level, is_livelihood = excluded.is_livelihood,
+    is_self_sustaining = excluded.is_self_sustaining
 """
     with connection.cursor() as cursor:
         cursor.execute(sql, {**_params(run, first_id, last_id), "run": run.pk})
@@ -239,13 +266,12 @@ ON CONFLICT (run_id, project_id) DO UPDATE SET
 
 
 def cohort_ids(run: EvaluationRun) -> list[int]:
-    """The ids of the projects a run scores, in order: the programme's projects planned to start in the year,
+    """The ids of the projects a run scores, in order: the programme's projects planned to start by the end of
+    the year (the portfolio as it stands, not only the year's new projects),
     approved onwards (not rejected or cancelled)."""
-    y0, y1 = _year_bounds(run.year)
+    _y0, y1 = _year_bounds(run.year)
     return list(
-        Project.objects.filter(
-            pairing__program_id=run.program_id, planned_start__range=(y0, y1), state__in=SCORED_STATES
-        )
+        Project.objects.filter(pairing__program_id=run.program_id, planned_start__lte=y1, state__in=SCORED_STATES)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -257,11 +283,7 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     personnel_vs_quota, people_trained, project_scores) and what the scorecard keeps beside
     (organization_id, parent_id, project_count, budget)."""
     d = _dialect()
-    levels = ", ".join(f"'{x}'" for x in COUNTY_LEVELS)
-    budget = d.f("COALESCE(p.approved_budget, 0)")
-
-    def s(expr: str) -> str:  # in the projects' order, as `evaluation.reference` adds them
-        return d.sum_by(expr, "ps.project_id")
+    s = d.exact_sum
 
     # The flows are narrowed to those that can count (the programme's pairings, the two kinds summed), so that
     # the index on (pairing, kind, date) reads the year's rows of each instead of every flow of every programme.
@@ -291,17 +313,13 @@ LEFT JOIN (
 ) tr ON tr.pairing_id = pa.id
 LEFT JOIN (
     SELECT ps.pairing_id, COUNT(*) AS n,
-           {s(budget)} AS budget,
-           {s(f"CASE WHEN COALESCE(loc.level, rr.level) IN ({levels}) THEN {budget} ELSE 0.0 END")} AS county,
-           {s(f"CASE WHEN p.is_livelihood THEN {budget} ELSE 0.0 END")} AS livelihood,
-           {s(f"CASE WHEN p.is_self_sustaining THEN {budget} ELSE 0.0 END")} AS sustaining,
-           {s(f"CASE WHEN ps.score IS NULL THEN 0.0 ELSE ps.score * {budget} END")} AS weighted,
-           {s(f"CASE WHEN ps.score IS NULL THEN 0.0 ELSE {budget} END")} AS weights
+           {s("ps.budget")} AS budget,
+           {s("CASE WHEN ps.at_county_level THEN ps.budget ELSE 0 END")} AS county,
+           {s("CASE WHEN ps.is_livelihood THEN ps.budget ELSE 0 END")} AS livelihood,
+           {s("CASE WHEN ps.is_self_sustaining THEN ps.budget ELSE 0 END")} AS sustaining,
+           {s(f"CASE WHEN ps.score IS NULL THEN 0 ELSE {d.exact('ps.score')} * ps.budget END")} AS weighted,
+           {s("CASE WHEN ps.score IS NULL THEN 0 ELSE ps.budget END")} AS weights
     FROM {_t(ProjectScore)} ps
-    JOIN {_t(Project)} p ON p.id = ps.project_id
-    JOIN {_t(Pairing)} pp ON pp.id = ps.pairing_id
-    JOIN {_t(Region)} rr ON rr.id = pp.recipient_region_id
-    LEFT JOIN {_t(Region)} loc ON loc.id = p.location_id
     WHERE ps.run_id = %(run)s
     GROUP BY ps.pairing_id
 ) pj ON pj.pairing_id = pa.id

@@ -671,9 +671,11 @@ def run_finalize(run_id: int) -> bool:
         )
         final_scores: dict[int, float] = {
             pk: float(score or 0)
-            for pk, score in ProjectScore.objects.filter(
-                run=run, is_final=True, score__isnull=False, project__state="accepted"
-            ).values_list("project_id", "score")
+            # Accepted when scored (the row keeps the state; no join to the projects): `project_evaluate_many`
+            # checks each one is still accepted under its lock.
+            for pk, score in ProjectScore.objects.filter(run=run, state="accepted", score__isnull=False).values_list(
+                "project_id", "score"
+            )
         }
         project_evaluate_many(
             scores=final_scores, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk}

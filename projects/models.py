@@ -166,6 +166,12 @@ class Project(models.Model):
             models.Index(fields=["pairing", "state"]),
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["sector", "state"]),
+            # An evaluation run's cohort: a programme's projects planned to start by a year's end, approved
+            # onwards. With the state and id in the index PostgreSQL reads the ids from the index alone
+            # (SQLite, which cannot include columns, gets the plain index).
+            models.Index(
+                fields=["pairing", "planned_start"], include=["state", "id"], name="project_pairing_planned_start"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation import scoring, services, tasks
 from evaluation.measures import SCORED_STATES
@@ -64,7 +65,8 @@ RECOVERY_TIMEOUT = 90
 
 
 def biggest_cohort() -> tuple[Program, int, set[int]]:
-    """The programme-year with the most projects to score, and their ids."""
+    """The programme-year with the most projects starting in it, and the ids of the projects its run scores
+    (the programme's portfolio planned to start by the end of that year)."""
     row = (
         Project.objects.filter(state__in=SCORED_STATES, planned_start__isnull=False)
         .values("pairing__program", "planned_start__year")
@@ -78,7 +80,6 @@ def biggest_cohort() -> tuple[Program, int, set[int]]:
     ids = set(
         Project.objects.filter(
             pairing__program=program,
-            planned_start__gte=dt.date(year, 1, 1),
             planned_start__lte=dt.date(year, 12, 31),
             state__in=SCORED_STATES,
         ).values_list("pk", flat=True)
@@ -400,7 +401,8 @@ def test_a_chunk_that_keeps_failing_fails_its_run_with_the_reason(small_cohort):
     assert created
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and run.finished_at is not None
-    assert run.error == "Chunk 2 failed: RuntimeError: the disk is full"
+    # System-written messages are in the site's default language (no one's request is being served).
+    assert run.error == _("Chunk %(n)s failed: %(reason)s") % {"n": 2, "reason": "RuntimeError: the disk is full"}
     chunks = list(RunChunk.objects.filter(run=run).order_by("index"))
     failed = chunks[2]
     assert (failed.status, failed.error, failed.attempts) == (ChunkStatus.FAILED, run.error, tasks.MAX_RETRIES + 1)
@@ -455,7 +457,8 @@ def test_a_chunk_that_kills_its_worker_every_time_fails_its_run_after_the_attemp
             if attempt < 5:
                 assert run.status == RunStatus.RUNNING and poison.pk in requeued, attempt
     assert run.status == RunStatus.FAILED
-    assert run.error == "Chunk 1 failed: it did not finish after 5 attempts"
+    reason = _("it did not finish after %(a)s attempts") % {"a": 5}
+    assert run.error == _("Chunk %(n)s failed: %(reason)s") % {"n": 1, "reason": reason}
     poison.refresh_from_db()
     assert poison.status == ChunkStatus.FAILED
     assert not ProjectScore.objects.filter(run=run, project__pk__range=(poison.first_id, poison.last_id)).exists()
@@ -493,7 +496,7 @@ def test_a_final_step_that_kills_its_worker_every_time_fails_its_run_after_the_a
             if attempt < 5:
                 assert run.status == RunStatus.RUNNING and requeued.count(run.pk) == attempt, attempt
     assert run.status == RunStatus.FAILED
-    assert run.error == "The final step did not finish after 5 attempts."
+    assert run.error == _("The final step did not finish after %(a)s attempts.") % {"a": 5}
     assert not PairingScorecard.objects.filter(run=run).exists() and not Ranking.objects.filter(run=run).exists()
     assert Project.objects.filter(pk__in=accepted, state="accepted").count() == len(accepted)
 
