@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 
 def chunk_size() -> int:
-    return int(getattr(settings, "EVALUATION_CHUNK_SIZE", 2000))
+    return int(getattr(settings, "EVALUATION_CHUNK_SIZE", 5000))
 
 
 def chunk_timeout() -> dt.timedelta:

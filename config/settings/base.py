@@ -250,7 +250,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # Evaluation runs: projects per chunk, how long a chunk may take before the reconciler queues it again, and
 # how many times a chunk is tried before its run fails.
-EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=2000)
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=5000)
 EVALUATION_CHUNK_TIMEOUT = env.float("EVALUATION_CHUNK_TIMEOUT", default=600)
 EVALUATION_MAX_ATTEMPTS = env.int("EVALUATION_MAX_ATTEMPTS", default=5)
 
