@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -170,7 +170,10 @@ def framework_default(program: Program) -> IndicatorFramework:
         existing = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
         if existing is not None:
             return existing
-        return _write_framework(program, rows, specs, None, None, _("Default framework"))
+        # Written by the system, not for a request: in the site's language, as the other system-written texts.
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("Default framework")
+        return _write_framework(program, rows, specs, None, None, reason)
 
 
 def framework_current(program: Program) -> IndicatorFramework:
