@@ -1327,3 +1327,21 @@ def test_an_observer_cannot_record_a_training(world, pw):
         services.training_record(
             by=observer, pairing=pw.shufu, topic="x", people_trained=1, days=1, start_date=D(2014, 7, 1)
         )
+
+
+def test_the_home_panel_counts_a_broken_down_mandate_once(world, pw, rf):
+    """A child's mandate is allocated out of its parent's: the panel's "funds required" adds the parent's only,
+    unless the user sees the child alone."""
+    from pairings.dashboard import pairings_panel
+
+    child = break_down(world, pw)
+    services.mandate_set(by=None, pairing=pw.shufu, year=2011, funds_required="1000000", reason="协商")
+    services.mandate_set(by=None, pairing=child, year=2011, funds_required="300000", reason="分解")
+
+    request = rf.get("/")
+    request.user = world.coordinator
+    assert pairings_panel(request)["required"] == Decimal("1000000")
+
+    shenzhen_officer = user("sz", world.shenzhen_gov, "assisting_officer")
+    request.user = shenzhen_officer
+    assert pairings_panel(request)["required"] == Decimal("300000")
