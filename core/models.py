@@ -16,12 +16,23 @@ class RegionLevel(models.TextChoices):
     PREFECTURE = "prefecture", _("Prefecture")
     COUNTY = "county", _("County")
     TOWNSHIP = "township", _("Township")
+    # A division of the Xinjiang Production and Construction Corps: not a GB/T 2260 unit (its key is e.g.
+    # "XPCC-14"), but it counts as county level for the programmes' shares to county level and below.
+    XPCC_DIVISION = "xpcc_division", _("XPCC division")
+
+
+#: Levels that count as "county level and below" for the programmes' compliance shares.
+COUNTY_LEVEL_AND_BELOW: tuple[str, ...] = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.XPCC_DIVISION)
 
 
 class RegionQuerySet(models.QuerySet["Region"]):
     def within(self, region: "Region") -> "RegionQuerySet":
         """The region and its whole subtree."""
         return self.filter(path__startswith=region.path)
+
+    def current(self) -> "RegionQuerySet":
+        """Regions in use today: retired codes (kept as aliases of their successors) left out."""
+        return self.filter(superseded_by__isnull=True)
 
 
 class Region(models.Model):
@@ -31,14 +42,37 @@ class Region(models.Model):
     code = models.CharField(_("code"), max_length=12, unique=True)
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=150, blank=True)
-    level = models.CharField(_("level"), max_length=12, choices=RegionLevel.choices)
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
     is_xpcc = models.BooleanField(
-        _("XPCC division"), default=False, help_text=_("A division of the Xinjiang Production and Construction Corps.")
+        _("XPCC"),
+        default=False,
+        help_text=_("Run by the Xinjiang Production and Construction Corps: a division, or a city a division runs."),
     )
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     path = models.CharField(max_length=64, db_index=True, editable=False)
+    division_number = models.PositiveSmallIntegerField(
+        _("division number"), null=True, blank=True, help_text=_("For an XPCC division: its number (14 for the 14th).")
+    )
+    city = models.ForeignKey(
+        "self",
+        verbose_name=_("division's city"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="divisions",
+        help_text=_("For an XPCC division: the county-level city it runs (石河子市 for the 8th), where it has one."),
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("superseded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="aliases",
+        help_text=_("A retired code kept so that old records still resolve: the region that replaced it."),
+    )
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
@@ -65,6 +99,11 @@ class Region(models.Model):
         if lang.startswith("en") and self.name_en:
             return self.name_en
         return self.name
+
+    @property
+    def counts_as_county_level(self) -> bool:
+        """County level and below, for the programmes' shares (an XPCC division counts as county level)."""
+        return self.level in COUNTY_LEVEL_AND_BELOW
 
     def contains(self, other: "Region") -> bool:
         return other.path.startswith(self.path)

@@ -151,10 +151,17 @@ def _on(window: tuple[dt.date, dt.date], fraction: float) -> dt.date:
 
 
 def mandate_years(pairing: Pairing) -> list[int]:
+    """The years in which the programme's rule gives PAIRING a mandate (none where no rule version applies)."""
+    if not pairing.mandate_from_rule:
+        return []
     program = pairing.program
     first = max(program.start_year, pairing.start_date.year)
     last = min(program.end_year or LAST_YEAR, pairing.end_date.year if pairing.end_date else LAST_YEAR, LAST_YEAR)
-    return list(range(first, last + 1))
+    return [
+        year
+        for year in range(first, last + 1)
+        if services.current_rule(program, year, pairing.assisting_organization) is not None
+    ]
 
 
 def plan_flows(pairing: Pairing, mandates: dict[int, Decimal], target: float, rng: random.Random) -> list[PlannedFlow]:
@@ -375,12 +382,12 @@ def seed_pairings_demo() -> Report:
     # 1. Revenues for the years the rules need.
     needed: set[tuple[Organization, int]] = set()
     for pairing in top:
-        rule = services.current_rule(pairing.program)
-        if rule is None or rule.basis != FundingBasis.FISCAL_REVENUE:
-            continue
-        spec = rules.Rule(basis=rule.basis, rate=rule.rate, escalation=rule.escalation)
         for year in mandate_years(pairing):
-            needed.add((pairing.assisting_organization, rules.basis_year(spec, year, pairing.program.start_year)))
+            rule = services.current_rule(pairing.program, year, pairing.assisting_organization)
+            if rule is None or rule.basis != FundingBasis.FISCAL_REVENUE:
+                continue
+            spec = rules.Rule(basis=rule.basis, rate=rule.rate, escalation=rule.escalation)
+            needed.add((pairing.assisting_organization, rules.basis_year(spec, year, rule.first_year)))
     existing = set(FiscalRevenue.objects.values_list("organization_id", "year"))
     for org, year in sorted(needed, key=lambda item: (item[0].pk, item[1])):
         if (org.pk, year) in existing:

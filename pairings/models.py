@@ -18,6 +18,48 @@ from core.models import Region
 FRACTION_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
 
 
+class Source(models.Model):
+    """A publication that reference data rests on: shown to officials as its title in its own language (inside
+    `<cite lang>`) and its date; the working notes about it stay in the code."""
+
+    key = models.SlugField(_("key"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    language = models.CharField(_("language of the title"), max_length=8, default="zh")
+    publisher = models.CharField(_("publisher"), max_length=120, blank=True)
+    published = models.CharField(
+        _("published"),
+        max_length=10,
+        blank=True,
+        help_text=_("ISO date, as precise as known: 2008-06-18, 2010-11, 2010."),
+    )
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    is_mirror = models.BooleanField(
+        _("mirror copy"), default=False, help_text=_("The address is a copy of the original.")
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Evidence(models.TextChoices):
+    """How well a row of reference data is supported."""
+
+    SOURCED = "sourced", _("Sourced")
+    SECONDARY = "secondary", _("Secondary source")
+    UNVERIFIED = "unverified", _("Unverified")
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
 class ProgramModel(models.TextChoices):
     BORDER_GOVERNANCE = "border_governance", _("Border governance")
     DISASTER_RESPONSE = "disaster_response", _("Disaster response")
@@ -35,10 +77,12 @@ class Program(models.Model):
     end_year = models.PositiveSmallIntegerField(_("end year"), null=True, blank=True)
     policy_reference = models.CharField(_("policy reference"), max_length=300, blank=True)
     principles = models.TextField(_("principles"), blank=True)
+    principles_en = models.TextField(_("principles (English)"), blank=True)
     lead_agency = models.ForeignKey(
         Organization, verbose_name=_("lead agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     source = models.TextField(_("source"), blank=True)
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -80,6 +124,12 @@ class Program(models.Model):
             return self.name_en
         return self.name
 
+    @property
+    def display_principles(self) -> str:
+        if (get_language() or "").startswith("en") and self.principles_en:
+            return self.principles_en
+        return self.principles
+
 
 class FundingBasis(models.TextChoices):
     FISCAL_REVENUE = "fiscal_revenue", _("Share of prior-year fiscal revenue")
@@ -91,6 +141,15 @@ class FundingRule(models.Model):
     mandate keeps the rule it was computed with."""
 
     program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="rules")
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("assisting party"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("A rate set for one assisting party; it overrides the programme's rule for that party."),
+    )
     version = models.PositiveSmallIntegerField(_("version"))
     basis = models.CharField(_("basis"), max_length=16, choices=FundingBasis.choices)
     rate = models.DecimalField(
@@ -141,8 +200,20 @@ class FundingRule(models.Model):
         blank=True,
         help_text=_("The first year this version applies to (empty: from the programme's start)."),
     )
+    effective_to_year = models.PositiveSmallIntegerField(
+        _("in force until"),
+        null=True,
+        blank=True,
+        help_text=_("The last year this version applies to (empty: until a later version or the programme's end)."),
+    )
+    is_unverified = models.BooleanField(
+        _("unverified"),
+        default=False,
+        help_text=_("No source gives this rate or base year: mandates computed with it are flagged."),
+    )
     reason = models.TextField(_("reason"), blank=True)
     source = models.TextField(_("source"), blank=True)
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -159,10 +230,25 @@ class FundingRule(models.Model):
                 | (Q(basis="fixed") & Q(fixed_amount__isnull=False)),
                 name="rule_basis_has_its_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(effective_to_year__isnull=True)
+                | Q(effective_from_year__isnull=True)
+                | Q(effective_to_year__gte=models.F("effective_from_year")),
+                name="rule_years_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.program} v{self.version}"
+
+    def applies_in(self, year: int) -> bool:
+        first = self.effective_from_year or self.program.start_year
+        return first <= year and (self.effective_to_year is None or year <= self.effective_to_year)
+
+    @property
+    def first_year(self) -> int:
+        """The first year the version applies to: escalation counts from here."""
+        return self.effective_from_year or self.program.start_year
 
 
 class ContractingMode(models.TextChoices):
@@ -198,9 +284,34 @@ class Pairing(models.Model):
         related_name="children",
     )
     start_date = models.DateField(_("start date"))
+    start_precision = models.CharField(
+        _("start date known to"),
+        max_length=6,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text=_("Where a source gives only the month or year, the date is its first day and this says so."),
+    )
     end_date = models.DateField(_("end date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=PairingStatus.choices, default=PairingStatus.ACTIVE)
+    evidence = models.CharField(_("evidence"), max_length=12, choices=Evidence.choices, default=Evidence.SOURCED)
+    covers_unsourced = models.BooleanField(
+        _("counties not sourced"),
+        default=False,
+        help_text=_(
+            "A whole-prefecture pairing recorded only because the party's counties are not sourced: it claims none "
+            "of the prefecture's counties."
+        ),
+    )
+    mandate_from_rule = models.BooleanField(
+        _("mandate from the programme's rule"),
+        default=True,
+        help_text=_(
+            "Off where the programme's rule gives this pairing no share (its party's share is counted under "
+            "another pairing); its mandates are then set by hand."
+        ),
+    )
     source = models.TextField(_("source"), blank=True)
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True, related_name="+")
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -209,11 +320,13 @@ class Pairing(models.Model):
         verbose_name = _("pairing")
         verbose_name_plural = _("pairings")
         constraints = [
-            # The recipient region fixes the level, so "one active pairing per region per programme at a level"
-            # is one active pairing per (programme, region).
+            # The database holds the part of the invariant that one row can tell: one active claiming pairing per
+            # (programme, region). The rest — a whole-prefecture pairing covers its counties, so a county pairing
+            # inside it is refused — is checked by `services.pairing_create` under the programme's row lock. A
+            # prefecture pairing whose counties are not sourced claims nothing, so several may stand side by side.
             models.UniqueConstraint(
                 fields=["program", "recipient_region"],
-                condition=Q(status="active"),
+                condition=Q(status="active", covers_unsourced=False),
                 name="one_active_pairing_per_recipient",
                 violation_error_message=_("This region already has an active pairing in this programme."),
             ),
@@ -246,6 +359,11 @@ class Pairing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == PairingStatus.ACTIVE
+
+    @property
+    def is_unverified(self) -> bool:
+        """Shown with a flag: the pairing itself is unverified, or its counties are not sourced."""
+        return self.evidence == Evidence.UNVERIFIED or self.covers_unsourced
 
 
 class FiscalRevenue(models.Model):
@@ -328,6 +446,11 @@ class AnnualMandate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pairing} {self.year}"
+
+    @property
+    def is_unverified(self) -> bool:
+        """Computed with a rule whose rate or base year no source gives."""
+        return self.rule is not None and self.rule.is_unverified
 
 
 class Recorded(models.Model):

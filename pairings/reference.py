@@ -1,24 +1,34 @@
-"""The real programmes, their funding rules and the real pairings of `domain/facts.md`, as reference data.
+"""The real programmes, their funding rules and every published pairing, as reference data.
 
-Everything here is a fact found in a public source, and every programme, rule and pairing row carries that source
-in its `source` field (the sentence of facts.md it comes from and the bracketed source named there). Where facts.md
-leaves something open (a start date without a day, a rate given as a range) the choice made is stated in the same
-`source` or in the rule's `reason`, so that nobody reads a choice as a fact.
+What is loaded and where it comes from:
+
+- `PROGRAMS` below: the three programmes and their rule versions, each citing the keys of `data/sources.csv`.
+- `data/sources.csv`: the publications (title in its own language, publisher, date, address, whether the address
+  is a mirror copy). Officials see a source as its title inside `<cite lang>` and its date; nothing else.
+- `data/pairings.csv`: one row per pairing as `shared/domain/pairings.md` gives it: the assisting party (a region's
+  government by its code, or a central enterprise), the recipient (a GB/T 2260 code, an XPCC division key such as
+  `XPCC-14`, or a township's 9-digit statistical code), start (with its precision) and end, the evidence
+  (sourced / secondary / unverified), whether it is a prefecture recorded only because its counties are not
+  sourced, the parent of a breakdown pairing, its sources and an English working note (the `comment` column, for
+  the code's readers only: it is never stored on the pairing).
+- `data/townships.csv`: the townships that breakdown pairings name, with their statistical codes.
+
+Choices that the sources leave open are made here, with the reason beside them, so that nobody reads a choice as a
+fact: the Xinjiang rate (one rate inside the published 0.3–0.6 %, flagged unverified), the Xinjiang base year
+(the year before the rule's first year, unverified), and which pairing holds Wenchuan's Gansu areas (Shenzhen,
+whose share is Guangdong's: see `MANDATE_BY_HAND`).
 
 `load_reference()` writes through `pairings.services` and `accounts.services` as the system (`by=None`), so every
-row gets its history. It is idempotent: a programme is found by its code, a rule by its content, a pairing by its
-programme, parties and parent, an organization by its name, a region by its code; nothing is written twice and a
-second run records no history.
-
-The assisting organizations that the demo (`accounts/demo.py`) also creates are made from the demo's own
-specification (same name, English name, kind, region and parent), so that `seed_demo` finds and reuses them
-whichever runs first. Every other assisting province gets "<province>人民政府".
+row gets its history, in one transaction. It is idempotent: a programme is found by its code, a rule by its content,
+a pairing by its programme, parties and parent, an organization by its name, a region by its code.
 """
 
+import csv
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 
@@ -29,9 +39,18 @@ from core.models import Region, RegionLevel
 from core.region_names import english_name
 
 from . import services
-from .models import FundingRule, Pairing, PairingStatus, Program
+from .models import DatePrecision, Evidence, FundingRule, Pairing, PairingStatus, Program, Source
 
-FACTS = "domain/facts.md"
+DATA = Path(__file__).resolve().parent / "data"
+SOURCES_FILE = DATA / "sources.csv"
+PAIRINGS_FILE = DATA / "pairings.csv"
+TOWNSHIPS_FILE = DATA / "townships.csv"
+
+XIZANG = "xizang-1994"
+WENCHUAN = "wenchuan-2008"
+XINJIANG = "xinjiang-2010"
+
+MIANSI_CODE = "513221109"
 
 # --- programmes and rules ----------------------------------------------------------------------------------
 
@@ -39,14 +58,15 @@ FACTS = "domain/facts.md"
 @dataclass(frozen=True)
 class RuleSpec:
     rate: str
-    reason: str
-    source: str
+    sources: tuple[str, ...]
+    effective_from_year: int | None = None
+    effective_to_year: int | None = None
     escalation: str | None = None
     escalation_years: int | None = None
     min_county_share: str | None = None
     min_livelihood_share: str | None = None
+    is_unverified: bool = False
     basis: str = "fiscal_revenue"
-    effective_from_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,13 +79,10 @@ class ProgramSpec:
     end_year: int | None
     policy_reference: str
     principles: str
-    source: str
+    principles_en: str
+    sources: tuple[str, ...]
     rules: tuple[RuleSpec, ...]
 
-
-XIZANG = "xizang-1994"
-WENCHUAN = "wenchuan-2008"
-XINJIANG = "xinjiang-2010"
 
 PROGRAMS: tuple[ProgramSpec, ...] = (
     ProgramSpec(
@@ -73,46 +90,35 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         name="对口支援西藏",
         name_en="Xizang (Tibet) paired assistance",
         model="border_governance",
+        # The Third Tibet Work Forum of 20–23 July 1994 set "分片负责、对口支援、定期轮换" [T19].
         start_year=1994,
         end_year=None,
-        policy_reference="Third Tibet Work Forum, 1994",
+        policy_reference="中央第三次西藏工作座谈会（1994年）",
         principles=(
-            "分片负责、对口支援、定期轮换 (each assisting side answers for its area; paired assistance; regular "
-            "rotation). From 2014 the “two 80 %s”: at least 80 % of funds to the grassroots (county level and below) "
-            "and at least 80 % to livelihood. Group-style (组团式) medical aid from 2015 and education aid from 2016. "
-            "Cadres are sent in batches (10 batches, about 12,000 cadres over 30 years; the 10th batch in 2022 had "
-            "2,558 people)."
+            "分片负责、对口支援、定期轮换。2010年起，援藏省市每年援助实物工作量为本省市上年地方一般预算收入的千分之一。"
+            "2014年起“两个80%”：80%以上资金投向县及县以下基层，80%以上用于民生。"
+            "2015年起组团式医疗援藏，2016年起组团式教育援藏。"
         ),
-        source=(
-            f"{FACTS}, Programmes and their rules, Xizang (Tibet) paired assistance: “border governance | since 1994 "
-            "(Third Tibet Work Forum: “分片负责、对口支援、定期轮换”) | 0.1 % of the assisting province's fiscal revenue "
-            "[People's Daily 2011] | from 2014 the “two 80 %s” …; group-style (组团式) medical aid from 2015 and "
-            "education aid from 2016; cadres sent in batches (10 batches, about 12,000 cadres over 30 years; the 10th "
-            "batch in 2022 had 2,558 people)”. No end year: the programme continues."
+        principles_en=(
+            "Each assisting side answers for its area; paired assistance; regular rotation. From 2010 each assisting "
+            "province gives aid in kind worth 0.1 % of its previous-year local general budget revenue a year. From "
+            "2014 the “two 80 %s”: at least 80 % of funds to county level and below and at least 80 % to "
+            "livelihood. Group-style medical aid from 2015, education aid from 2016."
         ),
+        sources=("T19b", "T2", "T21"),
         rules=(
+            # The Fifth Tibet Work Forum (2010) set the 1 ‰ of the previous year's local general budget revenue and
+            # extended the programme to 2020 [T2]; no source gives a rate before 2010 or after 2020, so the rule
+            # gives no mandate outside 2010–2020.
+            RuleSpec(rate="0.001", effective_from_year=2010, effective_to_year=2020, sources=("T2",)),
+            # The "two 80 %s" from 2014 [T21]; the share of revenue is unchanged.
             RuleSpec(
                 rate="0.001",
-                reason=(
-                    "0.1 % of the assisting province's fiscal revenue, as People's Daily (2011) reports it. facts.md "
-                    "does not say from which year the share applied."
-                ),
-                source=(f"{FACTS}, Xizang: “0.1 % of the assisting province's fiscal revenue [People's Daily 2011]”."),
-            ),
-            RuleSpec(
-                rate="0.001",
+                effective_from_year=2014,
+                effective_to_year=2020,
                 min_county_share="0.8",
                 min_livelihood_share="0.8",
-                effective_from_year=2014,
-                reason=(
-                    "From 2014 the “two 80 %s”: at least 80 % of funds to the grassroots (county level and below) and "
-                    "at least 80 % to livelihood; the share of revenue is unchanged (0.1 %)."
-                ),
-                source=(
-                    f"{FACTS}, Xizang: “0.1 % of the assisting province's fiscal revenue [People's Daily 2011]”; "
-                    "“from 2014 the “two 80 %s”: at least 80 % of funds to the grassroots (county level and below) "
-                    "and at least 80 % to livelihood”."
-                ),
+                sources=("T2", "T21"),
             ),
         ),
     ),
@@ -123,30 +129,20 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         model="disaster_response",
         start_year=2008,
         end_year=2010,
-        policy_reference="State Council plan, June 2008",
+        policy_reference="国办发〔2008〕53号",
         principles=(
-            "One province helps one severely affected county; at least 1 % of the previous year's local fiscal "
-            "revenue a year, delivered as physical workload (实物工作量); party and government office buildings "
-            "excluded; content agreed with the recipient."
+            "一省帮一重灾县；对口支援期限按三年安排；各支援省市每年对口支援实物工作量按不低于本省市上年地方财政收入的1%考虑；"
+            "党政机关办公楼不在支援范围；支援内容与受援方商定。"
         ),
-        source=(
-            f"{FACTS}, Programmes and their rules, Wenchuan earthquake reconstruction: “disaster response | 2008–2010 "
-            "(three years) | at least 1 % of the previous year's local fiscal revenue, delivered as physical workload "
-            "(实物工作量) [State Council plan, June 2008] | “one province helps one severely affected county”; party "
-            "and government office buildings excluded; content agreed with the recipient”."
+        principles_en=(
+            "One province helps one severely affected county, for three years; each supporter gives aid in kind "
+            "worth at least 1 % of its previous-year local fiscal revenue a year; Party and government office "
+            "buildings are excluded; the content is agreed with the recipient."
         ),
+        sources=("W1", "W2", "W3"),
         rules=(
-            RuleSpec(
-                rate="0.01",
-                reason=(
-                    "At least 1 % of the previous year's local fiscal revenue, delivered as physical workload "
-                    "(实物工作量); the rule records the minimum. No yearly escalation."
-                ),
-                source=(
-                    f"{FACTS}, Wenchuan: “at least 1 % of the previous year's local fiscal revenue, delivered as "
-                    "physical workload (实物工作量) [State Council plan, June 2008]”."
-                ),
-            ),
+            # "不低于本省市上年地方财政收入的1%" [W1]: the rule records the minimum.
+            RuleSpec(rate="0.01", effective_from_year=2008, effective_to_year=2010, sources=("W1", "W2")),
         ),
     ),
     ProgramSpec(
@@ -154,227 +150,79 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         name="对口支援新疆",
         name_en="Xinjiang paired assistance",
         model="development",
-        start_year=2011,
+        # The national work conference of 29–30 March 2010 decided the pairings [X3]; the funding rule runs
+        # 2011–2020 [X25].
+        start_year=2010,
         end_year=None,
-        policy_reference="National work conference on Xinjiang, March 2010",
+        policy_reference="中央新疆工作座谈会（2010年3月）",
         principles=(
-            "Over the decade more than 70 % of funds to livelihood and more than 80 % to county level and below; "
-            "each assisting province runs a front-line headquarters (前方指挥部) in the recipient area."
+            "19个省市对口支援新疆12个地（州）市的82个县（市）和新疆生产建设兵团12个师。"
+            "2011—2020年各支援省市按上年财政收入的0.3%—0.6%安排援疆资金，前五年每年递增约8%。"
+            "70%以上资金用于民生，80%以上投向县及县以下基层。各支援省市在受援地设前方指挥部。"
         ),
-        source=(
-            f"{FACTS}, Programmes and their rules, Xinjiang paired assistance: “development | from 2010 (national "
-            "work conference, March 2010) | 0.3–0.6 % of fiscal revenue 2011–2020, rising about 8 % a year over the "
-            "first five years [China Daily] | over the decade more than 70 % of funds to livelihood and more than "
-            "80 % to county level and below [Xinhua]; each assisting province runs a front-line headquarters "
-            "(前方指挥部) in the recipient area”. The programme began in 2010 (its pairings date from then); the "
-            "start year 2011 is the first year of the 2011–2020 funding rule, from which the rule's escalation "
-            "counts. No end year: the programme continues."
+        principles_en=(
+            "19 provinces and municipalities assist 82 counties of 12 prefectures and 12 divisions of the Xinjiang "
+            "Production and Construction Corps. From 2011 to 2020 each gives 0.3–0.6 % of its fiscal revenue, "
+            "rising about 8 % a year over the first five years; more than 70 % of funds to livelihood and more than "
+            "80 % to county level and below. Each runs a front-line headquarters in the recipient area."
         ),
+        sources=("X3", "X25", "X27"),
         rules=(
+            # 0.3–0.6 % by province [X25]; no source found gives each province's rate or the base year, so one rate
+            # inside the range (0.5 %) is kept and flagged unverified on the rule, its mandates and scorecards. The
+            # base year is taken as the year before the rule's first year (2010). "Rising about 8 % a year over the
+            # first five years": four rises after 2011 (2012–2015), then held. Shares: >80 % to county level and
+            # below, >70 % to livelihood [X27].
             RuleSpec(
                 rate="0.005",
+                effective_from_year=2011,
+                effective_to_year=2020,
                 escalation="0.08",
                 escalation_years=4,
                 min_county_share="0.8",
                 min_livelihood_share="0.7",
-                reason=(
-                    "facts.md gives a range, 0.3–0.6 % of fiscal revenue (it differed between assisting provinces); "
-                    "a programme holds one rate, and 0.5 % is the one chosen inside that range. “Rising about 8 % a "
-                    "year over the first five years”: escalation 0.08 for the 4 steps after 2011 (2012–2015), then "
-                    "held. “More than 80 % to county level and below” and “more than 70 % to livelihood” are "
-                    "recorded as minimum shares 0.8 and 0.7. facts.md gives the rule for 2011–2020 only."
-                ),
-                source=(
-                    f"{FACTS}, Xinjiang: “0.3–0.6 % of fiscal revenue 2011–2020, rising about 8 % a year over the "
-                    "first five years [China Daily]”; “over the decade more than 70 % of funds to livelihood and more "
-                    "than 80 % to county level and below [Xinhua]”."
-                ),
+                is_unverified=True,
+                sources=("X25", "X27"),
             ),
         ),
     ),
 )
 
-# --- pairings ----------------------------------------------------------------------------------------------
+#: Pairings whose party's share of the rule is counted under another pairing, so the rule gives them no mandate
+#: of their own (they are set by hand if at all). The Wenchuan plan gives the Gansu areas to "广东省（主要是深圳市）"
+#: [W1][W2]: Guangdong's 1 % was Wenchuan's, so Shenzhen holds the Gansu pairing and takes no share of it.
+MANDATE_BY_HAND = frozenset({(WENCHUAN, "440300", "620000")})
 
-#: facts.md dates the Wenchuan plan "June 2008" without a day, the Xinjiang conference "March 2010" without a day,
-#: and gives no date for the Xizang pairings beyond the programme's start in 1994.
-WENCHUAN_START = dt.date(2008, 6, 1)
-WENCHUAN_END = dt.date(2010, 12, 31)
-WENCHUAN_END_COMMENT = "Programme period ended (2008–2010)"
-XINJIANG_START = dt.date(2010, 3, 1)
-XIZANG_START = dt.date(1994, 1, 1)
+#: Why a pairing ended, as recorded in its history (the reference loader ends pairings whose end date has passed).
+END_COMMENTS = {
+    WENCHUAN: "国办发〔2008〕53号：对口支援期限三年（2008—2010年）",
+    (XIZANG, "350000", "540400"): "福建省对口支援调整为昌都市（2016年7月起）",
+}
 
-WENCHUAN_SOURCE = (
-    f"{FACTS}, Real pairings, Wenchuan 2008: “{{fact}}” [china.org.cn; State Council plan]. Start: the State "
-    "Council plan is dated June 2008 with no day in facts.md, so 2008-06-01 is used; end: the programme ran "
-    "2008–2010, so 2010-12-31."
-)
-XINJIANG_SOURCE = (
-    f"{FACTS}, Real pairings, Xinjiang 2010: “{{fact}}” [China Daily; Xinhua; the seed]. Start: the national work "
-    "conference of March 2010 (no day in facts.md, so 2010-03-01 is used)."
-)
-XIZANG_SOURCE = (
-    f"{FACTS}, Real pairings, Xizang: “{{fact}}” [People's Daily; Xinhua]. Start: facts.md gives no date for the "
-    "pairing; the programme's start year (1994) is used, with 1994-01-01 as a placeholder day."
-)
+#: Central enterprises that hold pairings (name, English name).
+ENTERPRISES = {
+    "enterprise:baowu": ("中国宝武钢铁集团有限公司", "China Baowu Steel Group"),
+    "enterprise:sinochem": ("中国中化控股有限责任公司", "Sinochem Holdings"),
+}
 
-
-@dataclass(frozen=True)
-class PairingSpec:
-    program: str
-    assisting: str  # the region code of the assisting government (a province, or a city for Shenzhen, Zhuhai)
-    province: str  # the recipient is looked up by name within this province-level region
-    recipient: str  # the recipient's Chinese name in the region data
-    fact: str  # the words of facts.md this pairing comes from
-    note: str = ""
-    parent: tuple[str, str] | None = None  # (assisting code, recipient name) of the parent pairing
-
-
-def _wenchuan(assisting: str, recipient: str, fact: str, note: str = "") -> PairingSpec:
-    return PairingSpec(WENCHUAN, assisting, "510000", recipient, fact, note)
-
-
-WENCHUAN_PAIRINGS = (
-    _wenchuan("370000", "北川羌族自治县", "Shandong → Beichuan"),
-    _wenchuan(
-        "440000",
-        "汶川县",
-        "Guangdong → Wenchuan",
-        "Guangdong → Wenchuan in all: about 8.2 billion yuan, 702 projects; the mandate was broken down further, "
-        "13 Guangdong cities each taking one of Wenchuan's 13 towns [China Today 2010].",
-    ),
-    _wenchuan("330000", "青川县", "Zhejiang → Qingchuan"),
-    _wenchuan("320000", "绵竹市", "Jiangsu → Mianzhu"),
-    _wenchuan("110000", "什邡市", "Beijing → Shifang"),
-    _wenchuan("310000", "都江堰市", "Shanghai → Dujiangyan"),
-    _wenchuan("130000", "平武县", "Hebei → Pingwu"),
-    _wenchuan(
-        "210000",
-        "安州区",
-        "Liaoning → An County (now Anzhou district, 510705)",
-        "An County (安县) in 2008; now Anzhou district (安州区, 510705), the name in the region data.",
-    ),
-    _wenchuan("410000", "江油市", "Henan → Jiangyou"),
-    _wenchuan("350000", "彭州市", "Fujian → Pengzhou"),
-    _wenchuan("140000", "茂县", "Shanxi → Mao County"),
-    _wenchuan("430000", "理县", "Hunan → Li County"),
-    _wenchuan("220000", "黑水县", "Jilin → Heishui"),
-    _wenchuan("340000", "松潘县", "Anhui → Songpan"),
-    _wenchuan("360000", "小金县", "Jiangxi → Xiaojin"),
-    _wenchuan("420000", "汉源县", "Hubei → Hanyuan"),
-    _wenchuan("500000", "崇州市", "Chongqing → Chongzhou"),
-    _wenchuan("230000", "剑阁县", "Heilongjiang → Jiange"),
-    PairingSpec(
-        WENCHUAN,
-        "440000",
-        "620000",
-        "甘肃省",
-        "Guangdong (mainly Shenzhen) → the hard-hit areas of Gansu",
-        "The hard-hit areas of Gansu (recorded against the province: facts.md names no counties); Guangdong, "
-        "mainly Shenzhen.",
-    ),
-    PairingSpec(
-        WENCHUAN,
-        "120000",
-        "610000",
-        "陕西省",
-        "Tianjin → the hard-hit areas of Shaanxi",
-        "The hard-hit areas of Shaanxi (recorded against the province: facts.md names no counties).",
-    ),
-)
-
-MIANSI_CODE = "513221109"
-MIANSI_REGION_SOURCE = (
-    "NBS statistical division code 513221109 (统计用区划代码), via modood/Administrative-divisions-of-China "
-    "dist/streets.csv; added by load_programs"
-)
-MIANSI = PairingSpec(
-    WENCHUAN,
-    "440400",
-    "510000",
-    "绵虒镇",
-    "13 Guangdong cities each took one of Wenchuan's 13 towns (Zhuhai → Miansi: 55 projects, 340 million yuan, "
-    "88 % livelihood-related …)",
-    "Zhuhai → Miansi: 55 projects, 340 million yuan, 88 % livelihood-related [China Today 2010]. Broken down from "
-    "Guangdong → Wenchuan.",
-    parent=("440000", "汶川县"),
-)
-
-
-def _xinjiang(assisting: str, recipient: str, fact: str, note: str = "") -> PairingSpec:
-    return PairingSpec(XINJIANG, assisting, "650000", recipient, fact, note)
-
-
-BEIJING_FACT = "Beijing → Hotan city, Hotan, Moyu and Luopu counties and the XPCC 14th division"
-XINJIANG_PAIRINGS = (
-    _xinjiang("110000", "和田市", BEIJING_FACT),
-    _xinjiang("110000", "和田县", BEIJING_FACT),
-    _xinjiang("110000", "墨玉县", BEIJING_FACT),
-    _xinjiang("110000", "洛浦县", BEIJING_FACT),
-    _xinjiang("440000", "疏附县", "Guangdong → Shufu and Jiashi"),
-    _xinjiang("440000", "伽师县", "Guangdong → Shufu and Jiashi"),
-    _xinjiang("440300", "喀什市", "Shenzhen → Kashgar city and Tashkurgan"),
-    _xinjiang("440300", "塔什库尔干塔吉克自治县", "Shenzhen → Kashgar city and Tashkurgan"),
-    _xinjiang(
-        "310000",
-        "莎车县",
-        "Shanghai → Shache (and other Kashgar counties)",
-        "Shanghai also assists other Kashgar counties, which facts.md does not name.",
-    ),
-    _xinjiang("340000", "皮山县", "Anhui → Pishan"),
-    _xinjiang(
-        "220000",
-        "阿勒泰地区",
-        "Jilin → Altay (named in the seed article, a diagonal pairing)",
-        "Named in the seed article; a diagonal pairing (province → prefecture).",
-    ),
-)
-
-
-def _xizang(assisting: str, recipient: str, fact: str, note: str = "") -> PairingSpec:
-    return PairingSpec(XIZANG, assisting, "540000", recipient, fact, note)
-
-
-XIZANG_PAIRINGS = (
-    _xizang("320000", "拉萨市", "Jiangsu → Lhasa"),
-    _xizang("120000", "昌都市", "Tianjin → Chamdo"),
-    _xizang(
-        "330000",
-        "那曲地区",
-        "Zhejiang → Nagqu",
-        "Nagqu appears as 那曲地区 (542400) in the region data (about 2020 vintage).",
-    ),
-    _xizang("610000", "阿里地区", "Shaanxi → Ngari"),
-    _xizang(
-        "310000",
-        "日喀则市",
-        "Shanghai → Shigatse",
-        "People's Daily (2011): Shanghai → Ngamring (in Shigatse) at least 150 million yuan for 2010–2012.",
-    ),
-    _xizang("350000", "林芝市", "Fujian and Zhuhai → Nyingchi"),
-    _xizang(
-        "220000",
-        "萨嘎县",
-        "Jilin → Saga county",
-        "People's Daily (2011): Jilin → Saga county 20 million yuan for 2010–2012.",
-    ),
-)
-
-#: Facts that cannot be loaded, with the reason (printed by the command).
-SKIPPED = (
-    "Beijing → XPCC 14th division (Xinjiang): the division is not in the region data (core/data/adcodes.csv has "
-    "no row for it), so there is no recipient region to pair; skipped.",
-    "Zhuhai → Nyingchi (Xizang): Fujian → Nyingchi already holds Nyingchi's one active pairing in the Xizang "
-    "programme (invariant: at most one active pairing per recipient region per programme); skipped. facts.md gives "
-    "“Fujian and Zhuhai → Nyingchi”; recording Zhuhai would need it as a breakdown of a Guangdong pairing, which "
-    "facts.md does not describe.",
+#: Rows of pairings.md that are not loaded, with the reason (printed by load_programs and check_reference).
+NOT_LOADED = (
+    "Xinjiang: 山西省 → 兵团第十二师 222团 and 湖南省 → 兵团第十二师 221团 support one regiment each; regiments are "
+    "not regions here.",
+    "Xinjiang: 兵团第十一师 (建工师): no assisting province found.",
+    "Xinjiang: 和康县 653228 and 和安县 653229 (set up 2024): their assisting party is unknown.",
+    "Xinjiang: 霍尔果斯市 654004 and 阿拉山口市 652702 (set up after 2010) are not named for Jiangsu's or Hubei's "
+    "units; a whole-prefecture pairing covers 阿拉山口 all the same.",
+    "Xizang: the other central enterprises (17 in 2014; 22 with financial institutions in 2024) are not named.",
+    "Xizang: 中粮 (COFCO) in 洛扎: unverified as a pairing.",
+    "Xizang: counties marked unverified in pairings.md (江苏省 → 曲水) and 天津市's other Chamdo counties.",
 )
 
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 
 
 class ReferenceDataError(Exception):
-    """The reference data cannot be loaded (missing regions, a conflict with existing rows)."""
+    """The reference data cannot be loaded (missing regions, a bad data file, a conflict with existing rows)."""
 
 
 @dataclass
@@ -387,6 +235,97 @@ class Report:
         (self.created if created else self.existing)[kind] += 1
 
 
+# --- the data files ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairingRow:
+    line: int
+    program: str
+    assisting: str
+    recipient: str
+    start: dt.date
+    start_precision: str
+    end: dt.date | None
+    evidence: str
+    covers_unsourced: bool
+    parent: tuple[str, str] | None
+    sources: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.program, self.assisting, self.recipient)
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ReferenceDataError(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ReferenceDataError(f"{path.name} lacks the column(s) {', '.join(missing)}.")
+        return [(line, {k: (v or "").strip() for k, v in row.items()}) for line, row in enumerate(reader, start=2)]
+
+
+def read_pairings() -> list[PairingRow]:
+    """The rows of pairings.csv, every problem reported at once."""
+    problems: list[str] = []
+    rows: list[PairingRow] = []
+    columns = (
+        "programme",
+        "assisting",
+        "recipient",
+        "start",
+        "start_precision",
+        "end",
+        "evidence",
+        "covers_unsourced",
+        "parent_assisting",
+        "parent_recipient",
+        "sources",
+    )
+    programmes = {p.code for p in PROGRAMS}
+    for line, raw in _rows(PAIRINGS_FILE, columns):
+        try:
+            start = dt.date.fromisoformat(raw["start"])
+            end = dt.date.fromisoformat(raw["end"]) if raw["end"] else None
+        except ValueError:
+            problems.append(f"line {line}: a date is not ISO (YYYY-MM-DD)")
+            continue
+        if raw["programme"] not in programmes:
+            problems.append(f"line {line}: unknown programme {raw['programme']!r}")
+        if raw["start_precision"] not in DatePrecision.values:
+            problems.append(f"line {line}: unknown precision {raw['start_precision']!r}")
+        if raw["evidence"] not in Evidence.values:
+            problems.append(f"line {line}: unknown evidence {raw['evidence']!r}")
+        if not raw["sources"]:
+            problems.append(f"line {line}: no source")
+        parent = (raw["parent_assisting"], raw["parent_recipient"]) if raw["parent_assisting"] else None
+        rows.append(
+            PairingRow(
+                line=line,
+                program=raw["programme"],
+                assisting=raw["assisting"],
+                recipient=raw["recipient"],
+                start=start,
+                start_precision=raw["start_precision"],
+                end=end,
+                evidence=raw["evidence"],
+                covers_unsourced=raw["covers_unsourced"] == "1",
+                parent=parent,
+                sources=tuple(raw["sources"].split()),
+            )
+        )
+    keys = Counter(row.key for row in rows)
+    problems += [f"the pairing {key} appears {n} times" for key, n in keys.items() if n > 1]
+    if problems:
+        raise ReferenceDataError(f"{PAIRINGS_FILE.name}: " + "; ".join(problems))
+    return rows
+
+
 # --- loading -----------------------------------------------------------------------------------------------
 
 
@@ -395,83 +334,98 @@ class _Loader:
         self.report = Report()
         self.orgs: dict[str, Organization] = {}
         self.programs: dict[str, Program] = {}
+        self.sources: dict[str, Source] = {}
         self.pairings: dict[tuple[str, str, str], Pairing] = {}
 
-    # Regions and organizations --------------------------------------------------------------------------------
+    # Sources, regions and organizations ----------------------------------------------------------------------
 
-    def region_by_code(self, code: str) -> Region:
+    def load_sources(self) -> None:
+        columns = ("key", "title", "language", "publisher", "published", "url", "mirror")
+        for _line, raw in _rows(SOURCES_FILE, columns):
+            values = {
+                "title": raw["title"],
+                "language": raw["language"] or "zh",
+                "publisher": raw["publisher"],
+                "published": raw["published"],
+                "url": raw["url"],
+                "is_mirror": raw["mirror"] == "1",
+            }
+            source, created = Source.objects.get_or_create(key=raw["key"], defaults=values)
+            if not created and any(getattr(source, k) != v for k, v in values.items()):
+                Source.objects.filter(pk=source.pk).update(**values)
+                source.refresh_from_db()
+            self.sources[source.key] = source
+            self.report.add("sources", created)
+
+    def cited(self, keys: tuple[str, ...]) -> list[Source]:
+        missing = [k for k in keys if k not in self.sources]
+        if missing:
+            raise ReferenceDataError(f"Unknown source key(s) {', '.join(missing)}: add them to {SOURCES_FILE.name}.")
+        return [self.sources[k] for k in keys]
+
+    def region(self, code: str) -> Region:
         region = Region.objects.filter(code=code).first()
         if region is None:
             raise ReferenceDataError(f"Region {code} is missing: load the regions first (manage.py load_regions).")
         return region
 
-    def region_by_name(self, province_code: str, name: str) -> Region:
-        province = self.region_by_code(province_code)
-        if province.name == name:
-            return province
-        found = list(Region.objects.filter(path__startswith=province.path, name=name))
-        if len(found) != 1:
-            raise ReferenceDataError(
-                f"Expected one region named {name} within {province.name} ({province_code}), found {len(found)}: "
-                "load the regions first (manage.py load_regions)."
-            )
-        return found[0]
+    def load_townships(self) -> None:
+        for _line, raw in _rows(TOWNSHIPS_FILE, ("code", "name", "parent", "source")):
+            parent = self.region(raw["parent"])
+            region = Region.objects.filter(code=raw["code"]).first()
+            if region is not None:
+                if region.parent_id != parent.pk or region.name != raw["name"]:
+                    raise ReferenceDataError(
+                        f"Region {raw['code']} exists as {region.name}, not as {raw['name']} under {parent.name}."
+                    )
+                self.report.add("township regions", False)
+                continue
+            Region(
+                code=raw["code"],
+                name=raw["name"],
+                name_en=english_name(raw["code"], raw["name"]),
+                level=RegionLevel.TOWNSHIP,
+                parent=parent,
+                source=f"NBS statistical division code (统计用区划代码), source {raw['source']}",
+            ).save()
+            self.report.add("township regions", True)
 
-    def miansi(self) -> Region:
-        wenchuan = self.region_by_name("510000", "汶川县")
-        region = Region.objects.filter(code=MIANSI_CODE).first()
-        if region is not None:
-            if region.parent_id != wenchuan.pk or region.name != "绵虒镇":
-                raise ReferenceDataError(
-                    f"Region {MIANSI_CODE} exists as {region.name}, not as Miansi town (绵虒镇) under Wenchuan."
-                )
-            self.report.add("township regions", False)
-            return region
-        region = Region(
-            code=MIANSI_CODE,
-            name="绵虒镇",
-            name_en="Miansi Town",
-            level=RegionLevel.TOWNSHIP,
-            parent=wenchuan,
-            source=MIANSI_REGION_SOURCE,
-        )
-        region.save()
-        self.report.add("township regions", True)
-        self.report.notes.append(
-            "Added Miansi town (绵虒镇) as a township region under Wenchuan with its NBS statistical division code "
-            "513221109 (modood/Administrative-divisions-of-China, dist/streets.csv; in that list 513221102 is "
-            "Yingxiu, 映秀镇)."
-        )
-        return region
-
-    def organization(self, region_code: str) -> Organization:
-        """The government of REGION_CODE: the demo's specification where the demo has one, else <province>人民政府."""
-        if region_code in self.orgs:
-            return self.orgs[region_code]
-        demo = next(
-            (
-                o
-                for o in DEMO_ORGANIZATIONS
-                if o.region == region_code
-                and o.kind in (OrganizationKind.PROVINCIAL_GOVERNMENT, OrganizationKind.MUNICIPAL_GOVERNMENT)
-            ),
-            None,
-        )
-        region = self.region_by_code(region_code)
+    def organization(self, key: str) -> Organization:
+        """The party KEY names: a central enterprise, or the government of a region (the demo's specification where
+        the demo has one, so that `seed_demo` reuses it; else "<region>人民政府", under its province for a city)."""
+        if key in self.orgs:
+            return self.orgs[key]
         parent: Organization | None = None
-        if demo is not None:
-            name, name_en, kind = demo.name, demo.name_en, demo.kind
-            if demo.parent:
-                parent_spec = next(o for o in DEMO_ORGANIZATIONS if o.key == demo.parent)
-                assert parent_spec.region is not None
-                parent = self.organization(parent_spec.region)
-        elif region.level == RegionLevel.PROVINCE:
-            name = f"{region.name}人民政府"
-            english = english_name(region.code, region.name)
-            name_en = f"{english} {'Municipal' if region_code in MUNICIPALITIES else 'Provincial'} Government"
-            kind = OrganizationKind.PROVINCIAL_GOVERNMENT
+        region: Region | None = None
+        if key in ENTERPRISES:
+            name, name_en = ENTERPRISES[key]
+            kind = OrganizationKind.CENTRAL_ENTERPRISE
         else:
-            raise ReferenceDataError(f"No organization specification for region {region_code}.")
+            region = self.region(key)
+            demo = next(
+                (
+                    o
+                    for o in DEMO_ORGANIZATIONS
+                    if o.region == key
+                    and o.kind in (OrganizationKind.PROVINCIAL_GOVERNMENT, OrganizationKind.MUNICIPAL_GOVERNMENT)
+                ),
+                None,
+            )
+            english = english_name(region.code, region.name)
+            if demo is not None:
+                name, name_en, kind = demo.name, demo.name_en, demo.kind
+            elif region.level == RegionLevel.PROVINCE:
+                name = f"{region.name}人民政府"
+                name_en = f"{english} {'Municipal' if key in MUNICIPALITIES else 'Provincial'} Government"
+                kind = OrganizationKind.PROVINCIAL_GOVERNMENT
+            elif region.level == RegionLevel.PREFECTURE:
+                name = f"{region.name}人民政府"
+                name_en = f"{english.removesuffix(' City')} Municipal Government"
+                kind = OrganizationKind.MUNICIPAL_GOVERNMENT
+            else:
+                raise ReferenceDataError(f"No organization specification for region {key}.")
+            if region.level != RegionLevel.PROVINCE and region.parent is not None:
+                parent = self.organization(region.code[:2] + "0000")
         org = Organization.objects.filter(name=name).first()
         if org is None:
             org = account_services.organization_create(
@@ -480,7 +434,7 @@ class _Loader:
             self.report.add("organizations", True)
         else:
             self.report.add("organizations", False)
-        self.orgs[region_code] = org
+        self.orgs[key] = org
         return org
 
     # Programmes and rules -----------------------------------------------------------------------------------
@@ -494,7 +448,8 @@ class _Loader:
             "end_year": spec.end_year,
             "policy_reference": spec.policy_reference,
             "principles": spec.principles,
-            "source": spec.source,
+            "principles_en": spec.principles_en,
+            "source": "",
         }
         program = Program.objects.filter(code=spec.code).first()
         if program is None:
@@ -506,6 +461,7 @@ class _Loader:
                 program = services.program_update(by=None, program=program, **changed)
                 self.report.notes.append(f"Updated programme {spec.code}: {', '.join(sorted(changed))}.")
             self.report.add("programmes", False)
+        program.sources.set(self.cited(spec.sources))
         for rule in spec.rules:
             self.rule(program, rule)
         self.programs[spec.code] = program
@@ -517,15 +473,19 @@ class _Loader:
 
         match = FundingRule.objects.filter(
             program=program,
+            organization=None,
             basis=spec.basis,
             rate=dec(spec.rate),
             escalation=dec(spec.escalation),
             escalation_years=spec.escalation_years,
             min_county_share=dec(spec.min_county_share),
             min_livelihood_share=dec(spec.min_livelihood_share),
-            source=spec.source,
+            effective_from_year=spec.effective_from_year,
+            effective_to_year=spec.effective_to_year,
+            is_unverified=spec.is_unverified,
         ).first()
         if match is not None:
+            match.sources.set(self.cited(spec.sources))
             self.report.add("funding rules", False)
             return match
         self.report.add("funding rules", True)
@@ -539,26 +499,19 @@ class _Loader:
             min_county_share=spec.min_county_share,
             min_livelihood_share=spec.min_livelihood_share,
             effective_from_year=spec.effective_from_year,
-            reason=spec.reason,
-            source=spec.source,
+            effective_to_year=spec.effective_to_year,
+            is_unverified=spec.is_unverified,
+            sources=self.cited(spec.sources),
         )
 
     # Pairings -----------------------------------------------------------------------------------------------
 
-    def pairing(
-        self,
-        spec: PairingSpec,
-        *,
-        start: dt.date,
-        source_template: str,
-        recipient: Region | None = None,
-        end: dt.date | None = None,
-    ) -> Pairing:
-        program = self.programs[spec.program]
-        assisting = self.organization(spec.assisting)
-        recipient = recipient or self.region_by_name(spec.province, spec.recipient)
-        parent = self.pairings[(spec.program, *spec.parent)] if spec.parent else None
-        source = source_template.format(fact=spec.fact)
+    def pairing(self, row: PairingRow) -> Pairing:
+        program = self.programs[row.program]
+        assisting = self.organization(row.assisting)
+        recipient = self.region(row.recipient)
+        parent = self.pairings[(row.program, *row.parent)] if row.parent else None
+        sources = self.cited(row.sources)
         pairing = Pairing.objects.filter(
             program=program, assisting_organization=assisting, recipient_region=recipient, parent=parent
         ).first()
@@ -568,55 +521,52 @@ class _Loader:
                 program=program,
                 assisting_organization=assisting,
                 recipient_region=recipient,
-                start_date=start,
-                end_date=end,
+                start_date=row.start,
+                start_precision=row.start_precision,
+                end_date=row.end,
                 parent=parent,
-                source=source,
-                note=spec.note,
+                evidence=row.evidence,
+                covers_unsourced=row.covers_unsourced,
+                mandate_from_rule=row.key not in MANDATE_BY_HAND,
+                sources=sources,
             )
             self.report.add("pairings", True)
         else:
-            if pairing.source != source or pairing.note != spec.note:
-                pairing = services.pairing_update(by=None, pairing=pairing, source=source, note=spec.note)
+            pairing.sources.set(sources)
             self.report.add("pairings", False)
-        self.pairings[(spec.program, spec.assisting, spec.recipient)] = pairing
+        self.pairings[row.key] = pairing
         return pairing
 
-    def end(self, pairing: Pairing) -> None:
-        if pairing.status == PairingStatus.ACTIVE:
-            services.pairing_end(by=None, pairing=pairing, end_date=WENCHUAN_END, comment=WENCHUAN_END_COMMENT)
-            self.report.created["pairings ended"] += 1
+    def end(self, row: PairingRow) -> None:
+        pairing = self.pairings[row.key]
+        if pairing.status != PairingStatus.ACTIVE or row.end is None or row.end >= dt.date.today():
+            return
+        comment = END_COMMENTS.get(row.key) or END_COMMENTS[row.program]
+        self.pairings[row.key] = services.pairing_end(by=None, pairing=pairing, end_date=row.end, comment=comment)
+        self.report.created["pairings ended"] += 1
 
     def run(self) -> Report:
+        self.load_sources()
+        self.load_townships()
         for spec in PROGRAMS:
             self.program(spec)
-
-        wenchuan = [
-            self.pairing(p, start=WENCHUAN_START, end=WENCHUAN_END, source_template=WENCHUAN_SOURCE)
-            for p in WENCHUAN_PAIRINGS
-        ]
-        miansi_source = (
-            f"{FACTS}, Real pairings, Wenchuan 2008: “The mandate was broken down further: {{fact}}” [China Today "
-            "2010]. Dates as Guangdong → Wenchuan's: start 2008-06-01 (the State Council plan is dated June 2008 with no day in facts.md), end 2010-12-31 (the programme ran 2008–2010). The recipient, Miansi town, carries its NBS statistical "
-            f"division code {MIANSI_CODE}."
-        )
-        miansi = self.pairing(
-            MIANSI, start=WENCHUAN_START, end=WENCHUAN_END, source_template=miansi_source, recipient=self.miansi()
-        )
-        # A pairing ends after the pairings it was broken down into.
-        self.end(miansi)
-        for pairing in wenchuan:
-            self.end(pairing)
-
-        for p in XINJIANG_PAIRINGS:
-            self.pairing(p, start=XINJIANG_START, source_template=XINJIANG_SOURCE)
-        for p in XIZANG_PAIRINGS:
-            self.pairing(p, start=XIZANG_START, source_template=XIZANG_SOURCE)
-        self.report.notes.extend(SKIPPED)
+        rows = read_pairings()
+        # Pairings that end are ended before their successors start (the invariant holds at every step), and a
+        # breakdown pairing ends before its parent.
+        ended_first = sorted(rows, key=lambda r: (r.end is None, r.end or dt.date.max, r.parent is None, r.line))
+        for row in sorted(rows, key=lambda r: (r.start, r.parent is not None, r.line)):
+            # A successor may claim what its predecessor held: end the predecessors whose end is before its start.
+            for earlier in ended_first:
+                if earlier.key in self.pairings and earlier.end is not None and earlier.end < row.start:
+                    self.end(earlier)
+            self.pairing(row)
+        for row in ended_first:
+            self.end(row)
+        self.report.notes.extend(NOT_LOADED)
         return self.report
 
 
 @transaction.atomic
 def load_reference() -> Report:
-    """Load the programmes, rules, assisting organizations and pairings of facts.md (one transaction)."""
+    """Load the sources, programmes, rules, assisting parties and pairings (one transaction)."""
     return _Loader().run()

@@ -3,9 +3,11 @@
 - Share of fiscal revenue, no escalation (Wenchuan: ≥ 1 %; Xizang: 0.1 %):
       required(y) = rate × revenue(y − 1)
 - Share of fiscal revenue with a yearly escalation (Xinjiang: 0.3–0.6 %, rising about 8 % a year over the
-  first five years): the first year's amount is the share of the revenue of the year before the programme
-  began, and it rises by the escalation each year, for `escalation_years` years (then holds):
+  first five years): the first year's amount is the share of the revenue of the year before the rule's first
+  year, and it rises by the escalation each year, for `escalation_years` years (then holds):
       required(y) = rate × revenue(start − 1) × (1 + escalation) ^ min(y − start, escalation_years)
+  where `start` is the first year the rule version applies to (its `effective_from_year`, else the programme's
+  start year).
 - Fixed amount: required(y) = fixed_amount (× the same escalation when one is set).
 
 The rule gives what an assisting party owes in a year; a party paired with several regions in the same

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +21,10 @@ from . import rules
 from .models import (
     AnnualMandate,
     ContractingMode,
+    DatePrecision,
     Deployment,
     DeploymentKind,
+    Evidence,
     FiscalRevenue,
     FlowKind,
     FlowSource,
@@ -33,6 +35,7 @@ from .models import (
     PairingStatus,
     Program,
     ProgramModel,
+    Source,
     Training,
 )
 from .selectors import pairing_scope_q
@@ -60,7 +63,13 @@ def register_project_check(check: Callable[[Pairing, int], bool]) -> None:
 
 
 # Administrative rank of a party, to derive the contracting mode: the region an organization stands for.
-LEVEL_RANK = {RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2, RegionLevel.COUNTY: 3, RegionLevel.TOWNSHIP: 4}
+LEVEL_RANK = {
+    RegionLevel.PROVINCE: 1,
+    RegionLevel.PREFECTURE: 2,
+    RegionLevel.COUNTY: 3,
+    RegionLevel.XPCC_DIVISION: 3,  # a division counts as county level
+    RegionLevel.TOWNSHIP: 4,
+}
 
 
 # --- checks shared by the services -------------------------------------------------------------------------
@@ -180,6 +189,7 @@ def program_create(
     end_year: int | None = None,
     policy_reference: str = "",
     principles: str = "",
+    principles_en: str = "",
     lead_agency: Organization | None = None,
     source: str = "",
 ) -> Program:
@@ -207,6 +217,7 @@ def program_create(
                 end_year=end_year,
                 policy_reference=policy_reference,
                 principles=principles,
+                principles_en=principles_en,
                 lead_agency=lead_agency,
                 source=source,
             )
@@ -227,6 +238,7 @@ def program_update(*, by: User | None, program: Program, **values: Any) -> Progr
         "end_year",
         "policy_reference",
         "principles",
+        "principles_en",
         "lead_agency",
         "source",
     }
@@ -267,10 +279,16 @@ def funding_rule_set(
     min_county_share: Any = None,
     min_livelihood_share: Any = None,
     effective_from_year: int | None = None,
+    effective_to_year: int | None = None,
+    organization: Organization | None = None,
+    is_unverified: bool = False,
     reason: str = "",
     source: str = "",
+    sources: Iterable[Source] = (),
 ) -> FundingRule:
-    """Record a new version of PROGRAM's funding rule. Earlier versions stay, with the mandates computed by them."""
+    """Record a new version of PROGRAM's funding rule. Earlier versions stay, with the mandates computed by them.
+    With ORGANIZATION the version is that assisting party's own rate, which overrides the programme's rule for it;
+    EFFECTIVE_FROM_YEAR/EFFECTIVE_TO_YEAR bound the years it applies to (a year no version covers has no mandate)."""
     _require_coordinator(by)
     problems = _Problems()
     one = Decimal(1)
@@ -293,6 +311,12 @@ def funding_rule_set(
             _("The programme starts in %(year)s.") % {"year": program.start_year},
             "effective_from_year",
         )
+    if effective_to_year is not None and effective_to_year < (effective_from_year or program.start_year):
+        problems.add("dates_out_of_order", _("The last year is before the first year."), "effective_to_year")
+    if effective_to_year is not None and program.end_year is not None and effective_to_year > program.end_year:
+        problems.add(
+            "after_programme", _("The programme ends in %(year)s.") % {"year": program.end_year}, "effective_to_year"
+        )
     problems.raise_if_any()
     with transaction.atomic():
         Program.objects.select_for_update().get(pk=program.pk)  # versions are numbered one at a time
@@ -308,10 +332,14 @@ def funding_rule_set(
             min_county_share=county_d,
             min_livelihood_share=livelihood_d,
             effective_from_year=effective_from_year,
+            effective_to_year=effective_to_year,
+            organization=organization,
+            is_unverified=is_unverified,
             reason=reason,
             source=source,
             created_by=by,
         )
+        rule.sources.set(list(sources))
         changes = {
             "rule_version": (last.version if last else None, rule.version),
             "basis": (last.basis if last else None, basis),
@@ -322,6 +350,9 @@ def funding_rule_set(
             "min_county_share": (last.min_county_share if last else None, rule.min_county_share),
             "min_livelihood_share": (last.min_livelihood_share if last else None, rule.min_livelihood_share),
             "effective_from_year": (last.effective_from_year if last else None, effective_from_year),
+            "effective_to_year": (last.effective_to_year if last else None, effective_to_year),
+            "organization": (last.organization if last else None, organization),
+            "is_unverified": (last.is_unverified if last else False, is_unverified),
         }
         history_record(
             obj=program,
@@ -333,21 +364,36 @@ def funding_rule_set(
     return rule
 
 
-def current_rule(program: Program, year: int | None = None) -> FundingRule | None:
-    """The latest rule version, or the latest one in force in YEAR."""
-    rules_qs = program.rules.order_by("-version")
+def current_rule(
+    program: Program, year: int | None = None, organization: Organization | None = None
+) -> FundingRule | None:
+    """The programme's rule: the latest version, or the latest one in force in YEAR (None when no version applies
+    that year: the rule gives no mandate then, not zero). For ORGANIZATION, its own rate overrides the
+    programme's; without it, only the programme's rule for every party is looked at."""
+    rules_qs = program.rules.select_related("program").order_by("-version")
+    if organization is None:
+        rules_qs = rules_qs.filter(organization__isnull=True)
+    else:
+        rules_qs = rules_qs.filter(Q(organization__isnull=True) | Q(organization=organization)).order_by(
+            models.F("organization").desc(nulls_last=True), "-version"
+        )
     if year is not None:
-        rules_qs = rules_qs.filter(Q(effective_from_year__isnull=True) | Q(effective_from_year__lte=year))
+        rules_qs = rules_qs.filter(
+            Q(effective_from_year__isnull=True, program__start_year__lte=year) | Q(effective_from_year__lte=year),
+            Q(effective_to_year__isnull=True) | Q(effective_to_year__gte=year),
+        )
     return rules_qs.first()
 
 
 def sharing_pairings(pairing: Pairing, year: int) -> int:
-    """How many top-level pairings the assisting party holds in the programme in YEAR (at least this one)."""
+    """How many top-level pairings the assisting party holds in the programme in YEAR and owes a share of the
+    rule's amount to (at least this one)."""
     n = (
         Pairing.objects.filter(
             program_id=pairing.program_id,
             assisting_organization_id=pairing.assisting_organization_id,
             parent__isnull=True,
+            mandate_from_rule=True,
             start_date__year__lte=year,
         )
         .filter(Q(end_date__isnull=True) | Q(end_date__year__gte=year))
@@ -395,6 +441,40 @@ def _check_pairing_parties(
         problems.add("parent_ended", _("The parent pairing has ended."), "parent")
 
 
+def claim_conflict(*, program: Program, recipient: Region, parent: Pairing | None = None) -> Pairing | None:
+    """An active pairing of PROGRAM that already claims RECIPIENT or part of it: one on the region itself, on a
+    region containing it, or on a region within it. Prefecture pairings whose counties are not sourced claim
+    nothing, and the pairings RECIPIENT's pairing would be broken down from do not count."""
+    parts = recipient.path.strip("/").split("/")
+    enclosing = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    ancestors: list[int] = []
+    while parent is not None:
+        ancestors.append(parent.pk)
+        parent = parent.parent
+    return (
+        Pairing.objects.filter(program=program, status=PairingStatus.ACTIVE, covers_unsourced=False)
+        .filter(Q(recipient_region__path__in=enclosing) | Q(recipient_region__path__startswith=recipient.path))
+        .exclude(pk__in=ancestors)
+        .select_related("recipient_region", "assisting_organization")
+        .first()
+    )
+
+
+def _taken_message(taken: Pairing, recipient: Region) -> str:
+    if taken.recipient_region_id == recipient.pk:
+        return _("This region already has an active pairing in this programme.")
+    return (
+        _("%(region)s already lies within an active pairing of this programme (%(pairing)s).")
+        % {
+            "region": recipient,
+            "pairing": taken,
+        }
+        if taken.recipient_region.contains(recipient)
+        else _("%(other)s, within this region, already has an active pairing in this programme (%(pairing)s).")
+        % {"other": taken.recipient_region, "pairing": taken}
+    )
+
+
 def pairing_create(
     *,
     by: User | None,
@@ -408,9 +488,20 @@ def pairing_create(
     mode_reason: str = "",
     source: str = "",
     note: str = "",
+    start_precision: str = DatePrecision.DAY,
+    evidence: str = Evidence.SOURCED,
+    covers_unsourced: bool = False,
+    mandate_from_rule: bool = True,
+    sources: Iterable[Source] = (),
 ) -> Pairing:
     """Pair ASSISTING_ORGANIZATION with RECIPIENT_REGION. The contracting mode is derived from the parties'
-    levels unless given, in which case a reason is required."""
+    levels unless given, in which case a reason is required.
+
+    The invariant: one active pairing per programme per county-level unit. A pairing claims its recipient region
+    and everything within it, so a county pairing inside a whole-prefecture pairing is refused (and the other way
+    round), while several parties may each hold counties of one prefecture. A prefecture pairing recorded only
+    because its counties are not sourced (COVERS_UNSOURCED) claims none of them. A pairing broken down from
+    another lies within its parent, which it does not conflict with."""
     if parent is not None and by is not None:
         parent = _visible_pairing(by, parent)
     if not _may_manage_pairings_under(by, parent):
@@ -435,15 +526,27 @@ def pairing_create(
             % {"mode": ContractingMode(derived).label},
             "mode_reason",
         )
-    if Pairing.objects.filter(program=program, recipient_region=recipient_region, status=PairingStatus.ACTIVE).exists():
+    if start_precision not in DatePrecision.values:
+        problems.add("invalid_choice", _("Choose a valid precision."), "start_precision")
+    if evidence not in Evidence.values:
+        problems.add("invalid_choice", _("Choose a valid kind of evidence."), "evidence")
+    if covers_unsourced and parent is not None:
         problems.add(
-            "recipient_taken", _("This region already has an active pairing in this programme."), "recipient_region"
+            "unsourced_breakdown",
+            _("Only a whole-prefecture pairing may be recorded with its counties not sourced."),
+            "covers_unsourced",
         )
     if not assisting_organization.is_active:
         problems.add("inactive", _("This organization is inactive."), "assisting_organization")
     problems.raise_if_any()
     try:
         with transaction.atomic():
+            # Pairings of one programme are created one at a time, so two overlapping claims cannot both pass.
+            Program.objects.select_for_update().get(pk=program.pk)
+            if not covers_unsourced:
+                taken = claim_conflict(program=program, recipient=recipient_region, parent=parent)
+                if taken is not None:
+                    raise DomainError("recipient_taken", _taken_message(taken, recipient_region), "recipient_region")
             pairing = Pairing.objects.create(
                 program=program,
                 assisting_organization=assisting_organization,
@@ -453,10 +556,15 @@ def pairing_create(
                 mode_reason=mode_reason.strip() if overridden else "",
                 parent=parent,
                 start_date=start_date,
+                start_precision=start_precision,
                 end_date=end_date,
+                evidence=evidence,
+                covers_unsourced=covers_unsourced,
+                mandate_from_rule=mandate_from_rule,
                 source=source,
                 note=note,
             )
+            pairing.sources.set(list(sources))
             history_record(
                 obj=pairing,
                 action="created",
@@ -714,16 +822,29 @@ def mandate_compute(
                 _("A broken-down pairing's mandate is allocated from its parent's: set it by hand."),
                 "year",
             )
-        rule = current_rule(locked.program, year)
-        problems = _Problems()
-        if rule is None:
-            raise DomainError("no_rule", _("The programme has no funding rule yet."), "program")
+        if not locked.mandate_from_rule:
+            raise DomainError(
+                "not_under_rule",
+                _("The programme's rule gives this pairing no share of its own: set its mandate by hand."),
+                "year",
+            )
         program = locked.program
+        problems = _Problems()
         if year < program.start_year or (program.end_year is not None and year > program.end_year):
-            problems.add(
+            raise DomainError(
                 "outside_programme",
                 _("The programme runs %(start)s–%(end)s.")
                 % {"start": program.start_year, "end": program.end_year or "…"},
+                "year",
+            )
+        rule = current_rule(program, year, locked.assisting_organization)
+        if rule is None:
+            if not program.rules.exists():
+                raise DomainError("no_rule", _("The programme has no funding rule yet."), "program")
+            raise DomainError(
+                "no_rule_in_year",
+                _("No version of the programme's funding rule applies in %(year)s, so it gives no mandate.")
+                % {"year": year},
                 "year",
             )
         spec = rules.Rule(
@@ -735,7 +856,7 @@ def mandate_compute(
         )
         revenue = None
         if rule.basis == FundingBasis.FISCAL_REVENUE:
-            basis_year = rules.basis_year(spec, year, program.start_year)
+            basis_year = rules.basis_year(spec, year, rule.first_year)
             revenue = FiscalRevenue.objects.filter(organization=locked.assisting_organization, year=basis_year).first()
             if revenue is None:
                 problems.add(
@@ -749,7 +870,7 @@ def mandate_compute(
             problems.add("manual_mandate", _("This mandate was set by hand; change it by hand."), "year")
         problems.raise_if_any()
         whole = rules.required_funds(
-            spec, year=year, start_year=program.start_year, revenue=revenue.amount if revenue else None
+            spec, year=year, start_year=rule.first_year, revenue=revenue.amount if revenue else None
         )
         shared_by = sharing_pairings(locked, year)
         amount = rules.share(whole, shared_by)

