@@ -341,6 +341,7 @@ def _deploy(pairing: Pairing, rng: random.Random) -> int:
                 "end_date": dt.date(2012, 10, 31),
             }
         )
+    rows = [row for row in rows if pairing.start_date <= row["start_date"] <= today]
     for row in rows:
         services.deployment_record(by=None, pairing=pairing, note="synthetic", is_synthetic=True, **row)
     return len(rows)
@@ -348,22 +349,49 @@ def _deploy(pairing: Pairing, rng: random.Random) -> int:
 
 def _train(pairing: Pairing, rng: random.Random) -> int:
     years = range(max(pairing.start_date.year, 2008), LAST_YEAR + 1, 2)
+    written = 0
     for i, year in enumerate(years):
+        day = max(dt.date(year, rng.randint(3, 10), rng.randint(1, 28)), pairing.start_date)
         services.training_record(
             by=None,
             pairing=pairing,
             topic=TRAINING_TOPICS[i % len(TRAINING_TOPICS)],
             people_trained=rng.randint(30, 300),
             days=Decimal(rng.choice((2, 3, 5, 7, 10))),
-            start_date=dt.date(year, rng.randint(3, 10), rng.randint(1, 28)),
+            start_date=day,
             note="synthetic",
             is_synthetic=True,
         )
-    return len(years)
+        written += 1
+    return written
 
 
 class MissingReferenceData(Exception):
     pass
+
+
+#: The demo's own walk (accounts.demo) is in Guangdong's pairings: they all get figures.
+DEMO_PARTY = "440000"
+
+
+def demo_pairings(pairings: list[Pairing]) -> list[Pairing]:
+    """The pairings that get synthetic figures: every Wenchuan pairing (the programme is small and closed), every
+    pairing of Guangdong and its cities (the demo users' own), and one pairing per other assisting party and
+    programme (its first by recipient code), so that every party has figures to rank while `make run` stays quick.
+    A breakdown pairing goes with its parent."""
+    chosen: dict[int, Pairing] = {}
+    first_of_party: set[tuple[int, int]] = set()
+    for pairing in sorted(pairings, key=lambda p: (p.program_id, p.recipient_region.code)):
+        org = pairing.assisting_organization
+        region = org.region.code if org.region else ""
+        if pairing.parent_id is not None:
+            continue
+        key = (pairing.program_id, org.pk)
+        if pairing.program.code == WENCHUAN or region[:2] == DEMO_PARTY[:2] or key not in first_of_party:
+            chosen[pairing.pk] = pairing
+            first_of_party.add(key)
+    children = [p for p in pairings if p.parent_id in chosen]
+    return [p for p in pairings if p.pk in chosen] + children
 
 
 @transaction.atomic
@@ -377,6 +405,7 @@ def seed_pairings_demo() -> Report:
         .select_related("program", "assisting_organization__region", "recipient_region", "parent")
         .order_by("program__start_year", "id")
     )
+    pairings = demo_pairings(pairings)
     top = [p for p in pairings if p.parent_id is None]
 
     # 1. Revenues for the years the rules need.

@@ -10,14 +10,17 @@ class ProjectsConfig(AppConfig):
         from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
+        from pairings.checks import register_project_counter
         from pairings.services import register_project_check
 
         from .dashboard import projects_panel
+        from .models import Project
         from .selectors import project_belongs_to_pairing
         from .services import ACTIONS
 
         register_panel(Panel("projects", "projects/panels/projects.html", projects_panel, order=30))
         register_project_check(project_belongs_to_pairing)
+        register_project_counter(lambda code: Project.objects.filter(pairing__program__code=code).count())
 
         register_nav(NavItem("projects", _("Projects"), "projects:project_list", order=25))
         register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26))
