@@ -47,7 +47,7 @@ from projects.models import Project
 from projects.selectors import projects_visible_to
 
 from . import selectors, services
-from .measures import MEASURES
+from .measures import MEASURES, SHARE_BASIS
 from .models import (
     ChunkStatus,
     Curve,
@@ -699,7 +699,8 @@ class FlagsField(RoundedItemsField):
 class ScorecardSerializer(serializers.ModelSerializer):
     """A pairing's score in a run (0–100, 2 places) and grade, its pairing-level measures, and the compliance
     flags against the programme's rule (`{code, value, minimum}`: county_share_below_minimum,
-    livelihood_share_below_minimum, mandate_shortfall)."""
+    livelihood_share_below_minimum, mandate_shortfall). `share_basis` says what the shares to county level and
+    below and to livelihood are shares of."""
 
     program = serializers.IntegerField(source="run.program_id", read_only=True)
     year = serializers.IntegerField(source="run.year", read_only=True)
@@ -712,6 +713,13 @@ class ScorecardSerializer(serializers.ModelSerializer):
     flags = FlagsField()
     budget = serializers.DecimalField(
         max_digits=18, decimal_places=2, read_only=True, help_text="Approved budget of the scored projects, yuan."
+    )
+    share_basis = serializers.SerializerMethodField(
+        help_text="What the formulas `county_share` and `livelihood_share` (the shares to county level and below "
+        "and to livelihood, and their flags) are shares of. `year_disbursements`: the pairing's disbursements "
+        "dated in the run's year — those linked to a project at county level and below (a county, township or "
+        "XPCC division) or to a livelihood project, divided by all of them, linked to a project or not — as the "
+        "programmes publish them. (`self_sustaining_share` is of the scored projects' approved budgets.)"
     )
 
     class Meta:
@@ -731,11 +739,16 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "flags",
             "project_count",
             "budget",
+            "share_basis",
         ]
         read_only_fields = fields
 
     def get_pairing_label(self, obj: PairingScorecard) -> str:
         return str(obj.pairing)
+
+    @extend_schema_field({"type": "string", "enum": [SHARE_BASIS]})
+    def get_share_basis(self, obj: PairingScorecard) -> str:
+        return SHARE_BASIS
 
     def get_grade(self, obj: PairingScorecard) -> str:
         return selectors.grade_of(obj.run.framework, obj.score)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.models import COUNTY_LEVEL_AND_BELOW
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -106,8 +108,9 @@ MEASURES: dict[str, Measure] = {
             PAIRING,
             _("Share to county level and below"),
             _(
-                "Approved budget of the projects scored (planned to start by the year's end) located at county "
-                "or township level ÷ all of it."
+                "Disbursements in the year to projects at county level and below (a county, township or XPCC "
+                "division; a project without a location at its recipient region's level) ÷ all disbursements "
+                "in the year, to a project or not, as the programmes publish it."
             ),
             "ratio",
         ),
@@ -115,14 +118,20 @@ MEASURES: dict[str, Measure] = {
             "livelihood_share",
             PAIRING,
             _("Share to livelihood"),
-            _("Approved budget of the scored projects that are livelihood projects ÷ all of it."),
+            _(
+                "Disbursements in the year to livelihood projects ÷ all disbursements in the year, to a project "
+                "or not, as the programmes publish it."
+            ),
             "ratio",
         ),
         Measure(
             "self_sustaining_share",
             PAIRING,
             _("Share to self-sustaining projects"),
-            _("Approved budget of the scored projects that are self-sustaining (造血) ÷ all of it."),
+            _(
+                "On approved budgets (not a published share): approved budget of the scored projects that are "
+                "self-sustaining (造血) ÷ that of all the scored projects."
+            ),
             "ratio",
         ),
         Measure(
@@ -155,8 +164,16 @@ MEASURES: dict[str, Measure] = {
 SCORED_STATES = ("approved", "in_construction", "suspended", "completed", "accepted", "evaluated")
 #: States in which a project's score is final.
 FINAL_STATES = ("accepted", "evaluated")
-#: Region levels that count as "county level and below".
-COUNTY_LEVELS = ("county", "township")
+#: Kept for `bench/evaluation.py`, which imports it from here; evaluation's own code reads
+#: `core.models.COUNTY_LEVEL_AND_BELOW`, the one definition.
+COUNTY_LEVELS = COUNTY_LEVEL_AND_BELOW
+
+#: What the shares to county level and below and to livelihood are shares of: the year's disbursements (not
+#: approved budgets), as the programmes publish their "two 80 %s". The scorecard page and API say so.
+SHARE_BASIS = "year_disbursements"
+SHARE_BASIS_NOTE = _(
+    "Shares to county level and below and to livelihood: of the year's disbursements, as the programmes publish them."
+)
 
 
 def formula_choices(level: str | None = None) -> list[tuple[str, str]]:

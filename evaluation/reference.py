@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from core.models import Region
+from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
 from projects.models import InspectionResult, Project
 
 from .curves import Spec, score_of
-from .measures import COUNTY_LEVELS, SCORED_STATES
+from .measures import SCORED_STATES
 from .models import ExpertScore, SatisfactionRating
 
 Measures = dict[str, float | None]
@@ -181,7 +181,7 @@ def reference_project_scores(program: Program, year: int, as_of: dt.date, specs:
 def _is_county_level(project: Project) -> bool:
     """Located at county level or below; a project without a location counts at its recipient region's level."""
     region: Region | None = project.location if project.location_id else project.pairing.recipient_region
-    return region is not None and region.level in COUNTY_LEVELS
+    return region is not None and region.level in COUNTY_LEVEL_AND_BELOW
 
 
 def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, Scored]) -> Measures:
@@ -192,10 +192,19 @@ def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, S
     funds_required = mandate.funds_required if mandate else None
     quota = mandate.personnel_quota if mandate else None
 
-    flows = list(FundFlow.objects.filter(pairing=pairing).values_list("kind", "amount", "date"))
-    in_year = [(k, a) for k, a, d in flows if y0 <= d <= y1]
-    committed = _sum(a for k, a in in_year if k == FlowKind.COMMITMENT)
-    received = _sum(a for k, a in in_year if k == FlowKind.DISBURSEMENT)
+    flows = list(FundFlow.objects.filter(pairing=pairing).values_list("kind", "amount", "date", "project_id"))
+    in_year = [(k, a, project_id) for k, a, d, project_id in flows if y0 <= d <= y1]
+    committed = _sum(a for k, a, _p in in_year if k == FlowKind.COMMITMENT)
+    received = _sum(a for k, a, _p in in_year if k == FlowKind.DISBURSEMENT)
+
+    # The shares of the year's disbursements: each linked to a project counts by that project (whatever its
+    # state); one linked to none, or to a project that is gone, counts in the whole only.
+    disbursed = [(a, project_id) for k, a, project_id in in_year if k == FlowKind.DISBURSEMENT]
+    linked = Project.objects.select_related("location", "pairing__recipient_region").in_bulk(
+        {project_id for _a, project_id in disbursed if project_id is not None}
+    )
+    to_county = _sum(a for a, pid in disbursed if pid in linked and _is_county_level(linked[pid]))
+    to_livelihood = _sum(a for a, pid in disbursed if pid in linked and linked[pid].is_livelihood)
 
     headcount = _sum(
         d.headcount
@@ -204,7 +213,7 @@ def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, S
     )
     trained = _sum(t.people_trained for t in Training.objects.filter(pairing=pairing) if y0 <= t.start_date <= y1)
 
-    budget = county = livelihood = sustaining = weighted = weights = 0.0
+    budget = sustaining = weighted = weights = 0.0
     projects = (
         Project.objects.filter(pk__in=list(project_scores))
         .select_related("location", "pairing__recipient_region")
@@ -216,8 +225,6 @@ def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, S
         b = float(project.approved_budget or 0)
         score = project_scores[project.pk][0]
         budget += b
-        county += b if _is_county_level(project) else 0.0
-        livelihood += b if project.is_livelihood else 0.0
         sustaining += b if project.is_self_sustaining else 0.0
         if score is not None:
             weighted += score * b
@@ -226,8 +233,8 @@ def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, S
     return {
         "mandate_fulfilment": _ratio(received, funds_required),
         "funds_delivery": _ratio(received, committed),
-        "county_share": _ratio(county, budget),
-        "livelihood_share": _ratio(livelihood, budget),
+        "county_share": _ratio(to_county, received),
+        "livelihood_share": _ratio(to_livelihood, received),
         "self_sustaining_share": _ratio(sustaining, budget),
         "personnel_vs_quota": _ratio(headcount, quota),
         "people_trained": float(trained or 0),

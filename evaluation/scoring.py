@@ -6,7 +6,9 @@
   and upserts one ProjectScore per project. Run twice, it writes the same rows: that is what makes a chunk
   idempotent.
 - `pairing_measures(run, specs)`: one SELECT with the pairing-level measures of every pairing of the run
-  (mandate, flows, deployments and trainings of the year, budget shares, budget-weighted project scores);
+  (mandate, flows, deployments and trainings of the year, the shares of the year's disbursements to county
+  level and below and to livelihood, the self-sustaining share of approved budgets, budget-weighted project
+  scores);
   the few hundred rows are then scored with the pure curves of `evaluation.curves`.
 
 The SQL is written here, not composed with the ORM, because the ORM repeats an annotation's subquery each
@@ -22,12 +24,12 @@ from typing import Any
 
 from django.db import connection
 
-from core.models import Region
+from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FundFlow, Pairing, Training
 from projects.models import Inspection, Project, Rectification
 
 from .curves import Spec
-from .measures import COUNTY_LEVELS, FINAL_STATES, SCORED_STATES
+from .measures import FINAL_STATES, SCORED_STATES
 from .models import EvaluationRun, ExpertScore, ProjectScore, SatisfactionRating
 
 
@@ -115,6 +117,11 @@ CARRIED = (
 )
 
 
+def _county_levels_sql() -> str:
+    """The levels of `core.models.COUNTY_LEVEL_AND_BELOW` as an SQL list, for `level IN (…)`."""
+    return ", ".join(f"'{level}'" for level in COUNTY_LEVEL_AND_BELOW)
+
+
 def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
@@ -126,7 +133,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     d = _dialect()
     bounds = "AND {col} BETWEEN %(lo)s AND %(hi)s" if with_bounds else ""
     states = ", ".join(f"'{s}'" for s in SCORED_STATES)
-    levels = ", ".join(f"'{x}'" for x in COUNTY_LEVELS)
+    levels = _county_levels_sql()
     codes = sorted({s.code for s in specs if s.formula == "expert"})
     expert_cols = ", ".join(
         f"AVG(CASE WHEN x.indicator_code = '{c}' THEN {d.f('x.score')} END) AS e_{i}" for i, c in enumerate(codes)
@@ -284,24 +291,37 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     (organization_id, parent_id, project_count, budget)."""
     d = _dialect()
     s = d.exact_sum
+    levels = _county_levels_sql()
 
     # The flows are narrowed to those that can count (the programme's pairings, the two kinds summed), so that
     # the index on (pairing, kind, date) reads the year's rows of each instead of every flow of every programme.
+    # The shares to county level and below and to livelihood are of the year's disbursements, as the programmes
+    # publish them: a disbursement counts toward a share by the project it is linked to (the level of its
+    # location, or of its pairing's recipient region when it has none; its livelihood flag), whatever state the
+    # project is in now; one linked to no project counts in the whole only. Like every flow measure, a flow
+    # counts for the pairing it is recorded on (a child pairing's flows for the child, not its parent).
     sql = f"""
 SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
        man.funds_required, man.personnel_quota,
-       fl.committed, fl.received, dep.headcount, tr.trained,
-       pj.n, pj.budget, pj.county, pj.livelihood, pj.sustaining, pj.weighted, pj.weights
+       fl.committed, fl.received, fl.county_disbursed, fl.livelihood_disbursed, dep.headcount, tr.trained,
+       pj.n, pj.budget, pj.sustaining, pj.weighted, pj.weights
 FROM {_t(Pairing)} pa
 LEFT JOIN {_t(AnnualMandate)} man ON man.pairing_id = pa.id AND man.year = %(year)s
 LEFT JOIN (
-    SELECT pairing_id,
-           SUM(CASE WHEN kind = 'commitment' THEN amount ELSE 0 END) AS committed,
-           SUM(CASE WHEN kind = 'disbursement' THEN amount ELSE 0 END) AS received
-    FROM {_t(FundFlow)}
-    WHERE pairing_id IN (SELECT id FROM {_t(Pairing)} WHERE program_id = %(program)s)
-      AND kind IN ('commitment', 'disbursement') AND date BETWEEN %(y0)s AND %(y1)s
-    GROUP BY pairing_id
+    SELECT f.pairing_id,
+           SUM(CASE WHEN f.kind = 'commitment' THEN f.amount ELSE 0 END) AS committed,
+           SUM(CASE WHEN f.kind = 'disbursement' THEN f.amount ELSE 0 END) AS received,
+           SUM(CASE WHEN p.id IS NOT NULL AND COALESCE(loc.level, rr.level) IN ({levels})
+                    THEN f.amount ELSE 0 END) AS county_disbursed,
+           SUM(CASE WHEN p.id IS NOT NULL AND p.is_livelihood THEN f.amount ELSE 0 END) AS livelihood_disbursed
+    FROM {_t(FundFlow)} f
+    LEFT JOIN {_t(Project)} p ON p.id = f.project_id AND f.kind = 'disbursement'
+    LEFT JOIN {_t(Pairing)} ppa ON ppa.id = p.pairing_id
+    LEFT JOIN {_t(Region)} rr ON rr.id = ppa.recipient_region_id
+    LEFT JOIN {_t(Region)} loc ON loc.id = p.location_id
+    WHERE f.pairing_id IN (SELECT id FROM {_t(Pairing)} WHERE program_id = %(program)s)
+      AND f.kind IN ('commitment', 'disbursement') AND f.date BETWEEN %(y0)s AND %(y1)s
+    GROUP BY f.pairing_id
 ) fl ON fl.pairing_id = pa.id
 LEFT JOIN (
     SELECT pairing_id, SUM(headcount) AS headcount FROM {_t(Deployment)}
@@ -314,8 +334,6 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT ps.pairing_id, COUNT(*) AS n,
            {s("ps.budget")} AS budget,
-           {s("CASE WHEN ps.at_county_level THEN ps.budget ELSE 0 END")} AS county,
-           {s("CASE WHEN ps.is_livelihood THEN ps.budget ELSE 0 END")} AS livelihood,
            {s("CASE WHEN ps.is_self_sustaining THEN ps.budget ELSE 0 END")} AS sustaining,
            {s(f"CASE WHEN ps.score IS NULL THEN 0 ELSE {d.exact('ps.score')} * ps.budget END")} AS weighted,
            {s("CASE WHEN ps.score IS NULL THEN 0 ELSE ps.budget END")} AS weights
@@ -351,8 +369,8 @@ def _pairing_measures(r: dict[str, Any]) -> dict[str, Any]:
         "measures": {
             "mandate_fulfilment": _ratio(r["received"], r["funds_required"]),
             "funds_delivery": _ratio(r["received"], r["committed"]),
-            "county_share": _ratio(r["county"], budget),
-            "livelihood_share": _ratio(r["livelihood"], budget),
+            "county_share": _ratio(r["county_disbursed"], r["received"]),
+            "livelihood_share": _ratio(r["livelihood_disbursed"], r["received"]),
             "self_sustaining_share": _ratio(r["sustaining"], budget),
             "personnel_vs_quota": _ratio(r["headcount"], r["personnel_quota"]),
             "people_trained": float(r["trained"] or 0),

@@ -29,7 +29,7 @@ from projects.models import Project
 from projects.selectors import projects_visible_to
 
 from . import forms, selectors, services
-from .measures import FINAL_STATES, SCORED_STATES
+from .measures import FINAL_STATES, SCORED_STATES, SHARE_BASIS_NOTE
 from .models import EvaluationRun, ExpertScore, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
 
 RUNS_PER_PAGE = 25
@@ -324,6 +324,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "grade": selectors.grade_of(framework, card.score),
             "rank": rank,
             "rule": current_rule(run.program, run.year),
+            "share_basis_note": SHARE_BASIS_NOTE,
             "history": history,
             "chart": [(f"{h.run.year} #{h.run_id}", h.score) for h in history],
             "projects": projects,

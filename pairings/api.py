@@ -49,6 +49,7 @@ from .models import (
     PairingStatus,
     Program,
     ProgramModel,
+    Source,
     Training,
 )
 
@@ -195,6 +196,16 @@ def _region_by_code(code: str, name: str) -> Region:
 # --- programmes --------------------------------------------------------------------------------------------
 
 
+class SourceSerializer(serializers.ModelSerializer):
+    """A publication that reference data rests on: its title in its own `language`, publisher, date as precise as
+    known (`2008-06-18`, `2010-11`, `2010`), address, and whether the address is a mirror copy."""
+
+    class Meta:
+        model = Source
+        fields = ["key", "title", "language", "publisher", "published", "url", "is_mirror"]
+        read_only_fields = fields
+
+
 class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     """One version of a programme's funding rule. Rules are never edited: posting one records the next version."""
 
@@ -205,6 +216,14 @@ class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     escalation_years = serializers.IntegerField(required=False, allow_null=True, max_value=SMALLINT_MAX)
     min_county_share = _fraction()
     min_livelihood_share = _fraction()
+    sources = SourceSerializer(many=True, read_only=True)
+    effective_to_year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=SMALLINT_MAX,
+        help_text="The last year this version applies to; a year no version covers gives no mandate.",
+    )
     effective_from_year = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -224,12 +243,23 @@ class FundingRuleSerializer(WriteSerializerMixin, serializers.ModelSerializer):
             "min_county_share",
             "min_livelihood_share",
             "effective_from_year",
+            "effective_to_year",
+            "organization",
+            "is_unverified",
             "reason",
             "source",
+            "sources",
             "created_at",
         ]
         read_only_fields = ["version", "created_at"]
         validators: ClassVar[list[Any]] = []
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
+            "organization": {
+                "allow_null": True,
+                "required": False,
+                "help_text": "An assisting party whose own rate this is (it overrides the programme's rule for it).",
+            },
+        }
 
 
 class ProgramSerializer(WriteSerializerMixin, serializers.ModelSerializer):
@@ -238,6 +268,7 @@ class ProgramSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     funding_rule = serializers.SerializerMethodField(
         help_text="The latest version of the funding rule (see its `effective_from_year`); null before the first."
     )
+    sources = SourceSerializer(many=True, read_only=True)
 
     class Meta:
         model = Program
@@ -251,8 +282,10 @@ class ProgramSerializer(WriteSerializerMixin, serializers.ModelSerializer):
             "end_year",
             "policy_reference",
             "principles",
+            "principles_en",
             "lead_agency",
             "source",
+            "sources",
             "funding_rule",
         ]
         read_only_fields = ["id"]
@@ -328,8 +361,16 @@ class ProgramViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     lookup_url_kwarg = "code_or_id"
 
     def get_queryset(self) -> QuerySet[Program]:
-        rules = Prefetch("rules", queryset=FundingRule.objects.order_by("-version"), to_attr="rules_newest_first")
-        return selectors.programs_visible_to(_user(self.request)).prefetch_related(rules).order_by("start_year", "code")
+        rules = Prefetch(
+            "rules",
+            queryset=FundingRule.objects.order_by("-version").prefetch_related("sources"),
+            to_attr="rules_newest_first",
+        )
+        return (
+            selectors.programs_visible_to(_user(self.request))
+            .prefetch_related(rules, "sources")
+            .order_by("start_year", "code")
+        )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "partial_update":
@@ -389,6 +430,12 @@ class PairingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     children = serializers.PrimaryKeyRelatedField(  # type: ignore[var-annotated]
         many=True, read_only=True, help_text="The pairings this one is broken down into."
     )
+    sources = SourceSerializer(many=True, read_only=True)
+    is_unverified = serializers.BooleanField(
+        read_only=True,
+        help_text="True when no source supports the pairing, or when it is a whole prefecture recorded because its "
+        "counties are not sourced (it then claims none of them).",
+    )
     contracting_mode = serializers.ChoiceField(
         choices=ContractingMode.choices,
         required=False,
@@ -415,9 +462,15 @@ class PairingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
             "parent",
             "children",
             "start_date",
+            "start_precision",
             "end_date",
             "status",
+            "evidence",
+            "covers_unsourced",
+            "mandate_from_rule",
+            "is_unverified",
             "source",
+            "sources",
             "note",
         ]
         read_only_fields = ["id", "mode_overridden", "status"]
@@ -485,7 +538,7 @@ class PairingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         children = Prefetch("children", queryset=Pairing.objects.only("id", "parent_id").order_by("id"))
         return (
             selectors.pairings_visible_to(_user(self.request))
-            .prefetch_related(children)
+            .prefetch_related(children, "sources")
             .order_by(
                 "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code", "id"
             )
@@ -533,6 +586,9 @@ class MandateSerializer(serializers.ModelSerializer):
     rule_version = serializers.IntegerField(
         source="rule.version", read_only=True, allow_null=True, help_text="Null when the mandate was set by hand."
     )
+    is_unverified = serializers.BooleanField(
+        read_only=True, help_text="Computed with a rule whose rate or base year no source gives."
+    )
 
     class Meta:
         model = AnnualMandate
@@ -548,6 +604,7 @@ class MandateSerializer(serializers.ModelSerializer):
             "spent",
             "fulfilment",
             "is_manual",
+            "is_unverified",
             "reason",
             "rule_version",
             "basis_amount",

@@ -110,6 +110,9 @@ class Program(models.Model):
         "min_county_share": _("minimum share to county level and below"),
         "min_livelihood_share": _("minimum share to livelihood"),
         "effective_from_year": _("in force from"),
+        "effective_to_year": _("in force until"),
+        "organization": _("assisting party"),
+        "is_unverified": _("unverified"),
     }
 
     @classmethod
@@ -359,6 +362,12 @@ class Pairing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == PairingStatus.ACTIVE
+
+    @property
+    def start_known(self) -> str:
+        """The start date as precisely as a source gives it: "1994", "2002-06" or "2010-03-30"."""
+        iso = self.start_date.isoformat()
+        return {DatePrecision.YEAR: iso[:4], DatePrecision.MONTH: iso[:7]}.get(self.start_precision, iso)  # type: ignore[call-overload]
 
     @property
     def is_unverified(self) -> bool:

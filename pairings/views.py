@@ -110,7 +110,10 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
         "pairings/program_detail.html",
         {
             "program": program,
-            "rules": program.rules.select_related("created_by").order_by("-version"),
+            "rules": program.rules.select_related("created_by", "organization")
+            .prefetch_related("sources")
+            .order_by("-version"),
+            "sources": program.sources.all(),
             "rows": rows,
             "chart": charts.fulfilment_bars(chart_rows),
             "history": HistoryEvent.objects.for_object(program).select_related("actor", "content_type")[:20],
@@ -204,6 +207,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pairings/pairing_detail.html",
         {
             "pairing": pairing,
+            "sources": pairing.sources.all(),
             "mandates": mandates,
             "chart": chart,
             "children": children,

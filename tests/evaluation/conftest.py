@@ -9,6 +9,10 @@ the services that move them are tested in tests/projects/), and the users of the
 - Jiangsu → Jiashi: `jiashi_accepted` (finished late, a passed acceptance inspection) and `jiashi_cancelled`
   (not scored).
 
+No money moves in `ev`; `disbursed` adds the year's disbursements, each scored project paid its approved budget,
+so that the shares of the year's disbursements fall where the compliance tests want them (all at county level;
+to livelihood, Shufu 10 of 15 million, under the rule's 70 %, and Jiashi none).
+
 Users, by what they may do and see:
 - national (they see every pairing): `coordinator` (national coordinator: revises frameworks, starts runs),
   `evaluator` (starts runs, gives expert scores), `observer` (reads only);
@@ -33,7 +37,7 @@ import pytest
 from accounts.models import Organization, OrganizationKind, Role, User
 from evaluation import services, tasks
 from evaluation.models import EvaluationRun, IndicatorFramework
-from pairings.models import Pairing, Program
+from pairings.models import FlowKind, FundFlow, Pairing, Program
 from projects.models import Inspection, Project, Rectification
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -166,6 +170,28 @@ def ev(world, pw) -> EvaluationWorld:
         outsider=world.outsider,
         jiangsu_observer=UserFactory(username="js-observer", organization=js, roles=[Role.OBSERVER]),
     )
+
+
+def disburse(
+    pairing: Pairing, amount: Decimal | str, *, project: Project | None = None, on: dt.date | None = None
+) -> FundFlow:
+    """A disbursement on PAIRING (in the fixture's year unless ON says otherwise), linked to PROJECT if given."""
+    return FundFlow.objects.create(
+        pairing=pairing,
+        project_id=project.pk if project is not None else None,
+        kind=FlowKind.DISBURSEMENT,
+        amount=Decimal(amount),
+        date=on or D(YEAR, 6, 1),
+        source="assisting_fiscal",
+    )
+
+
+@pytest.fixture
+def disbursed(ev: EvaluationWorld) -> list[FundFlow]:
+    return [
+        disburse(p.pairing, p.approved_budget or 0, project=p)
+        for p in (ev.shufu_accepted, ev.shufu_building, ev.jiashi_accepted)
+    ]
 
 
 def run_eagerly(program: Program, year: int, by: User | None = None) -> EvaluationRun:

@@ -17,7 +17,7 @@ def finish_run(ev, capture, by=None) -> EvaluationRun:
 
 
 @pytest.fixture
-def finished(ev, django_capture_on_commit_callbacks) -> EvaluationRun:
+def finished(ev, disbursed, django_capture_on_commit_callbacks) -> EvaluationRun:
     return finish_run(ev, django_capture_on_commit_callbacks, by=ev.coordinator)
 
 

@@ -407,7 +407,7 @@ def test_a_national_evaluator_starts_a_run(ev):
     assert post(ev.evaluator, RUNS, {"program": ev.program.code, "year": YEAR}).status_code == 202
 
 
-def test_a_run_requested_through_the_api_runs_to_its_end_and_ranks(ev, django_capture_on_commit_callbacks):
+def test_a_run_requested_through_the_api_runs_to_its_end_and_ranks(ev, disbursed, django_capture_on_commit_callbacks):
     started = start_run(ev, django_capture_on_commit_callbacks)
     assert started.status_code == 202
 
@@ -479,8 +479,8 @@ def test_a_second_run_compares_its_ranking_with_the_first(ev, django_capture_on_
 
 
 @pytest.fixture
-def scored(ev):
-    """The fixture's year evaluated once (through the services, not the API)."""
+def scored(ev, disbursed):
+    """The fixture's year, its disbursements paid, evaluated once (through the services, not the API)."""
     return run_eagerly(ev.program, ev.year, ev.coordinator)
 
 
@@ -569,6 +569,7 @@ def test_a_scorecard_is_explained_line_by_line_with_flags_budget_and_grade(ev, s
         "flags",
         "project_count",
         "budget",
+        "share_basis",
         "lines",
     }
     assert body["organization"] == {
@@ -577,8 +578,9 @@ def test_a_scorecard_is_explained_line_by_line_with_flags_budget_and_grade(ev, s
         "name_en": "Guangdong",
     }
     assert (body["project_count"], body["budget"], body["recipient_region"]) == (2, "15000000.00", "653121")
-    # 10 of the 15 million go to livelihood: 0.6667, under the rule's 0.7
+    # 10 of the year's 15 million disbursed go to livelihood: 0.6667, under the rule's 0.7
     assert body["flags"] == [{"code": "livelihood_share_below_minimum", "value": 0.6667, "minimum": 0.7}]
+    assert body["share_basis"] == "year_disbursements"
     assert body["grade"] == Ranking.objects.get(run=scored, organization_id=body["organization"]["id"]).grade
     assert sum(line["contribution"] for line in body["lines"]) == pytest.approx(body["score"], abs=0.05)
     assert {line["code"] for line in body["lines"]} >= {"projects", "mandate", "county_share"}

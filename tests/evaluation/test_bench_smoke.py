@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from core.models import Region
+from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from evaluation import scoring, services
-from evaluation.measures import COUNTY_LEVELS, SCORED_STATES
+from evaluation.measures import SCORED_STATES
 from evaluation.models import EvaluationRun, ExpertScore, ProjectScore, RunStatus, SatisfactionRating
 from pairings.models import Program
 from projects.models import Project
@@ -43,7 +43,7 @@ def test_run_limit_and_peer_give_the_same_scores_and_the_reset_starts_again():
     assert bench.ensure_inputs() is None  # once only
     assert SatisfactionRating.objects.exists() and ExpertScore.objects.exists()
     # The generator places every project at county level or below: a few move up, so that the county flag varies.
-    above = Region.objects.exclude(level__in=COUNTY_LEVELS).order_by("pk").first()
+    above = Region.objects.exclude(level__in=COUNTY_LEVEL_AND_BELOW).order_by("pk").first()
     assert above is not None
     Project.objects.filter(pk__in=list(Project.objects.order_by("pk").values_list("pk", flat=True))[::7]).update(
         location=above

@@ -150,7 +150,7 @@ def test_the_stage_bar_draws_one_segment_per_stage_with_projects(client, ev):
 
 
 @pytest.fixture
-def ranked(ev):
+def ranked(ev, disbursed):
     return run_eagerly(ev.program, ev.year, by=ev.coordinator)
 
 
@@ -201,7 +201,7 @@ def test_compliance_warnings_name_the_pairing_the_flag_and_link_to_the_scorecard
     html = response.content.decode()
     for card in flagged:
         assert reverse("evaluation:scorecard_detail", args=[card.pk]) in html
-    # Guangdong → Shufu: 10 M of 15 M approved budget to livelihood, against the rule's 70 % (in the words of the
+    # Guangdong → Shufu: 10 M of the year's 15 M disbursed to livelihood, against the rule's 70 % (in the words of the
     # ranking page's reasons).
     shufu = html[html.index(reverse("evaluation:scorecard_detail", args=[card_of(ranked, ev.shufu).pk])) :]
     assert "Share to livelihood 67 %, below the minimum of 70 %" in shufu[: shufu.index("</li>")]

@@ -4,7 +4,9 @@ the formulas have to handle (no inspections, no planned end, a zero-day plan, ov
 budgets, late finishes, no approved budget, no or zero expected beneficiaries, locations above county level or
 none, rectifications closed late or still open, satisfaction ratings and expert scores on a deterministic subset,
 a child pairing with projects of its own, mandates with and without a quota, flows, deployments and trainings in
-and out of the year). The run is cut into many small chunks. PostgreSQL here; SQLite runs the same SQL in
+and out of the year; for the shares of the year's disbursements, disbursements of the year linked to projects at
+county level and below, above it, without a location or at an XPCC division, livelihood or not, linked ones of other
+years, unlinked ones, and a pairing with none in the year). The run is cut into many small chunks. PostgreSQL here; SQLite runs the same SQL in
 `make run`."""
 
 import datetime as dt
@@ -17,7 +19,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Role, User
-from core.models import RegionLevel
+from core.models import Region, RegionLevel
 from evaluation import reference, services
 from evaluation.models import EvaluationRun, PairingScorecard, ProjectScore, Ranking, RunChunk, RunStatus
 from evaluation.reference import Scored
@@ -33,7 +35,7 @@ TOL = 1e-9
 
 
 def generated_programme(code: str) -> Program:
-    call_command("generate_projects", "--projects", "400", "--seed", "11", verbosity=0)
+    call_command("generate_projects", "--projects", "800", "--seed", "11", verbosity=0)
     return Program.objects.get(code=code)
 
 
@@ -47,15 +49,16 @@ def coordinator() -> User:
     return UserFactory(username="agreement-coordinator", organization=national, roles=[Role.NATIONAL_COORDINATOR])
 
 
-def bend(program: Program, year: int, as_of: dt.date, *, expert_codes: tuple[str, ...], seed: int) -> None:
-    """Push the programme-year's data into every corner the formulas treat specially. Deterministic."""
+def bend(program: Program, year: int, as_of: dt.date, *, expert_codes: tuple[str, ...], seed: int) -> Region:
+    """Push the programme-year's data into every corner the formulas treat specially. Deterministic. Returns
+    the XPCC division some projects are moved to."""
     rng = random.Random(seed)
     y0 = D(year, 1, 1)
     cohort = reference.cohort(program, year)
     assert len(cohort) >= 15, "the generated data set should give this programme-year a real cohort"
 
     # A child pairing with projects of its own (its parent keeps the rest).
-    child = Pairing.objects.filter(program=program, parent__isnull=False).first()
+    child = Pairing.objects.filter(program=program, parent__isnull=False).order_by("pk").first()
     assert child is not None
     for p in [p for p in cohort if p.pairing_id == child.parent_id][:2] or cohort[:2]:
         Project.objects.filter(pk=p.pk).update(pairing=child, location=child.recipient_region)
@@ -166,6 +169,33 @@ def bend(program: Program, year: int, as_of: dt.date, *, expert_codes: tuple[str
                     pairing=pairing, topic="x", people_trained=rng.randint(1, 200), days=Decimal(2), start_date=when
                 )
 
+    # The shares of the year's disbursements (the unlinked disbursements are the loop's above). Some projects at
+    # an XPCC division (county level for the shares); disbursements linked to projects in the year and in the
+    # years either side (those do not count), livelihood flags turned both ways; then one pairing with no
+    # disbursement in the year at all, whose shares have no value.
+    province = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("pk").first()
+    division = Region.objects.create(code="XPCC-99", name="测试师", level="xpcc_division", parent=province)
+    for i, p in enumerate(cohort):
+        if p.pk in bare:
+            continue
+        if i % 13 == 10:  # a corner that leaves the location alone; paid in the year, so that the level counts
+            Project.objects.filter(pk=p.pk).update(location=division)
+            FundFlow.objects.create(
+                pairing_id=p.pairing_id, project_id=p.pk, kind="disbursement", amount=Decimal(50 * 10**6),
+                date=D(year, 7, 1), source="assisting_fiscal",
+            )  # fmt: skip
+        if i % 4 == 1:
+            Project.objects.filter(pk=p.pk).update(is_livelihood=not p.is_livelihood)
+        for when in (D(year, 1, 1), D(year, 12, 31), D(year - 1, 12, 31), D(year + 1, 1, 1)):
+            if rng.random() < 0.45:
+                FundFlow.objects.create(
+                    pairing_id=p.pairing_id, project_id=p.pk, kind="disbursement",
+                    amount=Decimal(rng.randint(1, 80)) * 10**6, date=when, source="assisting_fiscal",
+                )  # fmt: skip
+    dry = Pairing.objects.filter(program=program, parent__isnull=True).order_by("-pk").first()
+    FundFlow.objects.filter(pairing=dry, kind="disbursement", date__year=year).delete()
+    return division
+
 
 def assert_same(a: float | None, b: float | None, what: str) -> None:
     if a is None or b is None:
@@ -225,7 +255,7 @@ def test_the_sql_of_a_run_agrees_with_the_reference_on_the_default_framework(
 ):
     settings.EVALUATION_CHUNK_SIZE = 4
     program = generated_programme("wenchuan-2008")
-    bend(program, 2009, D(2010, 6, 30), expert_codes=("quality",), seed=1)
+    division = bend(program, 2009, D(2010, 6, 30), expert_codes=("quality",), seed=1)
     run, want = run_and_compare(django_capture_on_commit_callbacks, program, 2009, coordinator(), D(2010, 6, 30))
 
     # The data reached the corners (so the agreement is not that of two Nones everywhere).
@@ -238,10 +268,15 @@ def test_the_sql_of_a_run_agrees_with_the_reference_on_the_default_framework(
     assert len({v for v in values_of(projects, "satisfaction") if v is not None}) >= 3
     assert len({v for v in values_of(projects, "quality") if v is not None}) >= 3
     assert any(v is not None and 0 < v < 1 for v in values_of(pairings, "county_share"))
+    assert any(v is not None and 0 < v < 1 for v in values_of(pairings, "livelihood_share"))
+    assert None in values_of(pairings, "county_share") and None in values_of(pairings, "livelihood_share")
+    at_division = Project.objects.filter(location=division).values("pk")
+    assert FundFlow.objects.filter(kind="disbursement", date__year=2009, project_id__in=at_division).exists()
     assert None in values_of(pairings, "mandate") and None in values_of(pairings, "personnel")
     assert any(v is not None and v > 0 for v in values_of(pairings, "personnel"))
     assert len({s for s, _m in projects.values() if s is not None}) >= 10
-    child = Pairing.objects.get(program=program, parent__isnull=False)
+    child = Pairing.objects.filter(program=program, parent__isnull=False).order_by("pk").first()
+    assert child is not None
     assert PairingScorecard.objects.get(run=run, pairing=child).project_count >= 1
     assert not Ranking.objects.filter(run=run, organization_id=child.assisting_organization_id).exists()
 
