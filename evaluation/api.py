@@ -41,7 +41,7 @@ from core.api.errors import NON_FIELD
 from core.api.serializers import StrictSerializerMixin
 from core.errors import DomainError, NotFound, PermissionDenied, Problem
 from pairings.api import NamedChoiceField
-from pairings.models import Program
+from pairings.models import AnnualMandate, Program
 from projects.api import CallerMixin
 from projects.models import Project
 from projects.selectors import projects_visible_to
@@ -714,6 +714,10 @@ class ScorecardSerializer(serializers.ModelSerializer):
     budget = serializers.DecimalField(
         max_digits=18, decimal_places=2, read_only=True, help_text="Approved budget of the scored projects, yuan."
     )
+    mandate_unverified = serializers.SerializerMethodField(
+        help_text="True when the pairing's mandate for the run's year was computed with a rule whose rate or base "
+        "year no source gives (the Xinjiang rule today): its fulfilment is measured against an unverified figure."
+    )
     share_basis = serializers.SerializerMethodField(
         help_text="What the formulas `county_share` and `livelihood_share` (the shares to county level and below "
         "and to livelihood, and their flags) are shares of. `year_disbursements`: the pairing's disbursements "
@@ -740,6 +744,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "project_count",
             "budget",
             "share_basis",
+            "mandate_unverified",
         ]
         read_only_fields = fields
 
@@ -752,6 +757,14 @@ class ScorecardSerializer(serializers.ModelSerializer):
 
     def get_grade(self, obj: PairingScorecard) -> str:
         return selectors.grade_of(obj.run.framework, obj.score)
+
+    def get_mandate_unverified(self, obj: PairingScorecard) -> bool:
+        known = getattr(obj, "mandate_unverified", None)
+        if known is None:  # a scorecard not read through `scorecards_visible_to`
+            known = AnnualMandate.objects.filter(
+                pairing_id=obj.pairing_id, year=obj.run.year, rule__is_unverified=True
+            ).exists()
+        return bool(known)
 
 
 class ScorecardDetailSerializer(ScorecardSerializer):

@@ -5,10 +5,10 @@ seen by whoever sees the pairing or the project."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
-from pairings.models import Program
+from pairings.models import AnnualMandate, Program
 from pairings.selectors import pairing_scope_q
 
 from .curves import Line, Spec, explain, grade_for
@@ -34,14 +34,27 @@ def runs_visible_to(user: User) -> QuerySet[EvaluationRun]:
     return EvaluationRun.objects.select_related("program", "framework", "requested_by")
 
 
+def mandate_unverified() -> Exists:
+    """Whether the scorecard's pairing owes the run's year under a rule whose rate or base year no source gives."""
+    return Exists(
+        AnnualMandate.objects.filter(
+            pairing_id=OuterRef("pairing_id"), year=OuterRef("run__year"), rule__is_unverified=True
+        )
+    )
+
+
 def scorecards_visible_to(user: User) -> QuerySet[PairingScorecard]:
-    return PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__")).select_related(
-        "run__program",
-        "run__framework",
-        "pairing__program",
-        "pairing__assisting_organization",
-        "pairing__recipient_region",
-        "organization",
+    return (
+        PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"))
+        .annotate(mandate_unverified=mandate_unverified())
+        .select_related(
+            "run__program",
+            "run__framework",
+            "pairing__program",
+            "pairing__assisting_organization",
+            "pairing__recipient_region",
+            "organization",
+        )
     )
 
 

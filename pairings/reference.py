@@ -397,6 +397,7 @@ class _Loader:
             return self.orgs[key]
         parent: Organization | None = None
         region: Region | None = None
+        kind: str
         if key in ENTERPRISES:
             name, name_en = ENTERPRISES[key]
             kind = OrganizationKind.CENTRAL_ENTERPRISE

@@ -449,7 +449,8 @@ def claim_conflict(*, program: Program, recipient: Region, parent: Pairing | Non
     enclosing = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
     ancestors: list[int] = []
     while parent is not None:
-        ancestors.append(parent.pk)
+        if parent.recipient_region_id != recipient.pk:  # a breakdown on its parent's own region is a second claim
+            ancestors.append(parent.pk)
         parent = parent.parent
     return (
         Pairing.objects.filter(program=program, status=PairingStatus.ACTIVE, covers_unsourced=False)
@@ -538,10 +539,21 @@ def pairing_create(
         )
     if not assisting_organization.is_active:
         problems.add("inactive", _("This organization is inactive."), "assisting_organization")
+    if not covers_unsourced:
+        same = Pairing.objects.filter(
+            program=program, recipient_region=recipient_region, status=PairingStatus.ACTIVE, covers_unsourced=False
+        ).first()
+        # The whole tree is looked at only for a recipient that is otherwise acceptable (one outside its parent's
+        # region would report its neighbours too).
+        if same is None and not any(p.field == "recipient_region" for p in problems.items):
+            same = claim_conflict(program=program, recipient=recipient_region, parent=parent)
+        if same is not None:
+            problems.add("recipient_taken", _taken_message(same, recipient_region), "recipient_region")
     problems.raise_if_any()
     try:
         with transaction.atomic():
-            # Pairings of one programme are created one at a time, so two overlapping claims cannot both pass.
+            # Pairings of one programme are created one at a time, so two overlapping claims cannot both pass: the
+            # check is made again under the programme's row lock.
             Program.objects.select_for_update().get(pk=program.pk)
             if not covers_unsourced:
                 taken = claim_conflict(program=program, recipient=recipient_region, parent=parent)

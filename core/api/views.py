@@ -13,10 +13,10 @@ from core.selectors import region_search
 class RegionSerializer(serializers.ModelSerializer):
     # `parent` shadows Field.parent in the type stubs only; DRF collects declared fields by name.
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
-    city = serializers.SlugRelatedField(
+    city = serializers.SlugRelatedField[Region](
         slug_field="code", read_only=True, help_text="For an XPCC division: the code of the city it runs, if any."
     )
-    superseded_by = serializers.SlugRelatedField(
+    superseded_by = serializers.SlugRelatedField[Region](
         slug_field="code",
         read_only=True,
         help_text="For a retired code kept as an alias: the code of the region that replaced it.",

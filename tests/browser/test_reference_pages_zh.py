@@ -97,6 +97,9 @@ def test_programme_pairing_and_scorecard_pages_hold_no_english_working_notes_in_
             found[path] = runs
         shot(page, f"reference-zh-{number}")
     assert found == {}, f"English text on Chinese pages: {found}"
+    # The scorecard says its mandate rests on the unverified Xinjiang rule.
+    page.goto(page.base_url + f"/evaluation/scorecards/{card.pk}/")
+    expect(page.locator("#card-unverified")).to_contain_text("未核实")
     # The sources are shown as cited titles in their own language.
     page.goto(page.base_url + f"/programmes/{WENCHUAN}/")
     expect(page.locator("cite[lang=zh]").first).to_contain_text("汶川地震灾后恢复重建对口支援方案")

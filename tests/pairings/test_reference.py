@@ -290,3 +290,26 @@ def test_an_ended_pairing_frees_its_units_for_its_successor(programme):
     services.pairing_end(by=None, pairing=first, end_date=dt.date(2016, 6, 30), comment="moved")
     successor = pair(programme, b, "540402")
     assert successor.status == PairingStatus.ACTIVE
+
+
+def test_the_api_shows_sources_evidence_and_the_unverified_mandate(loaded):
+    from rest_framework.test import APIClient
+
+    call_command("seed_demo", verbosity=0)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="national_coordinator"))
+    shufu = top(XINJIANG).get(recipient_region__code="653121")
+    services.fiscal_revenue_record(
+        by=None, organization=shufu.assisting_organization, year=2010, amount=Decimal("450000000000")
+    )
+    services.mandate_compute(by=None, pairing=shufu, year=2012)
+    body = client.get(f"/api/v1/pairings/{shufu.pk}/").json()
+    assert (body["evidence"], body["is_unverified"], body["start_precision"]) == ("sourced", False, "day")
+    assert {s["key"] for s in body["sources"]} >= {"X3"}
+    (mandate,) = client.get(f"/api/v1/pairings/{shufu.pk}/mandates/").json()["results"]
+    assert (mandate["year"], mandate["is_unverified"]) == (2012, True)
+    gansu = client.get(f"/api/v1/pairings/{top(WENCHUAN).get(recipient_region__code='620000').pk}/").json()
+    assert gansu["mandate_from_rule"] is False
+    division = client.get("/api/v1/regions/XPCC-14/").json()
+    assert (division["level"], division["division_number"], division["city"]) == ("xpcc_division", 14, "659009")
+    assert client.get("/api/v1/regions/542400/").json()["superseded_by"] == "540600"

@@ -268,7 +268,7 @@ def test_listing_pairings_costs_the_same_queries_with_more_rows(world, pw, djang
 
     few = queries_to_list(list_pairings)
     for i in range(12):
-        region = RegionFactory(code=f"6531{i:02d}", level=RegionLevel.COUNTY, parent=world.kashgar)
+        region = RegionFactory(code=f"6531{i + 30:02d}", level=RegionLevel.COUNTY, parent=world.kashgar)
         services.pairing_create(
             by=None,
             program=pw.program,

@@ -301,7 +301,7 @@ def test_a_province_helping_a_province_is_a_direct_pairing(world, pw):
         by=world.coordinator,
         program=pw.program,
         assisting_organization=world.guangdong_gov,
-        recipient_region=world.xinjiang,
+        recipient_region=world.jiangsu,  # a province, and no pairing of the programme lies within it
         start_date=D(2010, 6, 1),
     )
 
@@ -315,7 +315,7 @@ def test_an_organization_without_a_region_counts_as_provincial(world, pw):
         by=world.coordinator,
         program=pw.program,
         assisting_organization=enterprise,
-        recipient_region=world.xinjiang,
+        recipient_region=world.jiangsu,
         start_date=D(2010, 6, 1),
     )
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.models import HistoryEvent
+from core.models import HistoryEvent, RegionLevel
 from pairings import services
 from pairings.models import FiscalRevenue, FundFlow, Pairing
+from tests.factories import RegionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,10 +132,17 @@ def test_the_coordinator_creates_a_pairing_and_a_taken_recipient_is_refused_on_t
     response = client.post("/pairings/new/", data)
     assert response.status_code == 200
     assert "recipient_region" in response.context["form"].errors
+    # Kashgar prefecture as a whole would cover Shufu, which Guangdong holds: refused on the field too.
     data["recipient_region"] = "653100"
     response = client.post("/pairings/new/", data)
+    assert response.status_code == 200
+    assert "Shufu" in str(response.context["form"].errors["recipient_region"])
+    assert not Pairing.objects.filter(recipient_region=world.kashgar).exists()
+    kashgar_city = RegionFactory(code="653101", name="喀什市", level=RegionLevel.COUNTY, parent=world.kashgar)
+    data["recipient_region"] = kashgar_city.code  # free
+    response = client.post("/pairings/new/", data)
     assert response.status_code == 302
-    assert Pairing.objects.filter(recipient_region=world.kashgar, assisting_organization=world.shenzhen_gov).exists()
+    assert Pairing.objects.filter(recipient_region=kashgar_city, assisting_organization=world.shenzhen_gov).exists()
 
 
 def test_an_assisting_officer_cannot_open_the_new_pairing_form_to_create_a_top_level_pairing(client, world, pw):

