@@ -570,6 +570,7 @@ def test_a_scorecard_is_explained_line_by_line_with_flags_budget_and_grade(ev, s
         "project_count",
         "budget",
         "share_basis",
+        "mandate_unverified",
         "lines",
     }
     assert body["organization"] == {
@@ -581,6 +582,7 @@ def test_a_scorecard_is_explained_line_by_line_with_flags_budget_and_grade(ev, s
     # 10 of the year's 15 million disbursed go to livelihood: 0.6667, under the rule's 0.7
     assert body["flags"] == [{"code": "livelihood_share_below_minimum", "value": 0.6667, "minimum": 0.7}]
     assert body["share_basis"] == "year_disbursements"
+    assert body["mandate_unverified"] is False  # the test programme's rule is not flagged
     assert body["grade"] == Ranking.objects.get(run=scored, organization_id=body["organization"]["id"]).grade
     assert sum(line["contribution"] for line in body["lines"]) == pytest.approx(body["score"], abs=0.05)
     assert {line["code"] for line in body["lines"]} >= {"projects", "mandate", "county_share"}
