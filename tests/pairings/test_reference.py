@@ -313,3 +313,28 @@ def test_the_api_shows_sources_evidence_and_the_unverified_mandate(loaded):
     division = client.get("/api/v1/regions/XPCC-14/").json()
     assert (division["level"], division["division_number"], division["city"]) == ("xpcc_division", 14, "659009")
     assert client.get("/api/v1/regions/542400/").json()["superseded_by"] == "540600"
+
+
+def test_a_partys_own_rate_overrides_the_programmes_rule_for_that_party_alone(loaded):
+    shufu = top(XINJIANG).get(recipient_region__code="653121")
+    kashgar = top(XINJIANG).get(recipient_region__code="653101")  # Shenzhen's
+    program = shufu.program
+    own = services.funding_rule_set(
+        by=None,
+        program=program,
+        organization=shufu.assisting_organization,
+        basis="fiscal_revenue",
+        rate="0.006",
+        effective_from_year=2011,
+        effective_to_year=2020,
+    )
+    assert services.current_rule(program, 2012, shufu.assisting_organization) == own
+    assert services.current_rule(program, 2012, kashgar.assisting_organization).organization is None
+    assert services.current_rule(program, 2012).organization is None
+    for org in (shufu.assisting_organization, kashgar.assisting_organization):
+        services.fiscal_revenue_record(by=None, organization=org, year=2010, amount=Decimal("300000000000"))
+    guangdong = services.mandate_compute(by=None, pairing=shufu, year=2011)
+    shenzhen = services.mandate_compute(by=None, pairing=kashgar, year=2011)
+    assert (guangdong.rule, guangdong.is_unverified) == (own, False)
+    assert guangdong.funds_required == (Decimal("300000000000") * Decimal("0.006") / 3).quantize(Decimal("0.01"))
+    assert shenzhen.is_unverified and shenzhen.rule.organization is None
