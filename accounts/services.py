@@ -1,6 +1,7 @@
 """Writes on organizations and users: each checks the actor's right, validates, records history."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -249,6 +250,46 @@ def user_set_active(*, user: User, by: User | None, active: bool, comment: str =
             comment=comment,
         )
     return locked
+
+
+#: The profile fields `user_change` may change (with the roles and whether the account is active).
+USER_PROFILE_FIELDS = ("organization", "first_name", "last_name", "email", "preferred_language")
+
+
+def user_change(*, user: User, by: User | None, **changes: Any) -> User:
+    """One edit of a user, from the user page or the API: any of the profile fields, `roles`, `is_active`.
+
+    All or nothing, in one transaction: a refused role list or a bad e-mail leaves the name unchanged too.
+    Fields not given keep their value. Each part is written by its own service, so history reads the same
+    whichever door the change came through."""
+    unknown = set(changes) - {*USER_PROFILE_FIELDS, "roles", "is_active"}
+    if unknown:
+        raise TypeError(f"user_change() got unexpected fields: {', '.join(sorted(unknown))}")
+    _require_national_coordinator(by)
+    # The roles are checked before anything is written, so that a form hears of a bad role list and a bad
+    # profile field in one answer.
+    problems: list[Problem] = []
+    if "roles" in changes:
+        try:
+            _validate_roles(changes["roles"])
+        except DomainError as exc:
+            problems.extend(exc.problems)
+    with transaction.atomic():
+        if set(USER_PROFILE_FIELDS) & set(changes):
+            try:
+                user = user_update(
+                    user=user, by=by, **{f: changes.get(f, getattr(user, f)) for f in USER_PROFILE_FIELDS}
+                )
+            except DomainError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise DomainError.many(problems)
+        if "roles" in changes:
+            user = user_set_roles(user=user, by=by, roles=changes["roles"])
+        if "is_active" in changes:
+            user = user_set_active(user=user, by=by, active=changes["is_active"])
+    user.__dict__.pop("roles", None)
+    return user
 
 
 def user_set_language(*, user: User, language: str) -> User:

@@ -215,16 +215,8 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.user_update(
-                user=edited,
-                by=request.user,  # type: ignore[arg-type]
-                organization=data["organization"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                preferred_language=data["preferred_language"],
-            )
-            services.user_set_roles(user=edited, by=request.user, roles=data["roles"])  # type: ignore[arg-type]
+            # Profile and roles in one service call: one transaction, every problem at once.
+            services.user_change(user=edited, by=request.user, **data)  # type: ignore[arg-type]
             messages.success(request, _("User “%(name)s” saved.") % {"name": edited.username})
             return redirect("accounts:directory")
         except DomainError as exc:

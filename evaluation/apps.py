@@ -7,18 +7,16 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Evaluation")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate, post_save
-
         from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
-        from pairings.models import Program
+        from pairings.services import register_program_hook
 
         from .dashboard import evaluation_panel
-        from .signals import default_framework_for_new_program, default_frameworks_after_migrate
+        from .services import framework_follow_programme
 
-        post_save.connect(default_framework_for_new_program, sender=Program, dispatch_uid="evaluation-default-fw")
-        post_migrate.connect(default_frameworks_after_migrate, sender=self, dispatch_uid="evaluation-default-fws")
+        # A programme's default indicator framework is made with the programme, by the programme service.
+        register_program_hook(framework_follow_programme)
 
         register_action_labels(
             {

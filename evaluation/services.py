@@ -177,9 +177,51 @@ def framework_default(program: Program) -> IndicatorFramework:
 
 
 def framework_current(program: Program) -> IndicatorFramework:
-    """The latest version of the programme's framework (the default one is made when there is none)."""
+    """The latest version of the programme's framework. Every programme has one from its creation
+    (`framework_follow_programme`); a programme without one is a broken database, said as such."""
     found = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
-    return found or framework_default(program)
+    if found is None:
+        raise DomainError(
+            "no_framework", _("The programme %(code)s has no indicator framework.") % {"code": program.code}, "program"
+        )
+    return found
+
+
+def _is_untouched_default(framework: IndicatorFramework) -> bool:
+    """Version 1 as the system wrote it, not yet used by a run: still free to follow the programme's rule."""
+    return (
+        framework.version == 1
+        and framework.created_by_id is None
+        and not EvaluationRun.objects.filter(framework=framework).exists()
+    )
+
+
+def framework_follow_programme(program: Program) -> None:
+    """The programme service's follow-up (registered in evaluation.apps): the one place a default framework is
+    made. A new programme gets version 1; when its rule changes and version 1 is still the untouched default, the
+    share targets move to the new rule's minimums (a rule is usually set just after its programme, in the same
+    transaction or the next request). A framework someone revised, or that a run used, is left as it is."""
+    latest = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
+    if latest is None:
+        framework_default(program)
+        return
+    if not _is_untouched_default(latest):
+        return
+    rule = current_rule(program)
+    rows = {
+        r["code"]: r
+        for r in default_indicators(
+            rule.min_county_share if rule else None, rule.min_livelihood_share if rule else None
+        )
+    }
+    for indicator in latest.indicators.filter(code__in=["county_share", "livelihood_share"]):
+        row = rows.get(indicator.code)
+        if row is None:
+            continue
+        target, floor = row.get("target"), row.get("floor")
+        if (indicator.target, indicator.floor) != (target, floor):
+            indicator.target, indicator.floor = target, floor
+            indicator.save(update_fields=["target", "floor"])
 
 
 def framework_revise(
@@ -201,15 +243,6 @@ def framework_revise(
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()
         return _write_framework(program, indicators, specs, grade_bands, by, reason.strip())
-
-
-def ensure_default_frameworks() -> int:
-    """Give every programme without a framework its default one; returns how many were made."""
-    made = 0
-    for program in Program.objects.filter(frameworks__isnull=True):
-        framework_default(program)
-        made += 1
-    return made
 
 
 def specs_of(framework: IndicatorFramework, level: str | None = None) -> list[Spec]:

@@ -62,6 +62,22 @@ def register_project_check(check: Callable[[Pairing, int], bool]) -> None:
     _project_check = check
 
 
+# What an app above this one keeps in step with a programme (evaluation: its default indicator framework, made
+# with the programme and kept at the programme's rule until someone revises it). Called by `program_create` and
+# `funding_rule_set`, in their transaction, after the change: the one place those follow-ups start.
+_program_hooks: list[Callable[[Program], None]] = []
+
+
+def register_program_hook(hook: Callable[[Program], None]) -> None:
+    if hook not in _program_hooks:
+        _program_hooks.append(hook)
+
+
+def _program_changed(program: Program) -> None:
+    for hook in _program_hooks:
+        hook(program)
+
+
 # Administrative rank of a party, to derive the contracting mode: the region an organization stands for.
 LEVEL_RANK = {
     RegionLevel.PROVINCE: 1,
@@ -222,6 +238,7 @@ def program_create(
                 source=source,
             )
             history_record(obj=program, action="created", actor=by, changes={"code": (None, program.code)})
+            _program_changed(program)
     except IntegrityError as exc:
         # Two coordinators creating the same code at once: the unique index decides.
         raise DomainError("duplicate", _("A programme with this code already exists."), "code") from exc
@@ -361,6 +378,7 @@ def funding_rule_set(
             comment=reason,
             changes={k: v for k, v in changes.items() if v[0] != v[1]},
         )
+        _program_changed(program)
     return rule
 
 

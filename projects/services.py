@@ -215,66 +215,81 @@ def precheck(project: Project, action: str) -> list[Problem]:
     return []
 
 
+Guard = Callable[[Project, list[Problem]], None]
+Apply = Callable[[Project], dict[str, tuple[Any, Any]]]
+
+
+def _step(
+    locked: Project, *, by: User | None, action: str, comment: str, guard: Guard | None, apply: Apply | None
+) -> tuple[str, dict[str, tuple[Any, Any]]]:
+    """The action on one project already locked: check state and right, run the guard, apply the change and move
+    the state (unsaved). Returns the state it left and the changes, for history. Shared by one-at-a-time
+    transitions and the evaluation run's bulk `evaluate`, so both refuse and change alike."""
+    spec = ACTIONS[action]
+    if locked.state not in spec.sources:
+        raise Conflict(
+            "state_conflict",
+            _("The project is %(state)s now; it cannot be %(action)s.")
+            % {"state": State(locked.state).label, "action": str(spec.label).lower()},
+            "state",
+        )
+    if by is not None and not _has_role(by, spec.roles):
+        raise PermissionDenied("forbidden", _("Your roles do not allow this action on this project."), "action")
+    if by is not None and action == "approve" and locked.proposed_by_id == by.pk:
+        raise PermissionDenied(
+            "separation_of_duties", _("You proposed this project; someone else must approve it."), "action"
+        )
+    problems: list[Problem] = []
+    if spec.needs_comment and not comment.strip():
+        problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
+    if guard is not None:
+        guard(locked, problems)
+    if problems:
+        raise DomainError.many(problems)
+    from_state = locked.state
+    changes = apply(locked) if apply is not None else {}
+    locked.state = spec.target
+    return from_state, changes
+
+
 def _transition(
     *,
     project: Project,
     by: User | None,
     action: str,
     comment: str = "",
-    guard: Callable[[Project, list[Problem]], None] | None = None,
-    apply: Callable[[Project], dict[str, tuple[Any, Any]]] | None = None,
+    guard: Guard | None = None,
+    apply: Apply | None = None,
 ) -> Project:
     """The one shape of every action (DESIGN.md): lock, check state and right, guard, change, history."""
-    spec = ACTIONS[action]
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if locked.state not in spec.sources:
-            raise Conflict(
-                "state_conflict",
-                _("The project is %(state)s now; it cannot be %(action)s.")
-                % {"state": State(locked.state).label, "action": str(spec.label).lower()},
-                "state",
-            )
-        if by is not None and not _has_role(by, spec.roles):
-            raise PermissionDenied("forbidden", _("Your roles do not allow this action on this project."), "action")
-        if by is not None and action == "approve" and locked.proposed_by_id == by.pk:
-            raise PermissionDenied(
-                "separation_of_duties", _("You proposed this project; someone else must approve it."), "action"
-            )
-        problems: list[Problem] = []
-        if spec.needs_comment and not comment.strip():
-            problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
-        if guard is not None:
-            guard(locked, problems)
-        if problems:
-            raise DomainError.many(problems)
-        from_state = locked.state
-        changes = apply(locked) if apply is not None else {}
-        locked.state = spec.target
+        from_state, changes = _step(locked, by=by, action=action, comment=comment, guard=guard, apply=apply)
         locked.save()
         history_record(
             obj=locked,
             action=action,
             actor=by,
             from_state=from_state,
-            to_state=spec.target,
+            to_state=locked.state,
             changes=changes,
             comment=comment.strip(),
         )
-        transaction.on_commit(lambda: _after_transition(locked.pk, action))
+        transaction.on_commit(lambda: _after_transition([locked.pk], action))
     project.refresh_from_db()
     return locked
 
 
-def _after_transition(project_id: int, action: str) -> None:
-    """Side effects run once the change is committed: tell the people whose turn it is now. The change
-    stands whatever happens here: a broker that is down is logged, not shown to the official as a failure."""
-    from .tasks import notify_transition
+def _after_transition(project_ids: list[int], action: str) -> None:
+    """Side effects run once the change is committed: tell the people whose turn it is now (one message for the
+    projects one commit moved). The change stands whatever happens here: a broker that is down is logged, not
+    shown to the official as a failure."""
+    from .tasks import notify_transitions
 
     try:
-        notify_transition.delay(project_id, action)
+        notify_transitions.delay(project_ids, action)
     except Exception:  # the broker's connection errors vary by transport
-        logger.exception("could not queue notify_transition for project %s (%s)", project_id, action)
+        logger.exception("could not queue notify_transitions for projects %s (%s)", project_ids[:10], action)
 
 
 # --- readiness -----------------------------------------------------------------------------------------------
@@ -643,58 +658,83 @@ def project_reopen(*, project: Project, by: User | None, comment: str = "") -> P
     return _transition(project=project, by=by, action="reopen", comment=comment, guard=guard, apply=apply)
 
 
-def project_evaluate(*, project: Project, by: User | None, score: Decimal | None, comment: str = "") -> Project:
-    """Called by an evaluation run (by=None) or an evaluator, with the project's final score."""
+def final_score(value: Any) -> Decimal | None:
+    """A project's final score as history keeps it: a decimal to 0.01 (None stays None)."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
+
+def _evaluate_guard(score: Decimal | None) -> Guard:
     def guard(p: Project, problems: list[Problem]) -> None:
         if score is None:
             problems.append(Problem("score_missing", _("The project has no final score yet."), "score"))
 
+    return guard
+
+
+def project_evaluate(*, project: Project, by: User | None, score: Any, comment: str = "") -> Project:
+    """Called by an evaluator (or a run, by=None), with the project's final score."""
+    value = final_score(score)
     return _transition(
         project=project,
         by=by,
         action="evaluate",
         comment=comment,
-        guard=guard,
-        apply=lambda p: {"score": (None, score)},
+        guard=_evaluate_guard(value),
+        apply=lambda p: {"score": (None, value)},
     )
 
 
-def project_evaluate_many(*, scores: Mapping[int, float], comment: str = "") -> list[int]:
-    """`evaluate` for many projects at once, as an evaluation run finishes: each accepted project of SCORES
-    (project id -> its final score) moves to `evaluated` with one history event, like `project_evaluate`
-    (by=None), in one transaction with the rows locked. Projects no longer accepted are left alone (the run
-    is not the place to complain). Returns the ids that moved."""
+def project_evaluate_many(*, scores: Mapping[int, Any], comment: str = "", batch_size: int = 2000) -> list[int]:
+    """`evaluate` for many projects at once, as an evaluation run finishes (by=None): the same step as
+    `project_evaluate` for each accepted project of SCORES (project id -> its final score) — same checks, same
+    history event with the score as a decimal, same notification after commit — with the rows locked and
+    written a batch at a time in one transaction. Projects no longer accepted are left alone (the run is not
+    the place to complain). Returns the ids that moved."""
     spec = ACTIONS["evaluate"]
-    ids = [pk for pk, score in scores.items() if score is not None]
+    values = {pk: final_score(score) for pk, score in scores.items() if score is not None}
+    ids = sorted(values)
     moved: list[int] = []
+    stripped = comment.strip()
     with transaction.atomic():
-        for start in range(0, len(ids), 2000):
+        for start in range(0, len(ids), batch_size):
             batch = list(
                 Project.objects.select_for_update()
-                .filter(pk__in=ids[start : start + 2000], state__in=spec.sources)
+                .filter(pk__in=ids[start : start + batch_size], state__in=spec.sources)
                 .order_by("pk")
                 .only("pk", "code", "title", "state")
             )
-            if not batch:
-                continue
-            pks = [p.pk for p in batch]
-            Project.objects.filter(pk__in=pks).update(state=spec.target, updated_at=timezone.now())
-            HistoryEvent.objects.bulk_create(
-                [
+            events = []
+            for p in batch:
+                value = values[p.pk]
+                from_state, changes = _step(
+                    p,
+                    by=None,
+                    action="evaluate",
+                    comment=stripped,
+                    guard=_evaluate_guard(value),
+                    apply=lambda p, value=value: {"score": (None, value)},
+                )
+                events.append(
                     history_event(
                         obj=p,
                         action="evaluate",
-                        from_state=p.state,
-                        to_state=spec.target,
-                        changes={"score": (None, round(float(scores[p.pk]), 2))},
-                        comment=comment,
+                        from_state=from_state,
+                        to_state=p.state,
+                        changes=changes,
+                        comment=stripped,
                     )
-                    for p in batch
-                ],
-                batch_size=1000,
-            )
+                )
+            if not batch:
+                continue
+            pks = [p.pk for p in batch]
+            # Every row of the batch took the same step to the same state: one UPDATE instead of a save each.
+            Project.objects.filter(pk__in=pks).update(state=spec.target, updated_at=timezone.now())
+            HistoryEvent.objects.bulk_create(events, batch_size=1000)
             moved.extend(pks)
+        if moved:
+            transaction.on_commit(lambda: _after_transition(moved, "evaluate"))
     return moved
 
 

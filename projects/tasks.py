@@ -19,6 +19,15 @@ NEXT_ROLES = {
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def notify_transitions(project_ids: list[int], action: str) -> int:
+    """After one commit moved PROJECT_IDS by ACTION: e-mail, for each, the officials who act next. Returns how
+    many mails were sent. Nothing to do (and no query) for an action after which nobody in particular acts."""
+    if action not in NEXT_ROLES:
+        return 0
+    return sum(notify_transition(pk, action) for pk in project_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def notify_transition(project_id: int, action: str) -> int:
     """E-mail the officials who act next on the project (those who see it and hold the role). Returns how
     many were told. Safe to run twice: it only sends mail."""
@@ -26,13 +35,15 @@ def notify_transition(project_id: int, action: str) -> int:
 
     from .models import Project
 
+    roles = NEXT_ROLES.get(action)
+    if not roles:
+        return 0
     project = (
         Project.objects.select_related("pairing__assisting_organization", "pairing__recipient_region")
         .filter(pk=project_id)
         .first()
     )
-    roles = NEXT_ROLES.get(action)
-    if project is None or not roles:
+    if project is None:
         return 0
     candidates = (
         User.objects.filter(is_active=True, role_assignments__role__in=roles)

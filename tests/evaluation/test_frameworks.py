@@ -236,9 +236,51 @@ def test_a_programme_without_a_rule_aims_at_80_percent_and_a_low_minimum_lowers_
     assert problems_of(services.framework_rows(framework)) == []
 
 
-def test_a_new_programme_gets_its_default_framework_once_created(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        program = pairing_services.program_create(
-            by=None, code="fresh", name="新方案", model="development", start_year=2021
-        )
+def test_a_new_programme_gets_its_default_framework_from_the_programme_service(world):
+    program = pairing_services.program_create(
+        by=None, code="fresh", name="新方案", model="development", start_year=2021
+    )
     assert IndicatorFramework.objects.filter(program=program).count() == 1
+
+
+def test_the_untouched_default_follows_the_rule_set_after_the_programme(world):
+    program = pairing_services.program_create(
+        by=None, code="fresh", name="新方案", model="development", start_year=2021
+    )
+    pairing_services.funding_rule_set(
+        by=None,
+        program=program,
+        basis="fiscal_revenue",
+        rate="0.001",
+        min_county_share="0.8",
+        min_livelihood_share="0.7",
+    )
+    shares = {i.code: i.target for i in services.framework_current(program).indicators.filter(level="pairing")}
+    assert (shares["county_share"], shares["livelihood_share"]) == (0.8, 0.7)
+    assert IndicatorFramework.objects.filter(program=program).count() == 1
+
+
+def test_a_revised_framework_does_not_follow_the_rule(world):
+    program = pairing_services.program_create(
+        by=None, code="fresh", name="新方案", model="development", start_year=2021
+    )
+    v1 = services.framework_current(program)
+    rows = services.framework_rows(v1)
+    services.framework_revise(program=program, by=None, indicators=rows, reason="ours")
+    revised = services.framework_current(program)
+    before = {i.code: i.target for i in revised.indicators.all()}
+    pairing_services.funding_rule_set(
+        by=None, program=program, basis="fiscal_revenue", rate="0.001", min_county_share="0.9"
+    )
+    after = {i.code: i.target for i in services.framework_current(program).indicators.all()}
+    assert after == before and services.framework_current(program) == revised
+
+
+def test_a_programme_without_a_framework_is_said_to_be_broken(world):
+    program = pairing_services.program_create(
+        by=None, code="fresh", name="新方案", model="development", start_year=2021
+    )
+    IndicatorFramework.objects.filter(program=program).delete()
+    with pytest.raises(DomainError) as caught:
+        services.framework_current(program)
+    assert caught.value.code == "no_framework"

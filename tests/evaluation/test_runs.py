@@ -199,7 +199,10 @@ def test_a_run_scores_its_cohort_and_moves_accepted_projects_to_evaluated(
         assert p.state == "evaluated"
         (event,) = evaluate_events(p)
         assert (event.from_state, event.to_state, event.actor) == ("accepted", "evaluated", None)
-        assert event.changes == {"score": {"old": None, "new": round(scores[p.pk].score, 2)}}
+        # The score as the single evaluate keeps it: a decimal to the cent.
+        assert event.changes == {
+            "score": {"old": None, "new": f"{Decimal(str(scores[p.pk].score)).quantize(Decimal('0.01'))}"}
+        }
     for p, state in ((eng.building, "in_construction"), (eng.draft, "draft"), (late_plan, "approved")):
         p.refresh_from_db()
         assert p.state == state and not evaluate_events(p)

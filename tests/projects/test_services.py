@@ -660,6 +660,50 @@ def test_evaluation_needs_a_score(cast, bring, by):
     assert problems(exc) == [("score_missing", "score")]
 
 
+def test_the_bulk_evaluate_takes_the_same_step_as_the_single_one(
+    bring, django_capture_on_commit_callbacks, monkeypatch
+):
+    """An evaluation run's bulk evaluate writes what project_evaluate writes (state, history, the score as a
+    decimal) and queues the same notification after commit; a project no longer accepted is left alone."""
+    from projects import tasks
+
+    accepted = bring(State.ACCEPTED)
+    queued: list[tuple[list[int], str]] = []
+    monkeypatch.setattr(tasks.notify_transitions, "delay", lambda ids, action: queued.append((list(ids), action)))
+
+    with one_event(accepted) as events, django_capture_on_commit_callbacks(execute=True):
+        moved = services.project_evaluate_many(scores={accepted.pk: 91.254, 987654321: 50.0}, comment=" run 7 ")
+
+    assert moved == [accepted.pk]
+    assert reread(accepted).state == State.EVALUATED
+    [event] = events
+    assert (event.action, event.from_state, event.to_state, event.actor, event.comment) == (
+        "evaluate",
+        "accepted",
+        "evaluated",
+        None,
+        "run 7",
+    )
+    assert event.changes == {"score": {"old": None, "new": "91.25"}}
+    assert queued == [([accepted.pk], "evaluate")]
+    # Run again: the project is evaluated now, so nothing moves and nothing is written.
+    assert services.project_evaluate_many(scores={accepted.pk: 91.25}) == []
+
+
+def test_the_single_evaluate_queues_its_notification_through_the_same_task(
+    bring, django_capture_on_commit_callbacks, monkeypatch
+):
+    from projects import tasks
+
+    accepted = bring(State.ACCEPTED)
+    queued: list[tuple[list[int], str]] = []
+    monkeypatch.setattr(tasks.notify_transitions, "delay", lambda ids, action: queued.append((list(ids), action)))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.project_evaluate(project=accepted, by=None, score=91.254)
+    assert queued == [([accepted.pk], "evaluate")]
+    assert HistoryEvent.objects.for_object(accepted).filter(action="evaluate").get().changes["score"]["new"] == "91.25"
+
+
 # --- cancel ----------------------------------------------------------------------------------------------
 
 
