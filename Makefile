@@ -15,7 +15,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
 	@echo "make test   - run the whole test suite against PostgreSQL (DATABASE_URL) and Chromium"
-	@echo "make lint   - ruff and mypy;  make check - Django checks and missing migrations"
+	@echo "make lint   - ruff, mypy and the import layering (lint-imports);  make check - Django checks and missing migrations"
 	@echo "make messages - extract strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext)"
 
 $(BIN)/python:
@@ -65,6 +65,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

@@ -9,18 +9,24 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from core.dashboard import Panel, register_panel
         from core.navigation import NavItem, register_nav
+        from core.selectors import recent_history
 
         from . import schema  # noqa: F401  (registers the OpenAPI extension)
+        from .policy import is_national_coordinator, may_manage_users
         from .selectors import dashboard_parties_panel, dashboard_scope_panel
 
         register_nav(
-            NavItem(
-                "directory",
-                _("Users & organizations"),
-                "accounts:directory",
-                order=90,
-                roles=frozenset({"national_coordinator"}),
-            )
+            NavItem("directory", _("Users & organizations"), "accounts:directory", order=90, allowed=may_manage_users)
         )
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))
         register_panel(Panel("parties", "accounts/panels/parties.html", dashboard_parties_panel, order=85))
+        # Everything that happened lately, whoever it concerned: the national coordinator's oversight.
+        register_panel(
+            Panel(
+                "history",
+                "core/panels/history.html",
+                lambda request: {"events": recent_history(8)},
+                order=95,
+                allowed=is_national_coordinator,
+            )
+        )

@@ -137,11 +137,3 @@ def dashboard_parties_panel(request) -> dict:  # type: ignore[no-untyped-def]
     by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
     return {"organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values]}
 
-
-def is_national_coordinator(user: User) -> bool:
-    """Who may manage organizations and users: a national coordinator acting for the central office."""
-    from .models import Role
-
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or (user.has_role(Role.NATIONAL_COORDINATOR) and scope_for(user).is_national)

@@ -8,19 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.errors import DomainError, PermissionDenied, Problem
+from core.errors import DomainError, Problem
 from core.models import Region
 from core.services import diff_fields, history_record
 
+from . import policy
 from .models import Organization, Role, RoleAssignment, User
-from .selectors import is_national_coordinator
-
-
-def _require_national_coordinator(by: User | None) -> None:
-    if by is None:
-        return  # commands and seeds act as the system
-    if not is_national_coordinator(by):
-        raise PermissionDenied("forbidden", _("Only a national coordinator may manage organizations and users."))
 
 
 def _check_parent(org: Organization | None, parent: Organization | None) -> None:
@@ -39,7 +32,7 @@ def organization_create(
     region: Region | None = None,
     parent: Organization | None = None,
 ) -> Organization:
-    _require_national_coordinator(by)
+    policy.may_manage_organizations(by).enforce()
     name = name.strip()
     if not name:
         raise DomainError("required", _("Enter a name."), "name")
@@ -73,7 +66,7 @@ def organization_update(
     parent: Organization | None = None,
     is_active: bool = True,
 ) -> Organization:
-    _require_national_coordinator(by)
+    policy.may_manage_organizations(by, organization).enforce()
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         _check_parent(org, parent)
@@ -139,7 +132,7 @@ def user_create(
     preferred_language: str = "zh-hans",
 ) -> User:
     """Add a user to ORGANIZATION with ROLES. A username taken (in any case) is refused, not overwritten."""
-    _require_national_coordinator(by)
+    policy.may_manage_users(by).enforce()
     username = username.strip()
     role_list = _validate_roles(roles)
     if not username:
@@ -180,7 +173,7 @@ def user_create(
 
 
 def user_set_roles(*, user: User, by: User | None, roles: Iterable[str]) -> User:
-    _require_national_coordinator(by)
+    policy.may_manage_users(by, user).enforce()
     role_list = _validate_roles(roles)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -204,7 +197,7 @@ def user_update(
     email: str = "",
     preferred_language: str = "zh-hans",
 ) -> User:
-    _require_national_coordinator(by)
+    policy.may_manage_users(by, user).enforce()
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         values = {
@@ -229,7 +222,7 @@ def user_update(
 
 def user_set_active(*, user: User, by: User | None, active: bool, comment: str = "") -> User:
     """Deactivate (or reactivate) a user. Deactivation also revokes every API token they hold."""
-    _require_national_coordinator(by)
+    policy.may_manage_users(by, user).enforce()
     if by is not None and by.pk == user.pk and not active:
         raise DomainError("self_deactivation", _("You cannot deactivate yourself."), "is_active")
     with transaction.atomic():
@@ -265,7 +258,7 @@ def user_change(*, user: User, by: User | None, **changes: Any) -> User:
     unknown = set(changes) - {*USER_PROFILE_FIELDS, "roles", "is_active"}
     if unknown:
         raise TypeError(f"user_change() got unexpected fields: {', '.join(sorted(unknown))}")
-    _require_national_coordinator(by)
+    policy.may_manage_users(by, user).enforce()
     # The roles are checked before anything is written, so that a form hears of a bad role list and a bad
     # profile field in one answer.
     problems: list[Problem] = []

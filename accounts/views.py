@@ -18,12 +18,15 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.forms import apply_domain_error
+from core.list_filters import ListFilters, status_of
 from core.models import HistoryEvent
 
 from . import services
+from .api.filters import OrganizationFilter, UserFilter
 from .forms import LoginForm, OrganizationForm, UserCreateForm, UserEditForm
 from .models import Language, Organization, Role, User
-from .selectors import is_national_coordinator, regions_in_scope, scope_for, scope_summary
+from .policy import Decision, may_manage_organizations, may_manage_users
+from .selectors import regions_in_scope, scope_for, scope_summary
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -100,35 +103,44 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _require_coordinator(request: HttpRequest) -> None:
-    if not is_national_coordinator(request.user):  # type: ignore[arg-type]
-        raise DjangoPermissionDenied
+def _require(decision: Decision) -> None:
+    """The page's 403, with the policy's reason."""
+    if not decision:
+        raise DjangoPermissionDenied(decision.message)
 
 
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
     """Users and organizations, for the national coordinator: add, edit, set roles, deactivate."""
-    _require_coordinator(request)
-    q = request.GET.get("q", "").strip()
-    orgs = Organization.objects.select_related("region", "parent").annotate(
-        user_count=Count("users", filter=Q(users__is_active=True))
+    _require(may_manage_users(request.user))  # type: ignore[arg-type]
+    # One search box over both lists, each filtered as the API filters it (its own `search` and other filters).
+    users = ListFilters(
+        request,
+        UserFilter,
+        User.objects.select_related("organization").prefetch_related("role_assignments").order_by("username"),
+        shown={"search": _("Search by name or username")},
     )
-    users = User.objects.select_related("organization").prefetch_related("role_assignments").order_by("username")
-    if q:
-        orgs = orgs.filter(Q(name__icontains=q) | Q(name_en__icontains=q))
-        users = users.filter(
-            Q(username__icontains=q)
-            | Q(first_name__icontains=q)
-            | Q(last_name__icontains=q)
-            | Q(organization__name__icontains=q)
-            | Q(organization__name_en__icontains=q)
-        )
-    return render(request, "accounts/directory.html", {"organizations": orgs, "users": users, "q": q})
+    orgs = ListFilters(
+        request,
+        OrganizationFilter,
+        Organization.objects.select_related("region", "parent").annotate(
+            user_count=Count("users", filter=Q(users__is_active=True))
+        ),
+        shown={},
+    )
+    for name, problems in orgs.errors.items():
+        users.errors.setdefault(name, problems)
+    return render(
+        request,
+        "accounts/directory.html",
+        {"organizations": orgs.qs, "users": users.qs, "filters": users},
+        status=status_of(users, orgs),
+    )
 
 
 @login_required
 def organization_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_coordinator(request)
+    _require(may_manage_organizations(request.user))  # type: ignore[arg-type]
     org = get_object_or_404(Organization, pk=pk) if pk else None
     initial = {}
     if org:
@@ -174,7 +186,7 @@ def organization_form(request: HttpRequest, pk: int | None = None) -> HttpRespon
 
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
-    _require_coordinator(request)
+    _require(may_manage_users(request.user))  # type: ignore[arg-type]
     form = UserCreateForm(request.POST or None, initial={"preferred_language": Language.ZH_HANS})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -199,7 +211,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_coordinator(request)
+    _require(may_manage_users(request.user))  # type: ignore[arg-type]
     edited = get_object_or_404(User, pk=pk)
     form = UserEditForm(
         request.POST or None,
@@ -228,7 +240,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_coordinator(request)
+    _require(may_manage_users(request.user))  # type: ignore[arg-type]
     edited = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
     try:

@@ -162,11 +162,11 @@ def make_limit(user: Any) -> Callable[[int, int], bytes]:
     from django.conf import settings
     from django.db import connection
 
-    from projects import services
+    from projects import policy
     from projects.models import Category, Project, State
 
     tz = ZoneInfo(settings.TIME_ZONE)
-    allowed = {s: services.allowed_actions(user, Project(state=s)) for s in State.values}
+    allowed = {s: policy.allowed_actions(user, Project(state=s)) for s in State.values}
     activity = {s: Project(state=s).iati_activity_status for s in State.values}
     query = """
         SELECT (SELECT count(*) FROM projects_project),

@@ -1,8 +1,8 @@
 """Dashboard panels. Core cannot import the apps above it, so each app registers its own panels
-(in its AppConfig.ready) and the dashboard shows those the user's roles allow, in order."""
+(in its AppConfig.ready) and the dashboard shows, in order, those its app's policy lets the user see."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,10 +14,10 @@ class Panel:
     template: str
     context: Callable[[HttpRequest], dict[str, Any]]
     order: int = 100
-    roles: frozenset[str] = field(default_factory=frozenset)  # empty: everyone signed in
+    allowed: Callable[[Any], Any] | None = None  # the registering app's policy function; None: everyone signed in
 
     def visible_to(self, user: Any) -> bool:
-        return not self.roles or user.is_superuser or bool(self.roles & set(user.roles))
+        return self.allowed is None or bool(self.allowed(user))
 
 
 _panels: dict[str, Panel] = {}

@@ -1,6 +1,7 @@
-"""The navigation: apps register entries; each shows only to the roles it names."""
+"""The navigation: apps register entries; an entry for one action shows only to those its app's policy allows."""
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
@@ -12,10 +13,10 @@ class NavItem:
     label: str | Promise
     url_name: str
     order: int = 100
-    roles: frozenset[str] = field(default_factory=frozenset)  # empty: everyone signed in
+    allowed: Callable[[Any], Any] | None = None  # the app's policy function; None: everyone signed in
 
     def visible_to(self, user: Any) -> bool:
-        return not self.roles or user.is_superuser or bool(self.roles & set(user.roles))
+        return self.allowed is None or bool(self.allowed(user))
 
 
 _items: dict[str, NavItem] = {}

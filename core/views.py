@@ -1,16 +1,16 @@
 """Pages every user has: the dashboard, the region browser, error pages; and the health check."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from .api.views import RegionFilter
 from .dashboard import panels_for
+from .list_filters import ListFilters
 from .models import Region, RegionLevel
-from .selectors import region_search
 
 
 @login_required
@@ -20,17 +20,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def regions(request: HttpRequest) -> HttpResponse:
-    qs: QuerySet[Region] = Region.objects.select_related("parent")
-    level = request.GET.get("level", "")
-    if level in RegionLevel.values:
-        qs = qs.filter(level=level)
-    parent_code = request.GET.get("parent", "").strip()
-    parent = Region.objects.filter(code=parent_code).first() if parent_code else None
-    if parent:
-        qs = qs.filter(parent=parent)
-    q = request.GET.get("q", "")
-    qs = region_search(qs, q)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    """The region browser: one level under a parent (`parent`), filtered as the API filters regions."""
+    filters = ListFilters(
+        request,
+        RegionFilter,
+        Region.objects.select_related("parent"),
+        shown={"search": _("Name or code"), "level": _("Level")},
+        choices={"level": [("", _("All levels")), *RegionLevel.choices]},
+    )
+    page = filters.page(filters.qs.order_by("code"), 50)
+    parent = None
+    if "parent" not in filters.errors and filters.form.cleaned_data.get("parent"):
+        parent = Region.objects.filter(code=filters.form.cleaned_data["parent"]).first()
     ancestors: list[Region] = []
     node = parent
     while node is not None:
@@ -39,7 +40,8 @@ def regions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/regions.html",
-        {"page": page, "levels": RegionLevel.choices, "level": level, "q": q, "parent": parent, "ancestors": ancestors},
+        {"page": page, "filters": filters, "parent": parent, "ancestors": ancestors},
+        status=filters.status,
     )
 
 

@@ -62,7 +62,7 @@ def curve_score(spec: Spec, value: float | None) -> float | None:
             if value >= at:
                 score = band_score
         return score
-    assert spec.floor is not None and spec.target is not None
+    assert spec.floor is not None and spec.target is not None  # noqa: PT018, S101 — an invariant of our own code, not a check of input
     if value <= spec.floor:
         return 0.0
     if value >= spec.target:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
@@ -24,17 +24,17 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import scope_for
+from pairings import figures as pairing_figures
 from pairings.charts import GOLD, GREY, RED
-from pairings.models import AnnualMandate, Pairing, Program
-from pairings.selectors import fulfilment, pairing_scope_q, programs_visible_to, with_figures
-from projects.dashboard import STAGES
-from projects.models import Project, State
+from pairings.models import Program
+from pairings.selectors import pairing_scope_q, pairings_visible_to, programs_visible_to
+from projects import figures as project_figures
+from projects.selectors import projects_visible_to
 
 from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
-from .services import may_run
+from .policy import may_run
 from .templatetags.evaluation_tags import GRADE_CLASSES
 
-CENT = Decimal("0.01")
 #: How many organizations the dashboard shows at each end of a ranking.
 ENDS = 3
 #: How many compliance warnings a programme's block lists before it points to the ranking for the rest.
@@ -57,9 +57,6 @@ STAGE_COLORS = {
     "evaluation": RED,
     "cancelled": "#dee2e6",
 }
-STAGES_SHOWN: list[tuple[str, list[str]]] = [(name, [str(s) for s in states]) for name, states in STAGES] + [
-    ("cancelled", [State.CANCELLED])
-]
 
 
 # --- charts (server-rendered SVG, as pairings.charts) --------------------------------------------------------------
@@ -211,10 +208,11 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
 
 @dataclass
 class ProgrammeBlock:
+    """A programme's figures in the user's scope, all years: its money (`pairings.figures`), its projects by stage
+    (`projects.figures`), and its latest ranking."""
+
     program: Program
-    required: Decimal = Decimal(0)
-    committed: Decimal = Decimal(0)
-    received: Decimal = Decimal(0)
+    money: pairing_figures.Money = field(default_factory=pairing_figures.Money)
     stages: list[dict[str, Any]] = field(default_factory=list)
     project_count: int = 0
     run: EvaluationRun | None = None
@@ -222,8 +220,20 @@ class ProgrammeBlock:
     warnings: list[PairingScorecard] = field(default_factory=list)
 
     @property
+    def required(self) -> Decimal:
+        return self.money.required
+
+    @property
+    def committed(self) -> Decimal:
+        return self.money.committed
+
+    @property
+    def received(self) -> Decimal:
+        return self.money.received
+
+    @property
     def fulfilment(self) -> Decimal | None:
-        return fulfilment(self.received, self.required)
+        return self.money.fulfilment
 
     @property
     def top(self) -> list[Ranking]:
@@ -256,47 +266,6 @@ class ProgrammeBlock:
         return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
 
 
-def _money_by_program(user: User) -> dict[int, dict[str, Decimal]]:
-    """Per programme: funds required, committed and received over the mandates the user sees, all years.
-
-    A breakdown's mandate is part of its parent's, so funds required count only the mandates of pairings whose
-    parent the user does not see (nationally: the top-level pairings); flows are recorded on the pairing that
-    made them, so committed and received count every mandate's year."""
-    mandates = AnnualMandate.objects.filter(pairing_scope_q(user, "pairing__"))
-    top = Q(pairing__parent__isnull=True) | ~Q(pairing__parent__in=Pairing.objects.filter(pairing_scope_q(user)))
-    rows = (
-        with_figures(mandates)
-        .values("pairing__program_id")
-        .annotate(
-            required_total=Sum("funds_required", filter=top),
-            committed_total=Sum("committed"),
-            received_total=Sum("received"),
-        )
-        .order_by()
-    )
-    return {
-        r["pairing__program_id"]: {
-            "required": Decimal(r["required_total"] or 0).quantize(CENT),
-            "committed": Decimal(r["committed_total"] or 0).quantize(CENT),
-            "received": Decimal(r["received_total"] or 0).quantize(CENT),
-        }
-        for r in rows
-    }
-
-
-def _stages_by_program(user: User) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = (
-        Project.objects.filter(pairing_scope_q(user, "pairing__"))
-        .values_list("pairing__program_id", "state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for program_id, state, n in rows:
-        counts[program_id][state] = n
-    return counts
-
-
 def _latest_run_ids() -> Subquery:
     return Subquery(
         EvaluationRun.objects.filter(program=OuterRef("pk"), status=RunStatus.SUCCEEDED)
@@ -308,8 +277,8 @@ def _latest_run_ids() -> Subquery:
 def national_dashboard(user: User) -> list[ProgrammeBlock]:
     """A block per programme, in six queries whatever the number of programmes."""
     programs = list(programs_visible_to(user).annotate(latest_run_id=_latest_run_ids()).order_by("start_year", "code"))
-    money = _money_by_program(user)
-    stages = _stages_by_program(user)
+    money = pairing_figures.money_by_program(pairings_visible_to(user))
+    stages = project_figures.stage_counts_by_program(projects_visible_to(user))
     run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
     runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework")}
     rankings: dict[int, list[Ranking]] = defaultdict(list)
@@ -327,24 +296,21 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
 
     blocks = []
     for p in programs:
-        counts = stages.get(p.pk, {})
-        figures = money.get(p.pk, {})
+        counts = stages.get(p.pk, project_figures.StageCounts())
         block = ProgrammeBlock(
             program=p,
-            required=figures.get("required", Decimal(0)),
-            committed=figures.get("committed", Decimal(0)),
-            received=figures.get("received", Decimal(0)),
+            money=money.get(p.pk, pairing_figures.Money()),
             stages=[
                 {
                     "key": key,
                     "label": str(STAGE_LABELS[key]),
-                    "count": sum(counts.get(s, 0) for s in states),
+                    "count": n,
                     "color": STAGE_COLORS[key],
                     "swatch": swatch(STAGE_COLORS[key]),
                 }
-                for key, states in STAGES_SHOWN
+                for key, n in counts.stages.items()
             ],
-            project_count=sum(counts.values()),
+            project_count=counts.total,
         )
         run_id = p.latest_run_id  # type: ignore[attr-defined]
         if run_id:
@@ -356,13 +322,12 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
 
 
 def totals(blocks: Sequence[ProgrammeBlock]) -> dict[str, Any]:
-    required = sum((b.required for b in blocks), Decimal(0))
-    received = sum((b.received for b in blocks), Decimal(0))
+    """Every programme together: the money of the user's whole scope (`pairings.figures.total`), its projects and
+    the warnings shown."""
+    money = pairing_figures.total(b.money for b in blocks)
     return {
-        "required": required,
-        "committed": sum((b.committed for b in blocks), Decimal(0)),
-        "received": received,
-        "fulfilment": fulfilment(received, required),
+        "money": money,
+        **money.as_dict(),
         "projects": sum(b.project_count for b in blocks),
         "warnings": sum(len(b.warnings) for b in blocks),
     }

@@ -18,7 +18,7 @@ from accounts.models import User
 from core.errors import DomainError, PermissionDenied
 from pairings.selectors import programs_visible_to
 
-from . import selectors, services
+from . import policy, selectors, services
 from .framework_forms import FrameworkEditor
 from .measures import MEASURES, PAIRING, PROJECT
 from .models import Indicator, IndicatorFramework
@@ -93,7 +93,7 @@ def framework_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "evaluation/frameworks/list.html",
-        {"rows": rows, "may_edit": services.may_edit_frameworks(user)},
+        {"rows": rows, "may_edit": policy.may_revise_framework(user)},
     )
 
 
@@ -121,7 +121,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "is_current": bool(versions) and versions[0].pk == framework.pk,
             "current": versions[0] if versions else framework,
-            "may_edit": services.may_edit_frameworks(user),
+            "may_edit": policy.may_revise_framework(user),
         },
     )
 
@@ -131,10 +131,11 @@ def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A new version, starting from version PK's indicators. National coordinators only (others: 403)."""
     user = _user(request)
     framework = get_object_or_404(selectors.frameworks_visible_to(user), pk=pk)
-    if not services.may_edit_frameworks(user):
-        raise DjangoPermissionDenied(_("Only the national coordinator revises indicator frameworks."))
+    decision = policy.may_revise_framework(user, framework.program)
+    if not decision:
+        raise DjangoPermissionDenied(decision.message)
     current = IndicatorFramework.objects.filter(program_id=framework.program_id).order_by("-version").first()
-    assert current is not None  # FRAMEWORK itself is one
+    assert current is not None  # FRAMEWORK itself is one  # noqa: S101 — an invariant of our own code, not a check of input
     if request.method == "POST" and "add_row" in request.POST:
         data = request.POST.copy()
         total = data.get("indicators-TOTAL_FORMS", "0")

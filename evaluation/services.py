@@ -21,9 +21,8 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.selectors import scope_for
-from core.errors import DomainError, NotFound, PermissionDenied, Problem
+from accounts.models import User
+from core.errors import DomainError, NotFound, Problem
 from core.services import history_record
 from pairings.models import Pairing, Program
 from pairings.selectors import pairing_scope_q
@@ -31,7 +30,7 @@ from pairings.services import current_rule
 from projects.models import Project
 from projects.services import project_evaluate_many
 
-from . import scoring
+from . import policy, scoring
 from .curves import Spec, explain, grade_for, validate
 from .defaults import default_indicators
 from .measures import FINAL_STATES, SCORED_STATES
@@ -65,30 +64,6 @@ def chunk_timeout() -> dt.timedelta:
 
 def max_attempts() -> int:
     return int(getattr(settings, "EVALUATION_MAX_ATTEMPTS", 5))
-
-
-# --- who may -------------------------------------------------------------------------------------------------
-
-
-def _national(by: User) -> bool:
-    return by.is_superuser or scope_for(by).is_national
-
-
-def may_run(by: User) -> bool:
-    """Runs rank every assisting party, so they are started nationally: a national coordinator or evaluator."""
-    return by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR, Role.EVALUATOR) and _national(by))
-
-
-def may_edit_frameworks(by: User) -> bool:
-    return by.is_superuser or (by.has_role(Role.NATIONAL_COORDINATOR) and _national(by))
-
-
-def may_score(by: User) -> bool:
-    return by.is_superuser or by.has_role(Role.EVALUATOR)
-
-
-def may_rate(by: User) -> bool:
-    return by.is_superuser or by.has_role(Role.RECIPIENT_OFFICER)
 
 
 # --- frameworks ----------------------------------------------------------------------------------------------
@@ -233,8 +208,7 @@ def framework_revise(
     grade_bands: Any = None,
 ) -> IndicatorFramework:
     """A new version of PROGRAM's framework with INDICATORS. Every problem is reported at once, by field."""
-    if by is not None and not may_edit_frameworks(by):
-        raise PermissionDenied("forbidden", _("Only the national coordinator revises indicator frameworks."), "program")
+    policy.may_revise_framework(by, program).enforce()
     specs, problems = validate(indicators, grade_bands)
     if not (reason or "").strip():
         problems.append(Problem("reason_required", _("Say why the framework changes."), "reason"))
@@ -273,8 +247,7 @@ def expert_indicators(project: Project) -> list[Indicator]:
 def expert_score_set(*, project: Project, by: User, indicator_code: str, score: Any, comment: str) -> ExpertScore:
     """Record (or change) BY's expert score of PROJECT on an expert-scored indicator, with the reason."""
     project = _visible_project(by, project)
-    if not may_score(by):
-        raise PermissionDenied("forbidden", _("Only evaluators give expert scores."), "indicator")
+    policy.may_score(by, project).enforce()
     problems: list[Problem] = []
     codes = [i.code for i in expert_indicators(project)]
     if indicator_code not in codes:
@@ -301,7 +274,7 @@ def expert_score_set(*, project: Project, by: User, indicator_code: str, score: 
         problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
     if problems:
         raise DomainError.many(problems)
-    assert value is not None
+    assert value is not None  # noqa: S101 — an invariant of our own code, not a check of input
     value = value.quantize(Decimal("0.01"))
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
@@ -327,8 +300,7 @@ def expert_score_set(*, project: Project, by: User, indicator_code: str, score: 
 def satisfaction_rate(*, project: Project, by: User, score: Any, comment: str = "") -> SatisfactionRating:
     """Record (or change) a recipient officer's satisfaction (1–5) with an accepted or evaluated project."""
     project = _visible_project(by, project)
-    if not may_rate(by):
-        raise PermissionDenied("forbidden", _("Only recipient officers rate satisfaction."), "score")
+    policy.may_rate(by, project).enforce()
     problems: list[Problem] = []
     value: int | None = None
     if isinstance(score, bool):
@@ -345,7 +317,7 @@ def satisfaction_rate(*, project: Project, by: User, score: Any, comment: str = 
         )
     if problems:
         raise DomainError.many(problems)
-    assert value is not None
+    assert value is not None  # noqa: S101 — an invariant of our own code, not a check of input
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         current = SatisfactionRating.objects.filter(project=project, rated_by=by).first()
@@ -388,12 +360,7 @@ def run_start(
 ) -> tuple[EvaluationRun, bool]:
     """Start evaluating PROGRAM's YEAR, or hand back the run already queued or running for it.
     Returns (run, created). The work is queued once the run is committed."""
-    if by is not None and not may_run(by):
-        raise PermissionDenied(
-            "forbidden",
-            _("Evaluation runs are started by the national coordinator or a national evaluator."),
-            "program",
-        )
+    policy.may_run(by, program).enforce()
     first, last = _program_years(program)
     try:
         y = int(str(year))
@@ -434,6 +401,7 @@ def run_start(
 
 def runs_start_all(*, year: Any, by: User | None) -> list[tuple[EvaluationRun, bool]]:
     """`run_start` for every programme that can be evaluated for YEAR."""
+    policy.may_run(by).enforce()
     try:
         y = int(str(year))
     except (TypeError, ValueError):

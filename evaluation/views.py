@@ -10,7 +10,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,15 +19,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from core.api.bounds import BIGINT_MAX, SMALLINT_MAX
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
+from core.list_filters import ListFilters, number_params
 from pairings.models import Program
 from pairings.selectors import programs_visible_to
 from pairings.services import current_rule
 from projects.models import Project
 from projects.selectors import projects_visible_to
 
-from . import forms, selectors, services
+from . import forms, policy, selectors, services
+from .api.filters import RunFilter, WorklistFilter
 from .measures import FINAL_STATES, SCORED_STATES, SHARE_BASIS_NOTE
 from .models import EvaluationRun, ExpertScore, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
 
@@ -54,8 +56,9 @@ def _handle(form: Any, action: Callable[[], Any]) -> Any | None:
 
 
 def _digits(value: str | None) -> int | None:
+    """A run's id from the query string, None when it is not one (ASCII digits: `¹` is a digit to Python only)."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _framework(user: User, framework_id: int) -> IndicatorFramework:
@@ -67,28 +70,22 @@ def _framework(user: User, framework_id: int) -> IndicatorFramework:
 
 
 def _run_list_page(request: HttpRequest, form: forms.RunStartForm | None, programs: list[Program]) -> HttpResponse:
-    user = _user(request)
-    f = request.GET
-    qs = selectors.runs_visible_to(user)
-    if f.get("program"):
-        qs = qs.filter(program__code=f["program"])
-    year = _digits(f.get("year"))
-    if year is not None:
-        qs = qs.filter(year=year)
-    if f.get("status") in RunStatus.values:
-        qs = qs.filter(status=f["status"])
-    page = Paginator(qs.order_by("-created_at", "-id"), RUNS_PER_PAGE).get_page(f.get("page"))
+    filters = ListFilters(
+        request,
+        RunFilter,
+        selectors.runs_visible_to(_user(request)),
+        shown={"program": _("Programme"), "year": _("Year"), "status": _("Status")},
+        choices={
+            "program": [("", _("All programmes")), *((p.code, str(p)) for p in programs)],
+            "status": [("", _("Any status")), *RunStatus.choices],
+        },
+    )
+    page = filters.page(filters.qs.order_by("-created_at", "-id"), RUNS_PER_PAGE)
     return render(
         request,
         "evaluation/run_list.html",
-        {
-            "page": page,
-            "filters": f,
-            "programs": programs,
-            "statuses": RunStatus.choices,
-            "form": form,
-            "all_programs": forms.ALL_PROGRAMS,
-        },
+        {"page": page, "filters": filters, "form": form, "all_programs": forms.ALL_PROGRAMS},
+        status=filters.status,
     )
 
 
@@ -102,7 +99,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     programs = _programs(user)
     form = None
-    if services.may_run(user):
+    if policy.may_run(user):
         form = forms.RunStartForm(programs=programs, initial={"year": timezone.localdate().year})
     return _run_list_page(request, form, programs)
 
@@ -113,10 +110,9 @@ def run_start(request: HttpRequest) -> HttpResponse:
     """Start a run of a programme's year (or of every programme's); a refusal comes back on the form with what
     was typed."""
     user = _user(request)
-    if not services.may_run(user):
-        raise DjangoPermissionDenied(
-            _("Evaluation runs are started by the national coordinator or a national evaluator.")
-        )
+    decision = policy.may_run(user)
+    if not decision:
+        raise DjangoPermissionDenied(decision.message)
     programs = _programs(user)
     form = forms.RunStartForm(request.POST, programs=programs)
     if form.is_valid():
@@ -240,11 +236,11 @@ def rankings(request: HttpRequest) -> HttpResponse:
     run = None
     if program is not None:
         years = sorted(set(done.filter(program=program).values_list("year", flat=True)), reverse=True)
-    year = _digits(request.GET.get("year"))
-    if year is None and years:
+    asked, problems = number_params(request, {"year": (1, SMALLINT_MAX), "run": (1, BIGINT_MAX)})
+    year, run_id = asked["year"], asked["run"]
+    if year is None and years and not problems:
         year = years[0]
-    if program is not None and year in years:
-        run_id = _digits(request.GET.get("run"))
+    if program is not None and year in years and not problems:
         if run_id is not None:
             run = get_object_or_404(done.filter(program=program, year=year), pk=run_id)
         else:
@@ -277,7 +273,9 @@ def rankings(request: HttpRequest) -> HttpResponse:
             "compared": compared,
             "rows": [(r, cards.get(r.organization_id, [])) for r in rows],
             "indicators": indicators,
+            "problems": [(name, "", " ".join(msgs)) for name, msgs in problems.items()],
         },
+        status=400 if problems else 200,
     )
 
 
@@ -341,7 +339,7 @@ def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any],
     one named by `form` goes to its service. Returns the page's context, or a redirect once it is saved."""
     user = _user(request)
     posted = request.POST.get("form", "") if request.method == "POST" else ""
-    may_score, may_rate = services.may_score(user), services.may_rate(user)
+    may_score, may_rate = policy.may_score(user), policy.may_rate(user)
     indicators = services.expert_indicators(project) if may_score else []
     mine = {
         e.indicator_code: e for e in selectors.expert_scores_visible_to(user).filter(project=project, evaluator=user)
@@ -474,30 +472,34 @@ def _worklist_rows(qs: QuerySet[Project]) -> QuerySet[Project]:
 def ratings(request: HttpRequest) -> HttpResponse:
     """What waits for the user: accepted projects to rate (recipient officers), projects to score (evaluators)."""
     user = _user(request)
-    f = request.GET
-    program = f.get("program", "").strip()
-    visible = projects_visible_to(user)
-    if program:
-        visible = visible.filter(pairing__program__code=program)
+    filters = ListFilters(
+        request,
+        WorklistFilter,
+        projects_visible_to(user),
+        shown={"program": _("Programme")},
+        choices={"program": [("", _("All programmes")), *((p.code, str(p)) for p in _programs(user))]},
+    )
+    visible = filters.qs
     to_rate = to_score = None
-    if services.may_rate(user):
+    if policy.may_rate(user):
         mine = SatisfactionRating.objects.filter(project=OuterRef("pk"), rated_by=user)
         rate_rows = (
             _worklist_rows(visible.filter(state__in=FINAL_STATES))
             .annotate(my_rating=Subquery(mine.values("score")[:1]))
             .order_by(F("my_rating").asc(nulls_first=True), "-updated_at", "-id")
         )
-        to_rate = Paginator(rate_rows, ROWS_PER_PAGE).get_page(f.get("page"))
-    if services.may_score(user):
+        to_rate = filters.page(rate_rows, ROWS_PER_PAGE)
+    if policy.may_score(user):
         scored = ExpertScore.objects.filter(project=OuterRef("pk"), evaluator=user)
         score_rows = (
             _worklist_rows(visible.filter(state__in=SCORED_STATES))
             .filter(~Exists(scored))
             .order_by("-updated_at", "-id")
         )
-        to_score = Paginator(score_rows, ROWS_PER_PAGE).get_page(f.get("spage"))
+        to_score = filters.page(score_rows, ROWS_PER_PAGE, "spage")
     return render(
         request,
         "evaluation/ratings.html",
-        {"to_rate": to_rate, "to_score": to_score, "programs": _programs(user), "filters": f},
+        {"to_rate": to_rate, "to_score": to_score, "filters": filters},
+        status=filters.status,
     )

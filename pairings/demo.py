@@ -101,7 +101,7 @@ def synthetic_revenue(region_code: str, year: int) -> Decimal:
         level *= _growth(y)
     for y in range(year + 1, 2008):
         level /= _growth(y)
-    level *= random.Random(f"duikou-revenue:{region_code}:{year}").uniform(0.97, 1.03)
+    level *= random.Random(f"duikou-revenue:{region_code}:{year}").uniform(0.97, 1.03)  # noqa: S311 — deterministic synthetic/demo data, not security
     return (Decimal(str(round(level, 2))) * YI).quantize(WAN)
 
 
@@ -230,10 +230,10 @@ def _backfill_flow(pairing: Pairing, flow: PlannedFlow) -> FundFlow:
     """Record FLOW on an ended pairing, as `services.fund_flow_record` would have while it was active: the date
     within the pairing's term, a positive amount, a pledge of the same pairing committed once, and the same two
     history events (with a comment saying it was backfilled)."""
-    assert pairing.status == PairingStatus.ENDED
-    assert flow.amount > 0 and pairing.start_date <= flow.date <= (pairing.end_date or flow.date)
+    assert pairing.status == PairingStatus.ENDED  # noqa: S101 — an invariant of our own code, not a check of input
+    assert flow.amount > 0 and pairing.start_date <= flow.date <= (pairing.end_date or flow.date)  # noqa: PT018, S101 — an invariant of our own code, not a check of input
     pledge = flow.fulfils.saved if flow.fulfils else None
-    assert pledge is None or (pledge.pairing_id == pairing.pk and pledge.kind == FlowKind.PLEDGE)
+    assert pledge is None or (pledge.pairing_id == pairing.pk and pledge.kind == FlowKind.PLEDGE)  # noqa: S101 — an invariant of our own code, not a check of input
     saved = FundFlow.objects.create(
         pairing=pairing,
         kind=flow.kind,
@@ -474,7 +474,7 @@ def seed_pairings_demo() -> Report:
         own = {
             y: amount - allocated.get((pairing.pk, y), Decimal(0)) for y, amount in required.get(pairing.pk, {}).items()
         }
-        rng = random.Random(
+        rng = random.Random(  # noqa: S311 — deterministic synthetic/demo data, not security
             f"duikou-flows:{pairing.program.code}:{pairing.assisting_organization.name}:{pairing.recipient_region.code}"
         )
         target = FULFILMENT_TARGETS[index % len(FULFILMENT_TARGETS)]
@@ -492,7 +492,7 @@ def seed_pairings_demo() -> Report:
     for pairing in pairings:
         if pairing.status != PairingStatus.ACTIVE:
             continue
-        rng = random.Random(
+        rng = random.Random(  # noqa: S311 — deterministic synthetic/demo data, not security
             f"duikou-people:{pairing.program.code}:{pairing.assisting_organization.name}:{pairing.recipient_region.code}"
         )
         if pairing.pk in deployed:

@@ -1,26 +1,23 @@
-"""Reads shared by pages, API and tasks: what a user may see, and the figures derived from flows."""
+"""Reads shared by pages, API and tasks: what a user may see. The figures (money, people) are `figures`'s."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from accounts.models import Organization, User
 from accounts.selectors import scope_for
 
+from .figures import with_figures
 from .models import (
     AnnualMandate,
     Deployment,
     FiscalRevenue,
-    FlowKind,
     FundFlow,
     Pairing,
     Program,
     Training,
 )
-
-ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
 
 
 def pairing_scope_q(user: User, prefix: str = "") -> Q:
@@ -94,32 +91,6 @@ def revenue_organizations_for(user: User) -> QuerySet[Organization]:
     return qs.filter(path__startswith=scope.organization.path)
 
 
-def _flow_sum(kind: str, *, uncommitted_pledges: bool = False) -> Coalesce:
-    flows = FundFlow.objects.filter(pairing=OuterRef("pairing_id"), kind=kind, date__year=OuterRef("year"))
-    if uncommitted_pledges:
-        flows = flows.filter(commitment__isnull=True)
-    total = flows.order_by().values("pairing").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO)
-
-
-def with_figures(mandates: QuerySet[AnnualMandate]) -> QuerySet[AnnualMandate]:
-    """Annotate each mandate with what its year's flows add up to: `pledged` (pledges not yet committed),
-    `committed`, `received` (disbursements) and `spent` (expenditure). One query however many rows."""
-    return mandates.annotate(
-        pledged=_flow_sum(FlowKind.PLEDGE, uncommitted_pledges=True),
-        committed=_flow_sum(FlowKind.COMMITMENT),
-        received=_flow_sum(FlowKind.DISBURSEMENT),
-        spent=_flow_sum(FlowKind.EXPENDITURE),
-    )
-
-
-def fulfilment(received: Decimal | None, required: Decimal | None) -> Decimal | None:
-    """Received ÷ required, 4 places; None when nothing is required."""
-    if not required:
-        return None
-    return (Decimal(received or 0) / Decimal(required)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-
 def mandates_for(pairing: Pairing) -> QuerySet[AnnualMandate]:
     return with_figures(pairing.mandates.select_related("rule", "basis_revenue").order_by("year"))
 
@@ -148,23 +119,6 @@ def breakdown(mandate: AnnualMandate) -> dict[str, Any]:
         "allocated": allocated,
         "unallocated": mandate.funds_required - allocated,
     }
-
-
-def pairing_totals(pairing: Pairing) -> dict[str, Decimal]:
-    """All-time sums of a pairing's flows by kind, with outstanding pledges separately."""
-    sums = {k: Decimal(0) for k in FlowKind.values}
-    for row in pairing.fund_flows.order_by().values("kind").annotate(total=Sum("amount")):
-        sums[row["kind"]] = row["total"]
-    outstanding = pairing.fund_flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True).aggregate(
-        t=Coalesce(Sum("amount"), ZERO)
-    )["t"]
-    return {**sums, "pledge_outstanding": outstanding}
-
-
-def people_totals(pairing: Pairing) -> dict[str, int]:
-    deployed = pairing.deployments.aggregate(n=Coalesce(Sum("headcount"), 0))["n"]
-    trained = pairing.trainings.aggregate(n=Coalesce(Sum("people_trained"), 0))["n"]
-    return {"deployed": deployed, "trained": trained}
 
 
 def user_sees_pairing(user: User, pairing: Pairing) -> bool:

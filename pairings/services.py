@@ -11,13 +11,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organization, Role, User
-from accounts.selectors import organizations_in_scope, scope_for
-from core.errors import DomainError, NotFound, PermissionDenied, Problem
+from accounts.models import Organization, User
+from core.errors import DomainError, NotFound, Problem
 from core.models import Region, RegionLevel
 from core.services import diff_fields, history_record
 
-from . import rules
+from . import policy, rules
 from .models import (
     AnnualMandate,
     ContractingMode,
@@ -39,18 +38,6 @@ from .models import (
     Training,
 )
 from .selectors import pairing_scope_q
-
-NC = Role.NATIONAL_COORDINATOR
-AO = Role.ASSISTING_OFFICER
-RO = Role.RECIPIENT_OFFICER
-
-FLOW_ROLES: dict[str, frozenset[str]] = {
-    FlowKind.PLEDGE: frozenset({NC, AO}),
-    FlowKind.COMMITMENT: frozenset({NC, AO}),
-    FlowKind.DISBURSEMENT: frozenset({NC, AO, RO}),
-    FlowKind.EXPENDITURE: frozenset({NC, AO, RO}),
-}
-PEOPLE_ROLES = frozenset({NC, AO, RO})
 
 # Flows may name a project. Projects live in an app above this one, so that app registers how to tell
 # whether a project id belongs to a pairing (projects.apps); until it does, no flow can name a project.
@@ -103,22 +90,6 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise DomainError.many(self.items)
-
-
-def _require_role(by: User | None, roles: Iterable[str], message: str | None = None) -> None:
-    if by is None:  # commands and tasks act as the system
-        return
-    if by.is_superuser or by.has_role(*roles):
-        return
-    raise PermissionDenied("forbidden", message or _("Your roles do not allow this."))
-
-
-def _require_coordinator(by: User | None) -> None:
-    if by is None:
-        return
-    if by.is_superuser or (by.has_role(NC) and scope_for(by).is_national):
-        return
-    raise PermissionDenied("forbidden", _("Only a national coordinator may do this."))
 
 
 def _visible_pairing(by: User | None, pairing: Pairing, *, lock: bool = False) -> Pairing:
@@ -209,7 +180,7 @@ def program_create(
     lead_agency: Organization | None = None,
     source: str = "",
 ) -> Program:
-    _require_coordinator(by)
+    policy.may_manage_programmes(by).enforce()
     problems = _Problems()
     if not code.strip():
         problems.add("required", _("Enter a code."), "code")
@@ -246,7 +217,7 @@ def program_create(
 
 
 def program_update(*, by: User | None, program: Program, **values: Any) -> Program:
-    _require_coordinator(by)
+    policy.may_manage_programmes(by).enforce()
     allowed = {
         "name",
         "name_en",
@@ -306,7 +277,7 @@ def funding_rule_set(
     """Record a new version of PROGRAM's funding rule. Earlier versions stay, with the mandates computed by them.
     With ORGANIZATION the version is that assisting party's own rate, which overrides the programme's rule for it;
     EFFECTIVE_FROM_YEAR/EFFECTIVE_TO_YEAR bound the years it applies to (a year no version covers has no mandate)."""
-    _require_coordinator(by)
+    policy.may_manage_programmes(by).enforce()
     problems = _Problems()
     one = Decimal(1)
     rate_d = _decimal(rate, "rate", problems, minimum=Decimal(0), maximum=one)
@@ -423,17 +394,6 @@ def sharing_pairings(pairing: Pairing, year: int) -> int:
 # --- pairings ----------------------------------------------------------------------------------------------
 
 
-def _may_manage_pairings_under(by: User | None, parent: Pairing | None) -> bool:
-    """National coordinators manage any pairing; an assisting officer breaks down their own pairing."""
-    if by is None or by.is_superuser:
-        return True
-    if by.has_role(NC) and scope_for(by).is_national:
-        return True
-    if parent is not None and by.has_role(AO):
-        return organizations_in_scope(by).filter(pk=parent.assisting_organization_id).exists()
-    return False
-
-
 def _check_pairing_parties(
     problems: _Problems, *, program: Program, assisting: Organization, recipient: Region, parent: Pairing | None
 ) -> None:
@@ -455,8 +415,6 @@ def _check_pairing_parties(
             % {"org": parent.assisting_organization},
             "assisting_organization",
         )
-    if parent.status != PairingStatus.ACTIVE:
-        problems.add("parent_ended", _("The parent pairing has ended."), "parent")
 
 
 def claim_conflict(*, program: Program, recipient: Region, parent: Pairing | None = None) -> Pairing | None:
@@ -523,11 +481,7 @@ def pairing_create(
     another lies within its parent, which it does not conflict with."""
     if parent is not None and by is not None:
         parent = _visible_pairing(by, parent)
-    if not _may_manage_pairings_under(by, parent):
-        raise PermissionDenied(
-            "forbidden",
-            _("Only a national coordinator creates pairings; an assisting officer may break down their own pairing."),
-        )
+    policy.may_create_pairing(by, parent).enforce()
     problems = _Problems()
     _dates_in_order(start_date, end_date, problems)
     _check_pairing_parties(
@@ -629,8 +583,7 @@ def pairing_update(
     """Change a pairing's term, mode or note. Parties are not edited: end the pairing and create another."""
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
-        if not _may_manage_pairings_under(by, locked.parent):
-            raise PermissionDenied("forbidden", _("Only a national coordinator may change this pairing."))
+        policy.may_change_pairing(by, locked).enforce()
         values: dict[str, Any] = {}
         if start_date is not None:
             values["start_date"] = start_date
@@ -672,11 +625,8 @@ def pairing_end(*, by: User | None, pairing: Pairing, end_date: dt.date, comment
     """End a pairing. Its history, mandates, flows and projects stay; no new flows can be recorded."""
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
-        if not _may_manage_pairings_under(by, locked.parent):
-            raise PermissionDenied("forbidden", _("Only a national coordinator may end this pairing."))
+        policy.may_end_pairing(by, locked).enforce()
         problems = _Problems()
-        if locked.status == PairingStatus.ENDED:
-            raise DomainError("already_ended", _("This pairing has already ended."), "status")
         if not comment.strip():
             problems.add("comment_required", _("Say why the pairing ends."), "comment")
         _dates_in_order(locked.start_date, end_date, problems)
@@ -702,18 +652,10 @@ def pairing_end(*, by: User | None, pairing: Pairing, end_date: dt.date, comment
 # --- fiscal revenue ----------------------------------------------------------------------------------------
 
 
-def _check_revenue_right(by: User | None, organization: Organization) -> None:
-    if by is None:
-        return
-    _require_role(by, {NC, AO}, _("Only assisting officers and national coordinators record fiscal revenue."))
-    if not organizations_in_scope(by).filter(pk=organization.pk).exists():
-        raise DomainError("out_of_scope", _("You do not act for this organization."), "organization")
-
-
 def fiscal_revenue_record(
     *, by: User | None, organization: Organization, year: int, amount: Any, source: str = "", is_synthetic: bool = False
 ) -> FiscalRevenue:
-    _check_revenue_right(by, organization)
+    policy.may_record_revenue(by, organization).enforce()
     problems = _Problems()
     amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0))
     if amount_d is None and not problems.items:
@@ -727,7 +669,7 @@ def fiscal_revenue_record(
             "duplicate", _("A revenue is already recorded for this organization and year; correct it instead."), "year"
         )
     problems.raise_if_any()
-    assert amount_d is not None
+    assert amount_d is not None  # noqa: S101 — an invariant of our own code, not a check of input
     try:
         with transaction.atomic():
             revenue = FiscalRevenue.objects.create(
@@ -750,7 +692,7 @@ def fiscal_revenue_record(
 
 def fiscal_revenue_correct(*, by: User | None, revenue: FiscalRevenue, amount: Any, reason: str) -> FiscalRevenue:
     """Correct a recorded revenue. Mandates already computed from it keep their amount until recomputed."""
-    _check_revenue_right(by, revenue.organization)
+    policy.may_correct_revenue(by, revenue).enforce()
     problems = _Problems()
     amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0))
     if amount_d is None and not problems.items:
@@ -843,21 +785,9 @@ def mandate_compute(
 ) -> AnnualMandate:
     """Compute PAIRING's mandate for YEAR from the programme's current rule and the assisting party's
     revenue. A mandate set by hand is not overwritten (set it again by hand, or clear it, to change it)."""
-    _require_role(by, {NC, AO}, _("Only assisting officers and national coordinators compute mandates."))
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
-        if locked.parent_id is not None:
-            raise DomainError(
-                "allocated_from_parent",
-                _("A broken-down pairing's mandate is allocated from its parent's: set it by hand."),
-                "year",
-            )
-        if not locked.mandate_from_rule:
-            raise DomainError(
-                "not_under_rule",
-                _("The programme's rule gives this pairing no share of its own: set its mandate by hand."),
-                "year",
-            )
+        policy.may_compute_mandate(by, locked).enforce()
         program = locked.program
         problems = _Problems()
         if year < program.start_year or (program.end_year is not None and year > program.end_year):
@@ -930,14 +860,9 @@ def mandate_set(
     personnel_quota: int | None = None,
 ) -> AnnualMandate:
     """Set a mandate by hand (an allocation from a parent pairing, a negotiated figure), with the reason."""
-    _require_coordinator(by) if pairing.parent_id is None else _require_role(by, {NC, AO})
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
-        if locked.parent_id is not None and not _may_manage_pairings_under(by, locked.parent):
-            raise PermissionDenied(
-                "forbidden",
-                _("Only a national coordinator or the parent pairing's assisting officer allocates this mandate."),
-            )
+        policy.may_set_mandate(by, locked).enforce()
         problems = _Problems()
         amount = _decimal(funds_required, "funds_required", problems, minimum=Decimal(0))
         if amount is None and not problems.items:
@@ -966,9 +891,8 @@ def mandate_set(
 # --- flows of money and people -----------------------------------------------------------------------------
 
 
-def _check_active_and_dated(pairing: Pairing, date: dt.date | None, problems: _Problems, field: str = "date") -> None:
-    if pairing.status != PairingStatus.ACTIVE:
-        problems.add("pairing_ended", _("This pairing has ended; nothing more can be recorded on it."), "pairing")
+def _check_dated(pairing: Pairing, date: dt.date | None, problems: _Problems, field: str = "date") -> None:
+    """A date within the pairing's term (whether the pairing still takes records is the policy's)."""
     if date is None:
         problems.add("required", _("Enter the date."), field)
     elif date < pairing.start_date:
@@ -996,12 +920,11 @@ def fund_flow_record(
     is_synthetic: bool = False,
 ) -> FundFlow:
     """Record money moving in PAIRING. A commitment may name the pledge it fulfils (each pledge once)."""
-    if kind in FLOW_ROLES:
-        _require_role(by, FLOW_ROLES[kind], _("Your roles do not allow recording this kind of flow."))
     with transaction.atomic():
         # The pairing row is locked so that ending it and recording on it cannot cross; two officials
         # recording at once queue here and both land.
         locked = _visible_pairing(by, pairing, lock=True)
+        policy.may_record_flow(by, locked, kind).enforce()
         problems = _Problems()
         if kind not in FlowKind.values:
             problems.add("invalid_choice", _("Choose a valid kind."), "kind")
@@ -1010,7 +933,7 @@ def fund_flow_record(
         amount_d = _decimal(amount, "amount", problems, minimum=Decimal(0), strict_minimum=True)
         if amount_d is None and not any(p.field == "amount" for p in problems.items):
             problems.add("required", _("Enter the amount."), "amount")
-        _check_active_and_dated(locked, date, problems)
+        _check_dated(locked, date, problems)
         if pledge is not None:
             pledge = FundFlow.objects.select_for_update().filter(pk=pledge.pk).first()
             if kind != FlowKind.COMMITMENT:
@@ -1022,7 +945,7 @@ def fund_flow_record(
         if project_id is not None and (_project_check is None or not _project_check(locked, project_id)):
             problems.add("invalid_project", _("Choose a project of this pairing."), "project")
         problems.raise_if_any()
-        assert amount_d is not None and date is not None
+        assert amount_d is not None and date is not None  # noqa: PT018, S101 — an invariant of our own code, not a check of input
         try:
             with transaction.atomic():
                 flow = FundFlow.objects.create(
@@ -1064,17 +987,17 @@ def deployment_record(
     note: str = "",
     is_synthetic: bool = False,
 ) -> Deployment:
-    _require_role(by, PEOPLE_ROLES)
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
+        policy.may_record_deployment(by, locked).enforce()
         problems = _Problems()
         if kind not in DeploymentKind.values:
             problems.add("invalid_choice", _("Choose a valid kind."), "kind")
         _int(headcount, "headcount", problems, minimum=1)
-        _check_active_and_dated(locked, start_date, problems, "start_date")
+        _check_dated(locked, start_date, problems, "start_date")
         _dates_in_order(start_date, end_date, problems)
         problems.raise_if_any()
-        assert start_date is not None
+        assert start_date is not None  # noqa: S101 — an invariant of our own code, not a check of input
         deployment = Deployment.objects.create(
             pairing=locked,
             kind=kind,
@@ -1108,9 +1031,9 @@ def training_record(
     note: str = "",
     is_synthetic: bool = False,
 ) -> Training:
-    _require_role(by, PEOPLE_ROLES)
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
+        policy.may_record_training(by, locked).enforce()
         problems = _Problems()
         if not topic.strip():
             problems.add("required", _("Enter the topic."), "topic")
@@ -1118,9 +1041,9 @@ def training_record(
         days_d = _decimal(days, "days", problems, minimum=Decimal(0), strict_minimum=True)
         if days_d is None and not any(p.field == "days" for p in problems.items):
             problems.add("required", _("Enter the number of days."), "days")
-        _check_active_and_dated(locked, start_date, problems, "start_date")
+        _check_dated(locked, start_date, problems, "start_date")
         problems.raise_if_any()
-        assert days_d is not None and start_date is not None
+        assert days_d is not None and start_date is not None  # noqa: PT018, S101 — an invariant of our own code, not a check of input
         training = Training.objects.create(
             pairing=locked,
             topic=topic.strip(),
@@ -1139,28 +1062,3 @@ def training_record(
             comment=note,
         )
     return training
-
-
-def allowed_actions(user: User, pairing: Pairing) -> set[str]:
-    """What USER may do on PAIRING, to show only those buttons. The services check again."""
-    actions: set[str] = set()
-    active = pairing.status == PairingStatus.ACTIVE
-    roles = set(user.roles) if not user.is_superuser else {NC, AO, RO}
-    national = user.is_superuser or (NC in roles and scope_for(user).is_national)
-    if active:
-        for kind, allowed in FLOW_ROLES.items():
-            if roles & allowed:
-                actions.add(f"flow_{kind}")
-        if roles & PEOPLE_ROLES:
-            actions.update({"deployment", "training"})
-        if roles & {NC, AO}:
-            actions.add("mandate_compute")
-            if AO in roles and organizations_in_scope(user).filter(pk=pairing.assisting_organization_id).exists():
-                actions.add("breakdown")
-        if national:
-            actions.update({"edit", "end", "breakdown"})
-        elif pairing.parent_id is not None and _may_manage_pairings_under(user, pairing.parent):
-            actions.update({"edit", "end"})
-    if national or (pairing.parent_id is not None and _may_manage_pairings_under(user, pairing.parent)):
-        actions.add("mandate_set")
-    return actions

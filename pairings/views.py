@@ -2,14 +2,12 @@
 record them. Each form posts to a service; a refusal is shown on the fields with what was typed kept."""
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,14 +16,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
-from core.models import HistoryEvent, Region
+from core.list_filters import ListFilters
+from core.models import HistoryEvent
 
-from . import charts, forms, selectors, services
+from . import charts, figures, forms, policy, selectors, services
+from .api.filters import FiscalRevenueFilter, PairingFilter
 from .models import (
-    AnnualMandate,
     ContractingMode,
     FlowKind,
-    FundFlow,
     FundingRule,
     Pairing,
     PairingStatus,
@@ -82,28 +80,13 @@ def _latest_rules() -> dict[int, FundingRule]:
 def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     program = get_object_or_404(selectors.programs_visible_to(_user(request)), code=code)
     pairings = selectors.pairings_visible_to(_user(request)).filter(program=program)
-    totals = (
-        AnnualMandate.objects.filter(pairing__in=pairings).values("pairing_id").annotate(required=Sum("funds_required"))
-    )
-    required = {t["pairing_id"]: t["required"] for t in totals}
-    flows = (
-        FundFlow.objects.filter(pairing__in=pairings, kind=FlowKind.DISBURSEMENT)
-        .values("pairing_id")
-        .annotate(received=Sum("amount"))
-    )
-    received = {f["pairing_id"]: f["received"] for f in flows}
-    rows = []
-    for p in pairings.order_by("assisting_organization__name", "recipient_region__code"):
-        req = required.get(p.pk)
-        rec = received.get(p.pk, Decimal(0))
-        rows.append({"pairing": p, "required": req, "received": rec, "fulfilment": selectors.fulfilment(rec, req)})
+    ordered = list(pairings.order_by("assisting_organization__name", "recipient_region__code"))
+    money = figures.money_by_pairing(p.pk for p in ordered)
+    rows = [{"pairing": p, "money": money[p.pk], "fulfilment": money[p.pk].fulfilment} for p in ordered]
     chart_rows = [
-        {
-            "label": f"{r['pairing'].assisting_organization} → {r['pairing'].recipient_region}",
-            "fulfilment": r["fulfilment"],
-        }
-        for r in rows
-        if r["required"]
+        {"label": f"{p.assisting_organization} → {p.recipient_region}", "fulfilment": money[p.pk].fulfilment}
+        for p in ordered
+        if money[p.pk].required
     ]
     return render(
         request,
@@ -115,6 +98,8 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
             .order_by("-version"),
             "sources": program.sources.all(),
             "rows": rows,
+            # The programme's money in the user's scope, all years: the same figure as the evaluation overview's.
+            "total": figures.money(pairings),
             "chart": charts.fulfilment_bars(chart_rows),
             "history": HistoryEvent.objects.for_object(program).select_related("actor", "content_type")[:20],
         },
@@ -126,65 +111,48 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def pairing_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.pairings_visible_to(_user(request))
-    f = request.GET
-    if f.get("program"):
-        qs = qs.filter(program__code=f["program"])
-    if f.get("assisting_organization", "").isdigit():
-        org = Organization.objects.filter(pk=f["assisting_organization"]).first()
-        qs = qs.filter(assisting_organization__path__startswith=org.path) if org else qs.none()
-    region_code = f.get("recipient_region", "").strip()
-    region = Region.objects.filter(code=region_code).first() if region_code else None
-    if region_code:
-        qs = qs.filter(recipient_region__path__startswith=region.path) if region else qs.none()
-    if f.get("status") in PairingStatus.values:
-        qs = qs.filter(status=f["status"])
-    if f.get("contracting_mode") in ContractingMode.values:
-        qs = qs.filter(contracting_mode=f["contracting_mode"])
-    qs = qs.annotate(required=Sum("mandates__funds_required")).order_by(
+    visible = selectors.pairings_visible_to(_user(request))
+    orgs = Organization.objects.filter(pairings__in=visible).distinct().order_by("path")
+    filters = ListFilters(
+        request,
+        PairingFilter,
+        visible,
+        shown={
+            "program": _("Programme"),
+            "assisting_organization": _("Assisting organization"),
+            "recipient_region": _("Recipient region code"),
+            "status": _("Status"),
+            "contracting_mode": _("Contracting mode"),
+        },
+        choices={
+            "program": _programme_choices(),
+            "assisting_organization": [("", _("All assisting organizations")), *((o.pk, str(o)) for o in orgs)],
+            "status": [("", _("Any status")), *PairingStatus.choices],
+            "contracting_mode": [("", _("Any mode")), *ContractingMode.choices],
+        },
+    )
+    qs = filters.qs.order_by(
         "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code"
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    ids = [p.pk for p in page]
-    received = dict(
-        FundFlow.objects.filter(pairing_id__in=ids, kind=FlowKind.DISBURSEMENT)
-        .values_list("pairing_id")
-        .annotate(t=Sum("amount"))
-    )
-    rows = [
-        {
-            "pairing": p,
-            "received": received.get(p.pk, Decimal(0)),
-            "bar": charts.bar(selectors.fulfilment(received.get(p.pk, Decimal(0)), cast(Any, p).required)),
-        }
-        for p in page
-    ]
-    orgs = (
-        Organization.objects.filter(pairings__in=selectors.pairings_visible_to(_user(request)))
-        .distinct()
-        .order_by("path")
-    )
+    page = filters.page(qs, 50)
+    money = figures.money_by_pairing(p.pk for p in page)
+    rows = [{"pairing": p, "money": money[p.pk], "bar": charts.bar(money[p.pk].fulfilment)} for p in page]
     return render(
         request,
         "pairings/pairing_list.html",
         {
             "page": page,
             "rows": rows,
-            "programs": Program.objects.order_by("start_year"),
-            "organizations": orgs,
-            "statuses": PairingStatus.choices,
-            "modes": ContractingMode.choices,
-            "filters": f,
-            "region_unknown": bool(region_code and region is None),
-            "can_create": _is_coordinator(request),
+            "filters": filters,
+            "can_create": policy.may_create_pairing(_user(request), None),
         },
+        status=filters.status,
     )
 
 
-def _is_coordinator(request: HttpRequest) -> bool:
-    from accounts.selectors import is_national_coordinator
-
-    return is_national_coordinator(_user(request))
+def _programme_choices() -> list[tuple[str, str]]:
+    """The programmes as a filter's choices (by code, as `program` takes them), after "All programmes"."""
+    return [("", _("All programmes")), *((p.code, str(p)) for p in Program.objects.order_by("start_year"))]
 
 
 @login_required
@@ -192,7 +160,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = _pairing_or_404(request, pk)
     mandates: list[Any] = list(selectors.mandates_for(pairing))
     for m in mandates:
-        m.fulfilment = selectors.fulfilment(m.received, m.funds_required)
+        m.fulfilment = figures.fulfilment(m.received, m.funds_required)
         m.bar = charts.bar(m.fulfilment)
     chart = charts.mandate_vs_received(
         [
@@ -212,14 +180,15 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "children": children,
             "breakdowns": [b for b in breakdowns if b["children"]],
-            "totals": selectors.pairing_totals(pairing),
-            "people": selectors.people_totals(pairing),
+            # The pairing's own money and people, all years (its children's are on their own pages).
+            "money": figures.pairing_money(pairing),
+            "people": figures.pairing_people(pairing),
             "flows": pairing.fund_flows.select_related("recorded_by", "pledge").order_by("-date", "-id")[:25],
             "flow_count": pairing.fund_flows.count(),
             "deployments": pairing.deployments.order_by("-start_date")[:20],
             "trainings": pairing.trainings.order_by("-start_date")[:20],
             "history": HistoryEvent.objects.for_object(pairing).select_related("actor", "content_type")[:30],
-            "actions": services.allowed_actions(_user(request), pairing),
+            "actions": policy.allowed_actions(_user(request), pairing),
             "visible_parent": _visible_parent(request, pairing),
         },
     )
@@ -443,15 +412,19 @@ mandate_set = _pairing_form_view(
 @login_required
 def revenue_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    qs = selectors.fiscal_revenues_visible_to(user).order_by("organization__path", "-year")
-    org_id = request.GET.get("organization", "")
-    if org_id.isdigit():
-        qs = qs.filter(organization_id=org_id)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    visible = selectors.fiscal_revenues_visible_to(user)
+    organizations = Organization.objects.filter(pk__in=visible.values("organization_id")).order_by("path")
+    filters = ListFilters(
+        request,
+        FiscalRevenueFilter,
+        visible,
+        shown={"organization": _("Organization"), "year": _("Year")},
+        choices={"organization": [("", _("All organizations")), *((o.pk, str(o)) for o in organizations)]},
+    )
+    page = filters.page(filters.qs.order_by("organization__path", "-year"), 50)
     recordable = selectors.revenue_organizations_for(user)
-    can_record = user.is_superuser or user.has_role("national_coordinator", "assisting_officer")
     form = None
-    if can_record and recordable.exists():
+    if policy.may_record_revenue(user) and recordable.exists():
         form = forms.FiscalRevenueForm(
             request.POST or None,
             organizations=recordable.order_by("path"),
@@ -481,16 +454,6 @@ def revenue_list(request: HttpRequest) -> HttpResponse:
                 return redirect("pairings:revenue_list")
     elif request.method == "POST":
         raise DjangoPermissionDenied
-    organizations = Organization.objects.filter(
-        pk__in=selectors.fiscal_revenues_visible_to(user).values("organization_id")
-    ).order_by("path")
     return render(
-        request,
-        "pairings/revenue_list.html",
-        {
-            "page": page,
-            "form": form,
-            "organizations": organizations,
-            "organization": org_id,
-        },
+        request, "pairings/revenue_list.html", {"page": page, "form": form, "filters": filters}, status=filters.status
     )

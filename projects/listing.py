@@ -5,39 +5,32 @@ The page's ids are picked from the project table (filters and ordering applied) 
 are joined to their names and read as plain values — no model instances, no field-by-field serialisation — so a
 page costs one statement with its total on PostgreSQL, however deep it is; without filters that statement is
 compiled once per scope and ordering and kept. The output is exactly ProjectSerializer's (a test holds the two
-together).
+together): both take their fields from one declaration, projects/api/columns.py, and each row is read by name
+through a layout worked out once from it (which column each field comes from and how it is shown).
 """
 
+import functools
 import json
 import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, cast
 
 import orjson
-from django.db import connection
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models
 from django.db.models import Func, IntegerField, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts.models import User
 
-from . import services
+from . import policy
+from .api.columns import PROJECT_LIST_FIELDS, Name
 from .models import IATI_ACTIVITY_STATUS, Category, Project
-
-COLUMNS = (
-    "id", "code", "title", "pairing_id", "pairing__program_id", "pairing__program__code", "pairing__program__name",
-    "pairing__program__name_en", "pairing__assisting_organization_id", "pairing__assisting_organization__name",
-    "pairing__assisting_organization__name_en", "pairing__recipient_region__code",
-    "pairing__recipient_region__name", "pairing__recipient_region__name_en", "category", "sector",
-    "execution_mode", "location__code", "location__name", "location__name_en", "latitude", "longitude",
-    "is_livelihood", "is_self_sustaining", "budget_requested", "approved_budget", "funding_sources",
-    "planned_start", "planned_end", "actual_start", "actual_end", "expected_beneficiaries",
-    "reached_beneficiaries", "implementing_agency", "description", "repayment_terms", "state", "proposed_by_id",
-    "is_synthetic", "created_at", "updated_at",
-)  # fmt: skip
-
 
 _AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 
@@ -75,19 +68,172 @@ class _CountAll(Func):
     output_field = IntegerField()
 
 
-_ROWS_SQL: str | None = None
+def _model_field(path: str) -> models.Field:
+    """The model field a `values()` path from the project reaches."""
+    model: Any = Project
+    *joins, last = path.split("__")
+    for part in joins:
+        model = model._meta.get_field(part).related_model
+    return model._meta.get_field(last)
 
 
-def _rows_sql() -> str:
-    """The rows query for a list of ids, compiled once from the ORM (PostgreSQL: `id = ANY(%s)`)."""
-    global _ROWS_SQL
-    if _ROWS_SQL is None:
-        sql, _params = Project.objects.filter(pk__in=[0]).order_by().values_list(*COLUMNS).query.sql_with_params()
-        head, sep, tail = sql.rpartition(" IN (%s)")
-        if not sep:
-            raise RuntimeError("unexpected SQL for the project rows")
-        _ROWS_SQL = f"{head} = ANY(%s){tail}"
-    return _ROWS_SQL
+def _decimal(value: Any) -> str | None:
+    # numeric(p, s) arrives with its places: str() is what the serializer shows.
+    return None if value is None else str(value)
+
+
+# JSON columns, each read as the serializer shows it (there is no one way to show JSON).
+_JSON_READERS: dict[str, Callable[[Any], Any]] = {"funding_sources": _sources}
+
+
+class _Context:
+    """What the computed fields of one page share: the caller, and allowed_actions by (state, proposed by them)."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.actions: dict[tuple[str, bool], list[str]] = {}
+
+    def allowed_actions(self, state: str, proposed_by: int | None) -> list[str]:
+        key = (state, proposed_by == self.user.pk)
+        allowed = self.actions.get(key)
+        if allowed is None:
+            # allowed_actions reads only the state and the proposer: a light stand-in, not a model instance
+            # (whose construction costs more than the rest of the row).
+            stand_in = cast(Project, SimpleNamespace(state=state, proposed_by_id=proposed_by))
+            allowed = self.actions[key] = policy.allowed_actions(self.user, stand_in)
+        return allowed
+
+
+_REIMBURSABLE = Category.REIMBURSABLE.value
+
+# The fields declared COMPUTED, each from the row's other fields (already read when it runs).
+_COMPUTED: dict[str, Callable[[dict[str, Any], _Context], Any]] = {
+    "pairing_label": lambda row, ctx: f"{row['assisting_organization_name']} → {row['recipient_region_name']}",
+    "allowed_actions": lambda row, ctx: ctx.allowed_actions(row["state"], row["proposed_by"]),
+    "iati_finance_type": lambda row, ctx: 410 if row["category"] == _REIMBURSABLE else 110,
+    "iati_activity_status": lambda row, ctx: IATI_ACTIVITY_STATUS[row["state"]],
+}
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: the SQL compiled from it is kept by it
+class _Layout:
+    """How a row of the statement becomes a list row, worked out once from the declaration: which columns the
+    statement selects (in that order), and by name which field each is read into and how."""
+
+    columns: tuple[str, ...]
+    template: dict[str, None]  # every field, in the serializer's order
+    plain_fields: tuple[str, ...]
+    plain: Callable[[tuple], tuple]  # the plain fields' values of a row, in plain_fields' order
+    decimals: tuple[tuple[str, int], ...]
+    stamps: tuple[tuple[str, int], ...]
+    readers: tuple[tuple[str, int, Callable[[Any], Any]], ...]
+    names: tuple[tuple[str, int, int], ...]  # field, Chinese column, English column
+    computed: tuple[tuple[str, Callable[[dict[str, Any], _Context], Any]], ...]
+
+
+def _getter(indices: list[int]) -> Callable[[tuple], tuple]:
+    if len(indices) == 1:  # itemgetter of one index gives the value, not a tuple of it
+        only = indices[0]
+        return lambda r: (r[only],)
+    return itemgetter(*indices)
+
+
+def layout(fields: tuple[tuple[str, str | Name | None], ...]) -> _Layout:
+    """The layout of FIELDS (a declaration like PROJECT_LIST_FIELDS); a field declared COMPUTED without its code
+    here, or a JSON column without its reader, is an error at once rather than a row without it."""
+    columns: list[str] = []
+
+    def column(path: str) -> int:
+        if path not in columns:
+            columns.append(path)
+        return columns.index(path)
+
+    plain: list[tuple[str, int]] = []
+    decimals: list[tuple[str, int]] = []
+    stamps: list[tuple[str, int]] = []
+    readers: list[tuple[str, int, Callable[[Any], Any]]] = []
+    names: list[tuple[str, int, int]] = []
+    computed: list[tuple[str, Callable[[dict[str, Any], _Context], Any]]] = []
+    for name, source in fields:
+        if source is None:
+            if name not in _COMPUTED:
+                raise ImproperlyConfigured(f"The project list has no code for its computed field {name!r}.")
+            computed.append((name, _COMPUTED[name]))
+        elif isinstance(source, Name):
+            names.append((name, column(source.path), column(source.path_en)))
+        else:
+            field = _model_field(source)
+            index = column(source)
+            if isinstance(field, models.DecimalField):
+                decimals.append((name, index))
+            elif isinstance(field, models.DateTimeField):
+                stamps.append((name, index))
+            elif isinstance(field, models.JSONField):
+                if name not in _JSON_READERS:
+                    raise ImproperlyConfigured(f"The project list has no reader for its JSON field {name!r}.")
+                readers.append((name, index, _JSON_READERS[name]))
+            else:
+                plain.append((name, index))
+    return _Layout(
+        columns=tuple(columns),
+        template=dict.fromkeys(name for name, _source in fields),
+        plain_fields=tuple(name for name, _index in plain),
+        plain=_getter([index for _name, index in plain]),
+        decimals=tuple(decimals),
+        stamps=tuple(stamps),
+        readers=tuple(readers),
+        names=tuple(names),
+        computed=tuple(computed),
+    )
+
+
+_LAYOUT: _Layout | None = None
+
+
+def _layout() -> _Layout:
+    """The layout of the declared fields (built on first use: the models must be ready)."""
+    global _LAYOUT
+    if _LAYOUT is None:
+        _LAYOUT = layout(PROJECT_LIST_FIELDS)
+    return _LAYOUT
+
+
+def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
+    """The rows (the layout's columns, and maybe more after them) as the list shows them. Dates stay date objects:
+    the renderer (orjson) writes them as the serializer does (ISO 8601)."""
+    lay = _layout()
+    english = (get_language() or "").startswith("en")
+    tz = timezone.get_current_timezone()
+    context = _Context(user)
+    template, plain_fields, plain = lay.template, lay.plain_fields, lay.plain
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for r in fetched:
+        row: dict[str, Any] = template.copy()
+        row.update(zip(plain_fields, plain(r), strict=True))
+        for name, i in lay.decimals:
+            row[name] = _decimal(r[i])
+        for name, i in lay.stamps:
+            stamp = r[i]
+            row[name] = None if stamp is None else stamp.astimezone(tz).isoformat()
+        for name, i, read in lay.readers:
+            row[name] = read(r[i])
+        for name, zh, en in lay.names:
+            row[name] = (r[en] or r[zh]) if english else r[zh]
+        for name, compute in lay.computed:
+            row[name] = compute(row, context)
+        append(row)
+    return out
+
+
+@functools.cache
+def _rows_sql(lay: _Layout) -> str:
+    """The rows query of LAY's columns for a list of ids, compiled once from the ORM (PostgreSQL: `id = ANY(%s)`)."""
+    sql, _params = Project.objects.filter(pk__in=[0]).order_by().values_list(*lay.columns).query.sql_with_params()
+    head, sep, tail = sql.rpartition(" IN (%s)")
+    if not sep:
+        raise RuntimeError("unexpected SQL for the project rows")
+    return f"{head} = ANY(%s){tail}"
 
 
 def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
@@ -96,114 +242,30 @@ def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
         return []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_rows_sql(), [ids])
+            cursor.execute(_rows_sql(_layout()), [ids])
             fetched = cursor.fetchall()
     else:
-        fetched = list(Project.objects.filter(pk__in=ids).order_by().values_list(*COLUMNS))
+        fetched = list(Project.objects.filter(pk__in=ids).order_by().values_list(*_layout().columns))
     position = {pk: i for i, pk in enumerate(ids)}
-    fetched.sort(key=lambda r: position[r[0]])
+    at = _layout().columns.index("id")
+    fetched.sort(key=lambda r: position[r[at]])
     return _represent(fetched, user)
 
 
-def rows(queryset: QuerySet[Project], user: User) -> list[dict[str, Any]]:
-    """The list representation of QUERYSET's projects (a page, in its order), as the caller USER sees them."""
-    return _represent(list(queryset.values_list(*COLUMNS)), user)
-
-
-def _represent(fetched: list[tuple], user: User) -> list[dict[str, Any]]:
-    """The rows (COLUMNS, and maybe more after them) as the list shows them. Dates stay date objects: the renderer
-    (orjson) writes them as the serializer does (ISO 8601)."""
-    english = (get_language() or "").startswith("en")
-    tz = timezone.get_current_timezone()
-    reimbursable = Category.REIMBURSABLE.value
-    status = IATI_ACTIVITY_STATUS
-    # allowed_actions reads only the state and the proposer: a light stand-in, not a model instance (whose
-    # construction costs more than the rest of the row).
-    actions: dict[tuple[str, bool], list[str]] = {}
-    pk = user.pk
-    out: list[dict[str, Any]] = []
-    append = out.append
-    for r in fetched:
-        state = r[36]
-        key = (state, r[37] == pk)
-        allowed = actions.get(key)
-        if allowed is None:
-            allowed = actions[key] = services.allowed_actions(
-                user, cast(Project, SimpleNamespace(state=state, proposed_by_id=r[37]))
-            )
-        if english:
-            org, region, program = r[10] or r[9], r[13] or r[12], r[7] or r[6]
-            location = None if r[17] is None else r[19] or r[18]
-        else:
-            org, region, program = r[9], r[12], r[6]
-            location = None if r[17] is None else r[18]
-        append(
-            {
-                "id": r[0],
-                "code": r[1],
-                "title": r[2],
-                "pairing": r[3],
-                "pairing_label": f"{org} → {region}",
-                "program": r[4],
-                "program_code": r[5],
-                "program_name": program,
-                "assisting_organization": r[8],
-                "assisting_organization_name": org,
-                "recipient_region": r[11],
-                "recipient_region_name": region,
-                "category": r[14],
-                "sector": r[15],
-                "execution_mode": r[16],
-                "location": r[17],
-                "location_name": location,
-                # numeric(9, 6) and numeric(18, 2): the values arrive with their places, str() is the serializer's
-                "latitude": None if r[20] is None else str(r[20]),
-                "longitude": None if r[21] is None else str(r[21]),
-                "is_livelihood": r[22],
-                "is_self_sustaining": r[23],
-                "budget_requested": None if r[24] is None else str(r[24]),
-                "approved_budget": None if r[25] is None else str(r[25]),
-                "funding_sources": _sources(r[26]),
-                "planned_start": r[27],
-                "planned_end": r[28],
-                "actual_start": r[29],
-                "actual_end": r[30],
-                "expected_beneficiaries": r[31],
-                "reached_beneficiaries": r[32],
-                "implementing_agency": r[33],
-                "description": r[34],
-                "repayment_terms": r[35],
-                "state": state,
-                "allowed_actions": allowed,
-                "proposed_by": r[37],
-                "iati_finance_type": 410 if r[14] == reimbursable else 110,
-                "iati_activity_status": status[state],
-                "is_synthetic": r[38],
-                "created_at": r[39].astimezone(tz).isoformat(),
-                "updated_at": r[40].astimezone(tz).isoformat(),
-            }
-        )
-    return out
-
-
-_PAGE_SQL: tuple[str, str] | None = None
-
-
-def _page_sql_parts() -> tuple[str, str]:
-    """The rows query cut in two around where the page's ids go (PostgreSQL): the ids arrive as an ordered array
-    (`unnest(ARRAY(<ids query>)) WITH ORDINALITY`), so the rows come back in the page's order."""
-    global _PAGE_SQL
-    if _PAGE_SQL is None:
-        sql = _rows_sql()
-        table = '"projects_project"'
-        select, sep, rest = sql.partition(f" FROM {table}")
-        joins, sep2, _where = rest.partition(f' WHERE {table}."id" = ANY(%s)')
-        if not sep or not sep2:
-            raise RuntimeError("unexpected SQL for the project rows")
-        head = f"{select}, (%%COUNT%%) AS total_ FROM unnest(ARRAY(%%IDS%%)) WITH ORDINALITY AS page_(id, pos)"
-        tail = f' INNER JOIN {table} ON ({table}."id" = page_.id){joins} ORDER BY page_.pos'
-        _PAGE_SQL = (head, tail)
-    return _PAGE_SQL
+@functools.cache
+def _page_sql_parts(lay: _Layout) -> tuple[str, str]:
+    """LAY's rows query cut in two around where the page's ids go (PostgreSQL): the ids arrive as an ordered array
+    (`unnest(ARRAY(<ids query>)) WITH ORDINALITY`), so the rows come back in the page's order. The total comes
+    after the layout's columns."""
+    sql = _rows_sql(lay)
+    table = '"projects_project"'
+    select, sep, rest = sql.partition(f" FROM {table}")
+    joins, sep2, _where = rest.partition(f' WHERE {table}."id" = ANY(%s)')
+    if not sep or not sep2:
+        raise RuntimeError("unexpected SQL for the project rows")
+    head = f"{select}, (%%COUNT%%) AS total_ FROM unnest(ARRAY(%%IDS%%)) WITH ORDINALITY AS page_(id, pos)"
+    tail = f' INNER JOIN {table} ON ({table}."id" = page_.id){joins} ORDER BY page_.pos'
+    return head, tail
 
 
 _IDS_HEAD = 'SELECT "projects_project"."id" AS "pk" FROM '
@@ -215,7 +277,8 @@ def _count_from(ids_sql: str, ids_params: tuple) -> tuple[str, tuple] | None:
     body, sep, order = ids_sql.rpartition(" ORDER BY ")
     if not sep or not body.startswith(_IDS_HEAD) or "%s" in order:
         return None
-    return "SELECT COUNT(*) FROM " + body[len(_IDS_HEAD) :], ids_params
+    # The ORM's own SQL for the queryset, its values left as parameters: nothing from the request is spliced in.
+    return "SELECT COUNT(*) FROM " + body[len(_IDS_HEAD) :], ids_params  # noqa: S608
 
 
 # Compiled page statements (SQL and its parameters, the page's LIMIT and OFFSET left as the last two), by a key
@@ -237,7 +300,7 @@ def _compile(queryset: QuerySet[Project]) -> tuple[str, tuple]:
     count_sql, count_params = _count_from(ids_sql, ids_params) or (
         queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
     )
-    head, tail = _page_sql_parts()
+    head, tail = _page_sql_parts(_layout())
     sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", f"{ids_sql} LIMIT %s OFFSET %s", 1) + tail
     return sql, (*count_params, *ids_params)
 
@@ -275,5 +338,5 @@ def page(
         fetched = cursor.fetchall()
     if not fetched:
         return [], None
-    total = fetched[0][-1]
+    total = fetched[0][len(_layout().columns)]  # selected after the layout's columns
     return _represent(fetched, user), total

@@ -1,15 +1,14 @@
 """Who sees which projects (through the pairings they see), and the reads pages and API share."""
 
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from pairings.models import FlowKind, FundFlow
 from pairings.selectors import pairing_scope_q
 
+from . import policy
 from .models import (
     Inspection,
     InspectionKind,
@@ -34,19 +33,6 @@ def project_list_rows(user: User) -> QuerySet[Project]:
         "pairing__recipient_region",
         "location",
     )
-
-
-def project_money(project: Project) -> dict[str, Decimal]:
-    """Budget against the pairing's fund flows linked to this project: committed, disbursed, spent."""
-    sums = dict(FundFlow.objects.filter(project_id=project.pk).order_by().values_list("kind").annotate(t=Sum("amount")))
-    return {
-        "budget": project.approved_budget
-        if project.approved_budget is not None
-        else (project.budget_requested or Decimal(0)),
-        "committed": sums.get(FlowKind.COMMITMENT, Decimal(0)),
-        "disbursed": sums.get(FlowKind.DISBURSEMENT, Decimal(0)),
-        "spent": sums.get(FlowKind.EXPENDITURE, Decimal(0)),
-    }
 
 
 def latest_progress(project: Project) -> ProgressReport | None:
@@ -78,16 +64,17 @@ def tasks_for(user: User) -> dict[str, Any]:
     today = timezone.localdate()
     names = ("pairing__assisting_organization", "pairing__recipient_region")
     tasks: dict[str, Any] = {}
-    if user.has_role("approver") or user.is_superuser:
+    if policy.may_transition(user, None, "approve"):
         tasks["proposals"] = (
             visible.filter(state="proposed").exclude(proposed_by=user).select_related(*names).order_by("updated_at")
         )
+    if policy.may_review_report(user):
         tasks["reports"] = (
             ProgressReport.objects.filter(project__in=visible, review_status="pending")
             .select_related("project", "reported_by")
             .order_by("reported_at")
         )
-    if user.has_role("supervisor") or user.is_superuser:
+    if policy.may_transition(user, None, "accept"):
         # Completed projects wait for the supervisor until accepted: first the acceptance inspection, then
         # the acceptance itself (`passed` tells which of the two is next).
         tasks["acceptance_due"] = (
@@ -98,13 +85,14 @@ def tasks_for(user: User) -> dict[str, Any]:
             .select_related(*names)
             .order_by("actual_end", "id")
         )
-    if user.has_role("supervisor", "assisting_officer", "national_coordinator") or user.is_superuser:
+    # Overdue rectifications concern who closes them and who reports the work that puts them right.
+    if policy.may_close_rectification(user) or policy.may_report_progress(user):
         tasks["overdue"] = (
             Rectification.objects.filter(project__in=visible, closed_on__isnull=True, deadline__lt=today)
             .select_related("project")
             .order_by("deadline")
         )
-    if user.has_role("assisting_officer", "recipient_officer") or user.is_superuser:
+    if policy.may_transition(user, None, "submit"):
         # Drafts the user started, and proposals of theirs that an approver returned.
         tasks["drafts"] = visible.filter(Q(created_by=user) | Q(proposed_by=user), state="draft").select_related(*names)
         tasks["in_construction"] = (
@@ -116,8 +104,4 @@ def tasks_for(user: User) -> dict[str, Any]:
 def project_belongs_to_pairing(pairing: Any, project_id: int) -> bool:
     """Whether money of PAIRING may be recorded against PROJECT_ID: a project of that pairing that has been
     approved (drafts, proposals, rejected and cancelled projects receive no funds)."""
-    return Project.objects.filter(
-        pk=project_id,
-        pairing_id=pairing.pk,
-        state__in=["approved", "in_construction", "suspended", "completed", "accepted", "evaluated"],
-    ).exists()
+    return Project.objects.filter(pk=project_id, pairing_id=pairing.pk, state__in=policy.FUNDED_STATES).exists()

@@ -13,17 +13,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, User
-from accounts.selectors import scope_for
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem
+from accounts.models import User
+from core.errors import DomainError, NotFound, Problem
 from core.models import HistoryEvent
 from core.services import diff_fields, history_event, history_record
 from pairings.models import FlowSource, Pairing, PairingStatus
 from pairings.selectors import pairing_scope_q
 
-from . import selectors
+from . import policy, selectors
 from .models import (
     Category,
     Document,
@@ -41,71 +39,11 @@ from .models import (
     State,
 )
 
+# The lifecycle table (DESIGN.md, a contract: from which states, to which, who may) is the policy's; the
+# services enforce it and the pages and the API offer what it allows.
+from .policy import ACTIONS
+
 logger = logging.getLogger(__name__)
-
-NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
-APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
-
-
-# --- the lifecycle table (DESIGN.md, a contract) -----------------------------------------------------------
-
-
-class Action:
-    """One row of the lifecycle table: from which states, to which, who may, and the label people read."""
-
-    def __init__(
-        self,
-        name: str,
-        sources: Iterable[str],
-        target: str,
-        roles: Iterable[str],
-        label: Any,
-        needs_comment: bool = False,
-    ):
-        self.name, self.sources, self.target = name, frozenset(sources), target
-        self.roles, self.label, self.needs_comment = frozenset(roles), label, needs_comment
-
-
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in [
-        Action("submit", [State.DRAFT], State.PROPOSED, [AO, RO], gettext_lazy("Submit")),
-        Action("approve", [State.PROPOSED], State.APPROVED, [APPROVER], gettext_lazy("Approve")),
-        Action("reject", [State.PROPOSED], State.REJECTED, [APPROVER], gettext_lazy("Reject"), needs_comment=True),
-        Action(
-            "return", [State.PROPOSED], State.DRAFT, [APPROVER], gettext_lazy("Return for changes"), needs_comment=True
-        ),
-        Action("start", [State.APPROVED], State.IN_CONSTRUCTION, [AO], gettext_lazy("Start construction")),
-        Action(
-            "suspend",
-            [State.IN_CONSTRUCTION],
-            State.SUSPENDED,
-            [AO, SUPERVISOR],
-            gettext_lazy("Suspend"),
-            needs_comment=True,
-        ),
-        Action(
-            "resume",
-            [State.SUSPENDED],
-            State.IN_CONSTRUCTION,
-            [AO, SUPERVISOR],
-            gettext_lazy("Resume"),
-            needs_comment=True,
-        ),
-        Action("complete", [State.IN_CONSTRUCTION], State.COMPLETED, [AO], gettext_lazy("Complete")),
-        Action("accept", [State.COMPLETED], State.ACCEPTED, [SUPERVISOR], gettext_lazy("Accept")),
-        Action("reopen", [State.COMPLETED], State.IN_CONSTRUCTION, [SUPERVISOR], gettext_lazy("Reopen")),
-        Action("evaluate", [State.ACCEPTED], State.EVALUATED, [EVALUATOR], gettext_lazy("Mark evaluated")),
-        Action(
-            "cancel",
-            [State.DRAFT, State.PROPOSED, State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED],
-            State.CANCELLED,
-            [NC, APPROVER],
-            gettext_lazy("Cancel"),
-            needs_comment=True,
-        ),
-    ]
-}
 
 # Which fields a PATCH may change in each state. After approval the budget changes only through
 # project_revise_budget, which records the reason.
@@ -142,7 +80,6 @@ EDITABLE: dict[str, frozenset[str]] = {
     State.REJECTED: frozenset(),
     State.CANCELLED: frozenset(),
 }
-EDIT_ROLES = frozenset({NC, AO, RO})
 
 
 # --- shared checks -----------------------------------------------------------------------------------------
@@ -161,58 +98,44 @@ def _lock_visible(by: User | None, project: Project) -> Project:
     return found
 
 
-def _has_role(by: User, roles: frozenset[str]) -> bool:
-    if by.is_superuser:
-        return True
-    if NC in roles and by.has_role(NC) and scope_for(by).is_national:
-        return True
-    return bool(roles - {NC} and by.has_role(*(roles - {NC})))
+# What in a project's records stops an action, whatever the official types in: each transition runs its entry
+# (under the lock, in `_step`), and the project page shows the same list beside the button before it is pressed.
+def _progress_full(project: Project) -> list[Problem]:
+    if selectors.has_full_progress_report(project):
+        return []
+    # xgettext:no-python-format
+    return [Problem("progress_not_full", _("Report progress at 100 % first."), "progress")]
 
 
-def may(by: User, action: str, project: Project) -> bool:
-    """Role ∩ state for ACTION on a project BY already sees (scope is the caller's business)."""
-    spec = ACTIONS[action]
-    if project.state not in spec.sources or not _has_role(by, spec.roles):
-        return False
-    # Separation of duties: nobody approves what they proposed.
-    return not (action == "approve" and project.proposed_by_id == by.pk)
-
-
-def allowed_actions(by: User, project: Project) -> list[str]:
-    """The actions BY may take on PROJECT now (guards aside): what the API reports and the page shows."""
-    return [name for name in ACTIONS if may(by, name, project)]
-
-
-def precheck(project: Project, action: str) -> list[Problem]:
-    """What would stop ACTION now, for the page to say before the official confirms (the service checks
-    again, under the lock). Covers the guards that depend on records, not on what the form asks for."""
-    if action == "submit":
-        return readiness_problems(project)
-    if action == "complete" and not selectors.has_full_progress_report(project):
-        # xgettext:no-python-format
-        return [Problem("progress_not_full", _("Report progress at 100 % first."), "progress")]
-    if action == "accept":
-        problems = []
-        latest = selectors.latest_acceptance(project)
-        if latest is None or latest.result != InspectionResult.PASSED:
-            problems.append(
-                Problem("acceptance_not_passed", _("Record a passed acceptance inspection first."), "inspection")
+def _acceptance_passed(project: Project) -> list[Problem]:
+    problems = []
+    latest = selectors.latest_acceptance(project)
+    if latest is None or latest.result != InspectionResult.PASSED:
+        problems.append(
+            Problem("acceptance_not_passed", _("Record a passed acceptance inspection first."), "inspection")
+        )
+    n = selectors.open_rectifications(project).count()
+    if n:
+        problems.append(
+            Problem(
+                "open_rectifications", _("Close the %(n)s open rectification(s) first.") % {"n": n}, "rectifications"
             )
-        n = selectors.open_rectifications(project).count()
-        if n:
-            problems.append(
-                Problem(
-                    "open_rectifications",
-                    _("Close the %(n)s open rectification(s) first.") % {"n": n},
-                    "rectifications",
-                )
-            )
-        return problems
-    if action == "reopen":
-        latest = selectors.latest_acceptance(project)
-        if latest is None or latest.result != InspectionResult.FAILED:
-            return [Problem("no_failed_acceptance", _("Reopening needs a failed acceptance inspection."), "inspection")]
+        )
+    return problems
+
+
+def _acceptance_failed(project: Project) -> list[Problem]:
+    latest = selectors.latest_acceptance(project)
+    if latest is None or latest.result != InspectionResult.FAILED:
+        return [Problem("no_failed_acceptance", _("Reopening needs a failed acceptance inspection."), "inspection")]
     return []
+
+
+def blockers(project: Project, action: str) -> list[Problem]:
+    """What in PROJECT's records would stop ACTION now: the transition's own guard on its records (what the form
+    asks for is checked when it is sent)."""
+    check = BLOCKERS.get(action)
+    return check(project) if check is not None else []
 
 
 Guard = Callable[[Project, list[Problem]], None]
@@ -226,22 +149,11 @@ def _step(
     the state (unsaved). Returns the state it left and the changes, for history. Shared by one-at-a-time
     transitions and the evaluation run's bulk `evaluate`, so both refuse and change alike."""
     spec = ACTIONS[action]
-    if locked.state not in spec.sources:
-        raise Conflict(
-            "state_conflict",
-            _("The project is %(state)s now; it cannot be %(action)s.")
-            % {"state": State(locked.state).label, "action": str(spec.label).lower()},
-            "state",
-        )
-    if by is not None and not _has_role(by, spec.roles):
-        raise PermissionDenied("forbidden", _("Your roles do not allow this action on this project."), "action")
-    if by is not None and action == "approve" and locked.proposed_by_id == by.pk:
-        raise PermissionDenied(
-            "separation_of_duties", _("You proposed this project; someone else must approve it."), "action"
-        )
+    policy.may_transition(by, locked, action).enforce()
     problems: list[Problem] = []
     if spec.needs_comment and not comment.strip():
         problems.append(Problem("comment_required", _("Say why in a comment."), "comment"))
+    problems.extend(blockers(locked, action))
     if guard is not None:
         guard(locked, problems)
     if problems:
@@ -335,6 +247,13 @@ def readiness_problems(project: Project) -> list[Problem]:
     return problems
 
 
+BLOCKERS: dict[str, Callable[[Project], list[Problem]]] = {
+    "submit": readiness_problems,
+    "complete": _progress_full,
+    "accept": _acceptance_passed,
+    "reopen": _acceptance_failed,
+}
+
 # --- creating and editing ------------------------------------------------------------------------------------
 
 
@@ -394,8 +313,7 @@ def _validate_fields(values: dict[str, Any], pairing: Pairing, problems: list[Pr
 def project_create(*, by: User | None, pairing: Pairing, title: str, **values: Any) -> Project:
     """A new draft in PAIRING. Only the assisting and recipient officers of the pairing (or the national
     coordinator) create projects; nothing is checked for completeness until it is submitted."""
-    if by is not None and not _has_role(by, EDIT_ROLES):
-        raise PermissionDenied("forbidden", _("Only assisting or recipient officers create projects."))
+    policy.may_create_project(by, pairing).enforce()
     with transaction.atomic():
         # Decide on the pairing as stored, locked so that it cannot end meanwhile, not on the caller's copy.
         qs = Pairing.objects.select_for_update(of=("self",)).select_related("program", "recipient_region")
@@ -440,24 +358,30 @@ def _prefix(pairing: Pairing) -> str:
     return (pairing.program.code.split("-")[0][:3] or "PRJ").upper()
 
 
+def not_editable(project: Project, names: Iterable[str]) -> list[Problem]:
+    """Each of NAMES that PROJECT's state does not let change (EDITABLE), by name: what `project_update` refuses,
+    and what the API says of a PATCH's keys before it reads their values."""
+    allowed = EDITABLE[State(project.state)]
+    problems = []
+    for name in sorted(set(names) - allowed):
+        if name == "state":
+            message = _("The state changes only through transitions/.")
+        else:
+            message = _("This field cannot change while the project is %(state)s.") % {
+                "state": State(project.state).label
+            }
+        problems.append(Problem("not_editable", message, name))
+    return problems
+
+
 def project_update(*, by: User | None, project: Project, **values: Any) -> Project:
     """Change the fields the project's state allows (EDITABLE); anything else is refused by name."""
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if by is not None and not _has_role(by, EDIT_ROLES):
-            raise PermissionDenied("forbidden", _("Only assisting or recipient officers edit projects."))
-        allowed = EDITABLE[State(locked.state)]
-        locked_fields = sorted(set(values) - allowed)
-        if locked_fields:
-            raise DomainError.many(
-                Problem(
-                    "not_editable",
-                    _("This field cannot change while the project is %(state)s.")
-                    % {"state": State(locked.state).label},
-                    name,
-                )
-                for name in locked_fields
-            )
+        policy.may_update_project(by, locked).enforce()
+        fixed = not_editable(locked, values)
+        if fixed:
+            raise DomainError.many(fixed)
         problems: list[Problem] = []
         merged = {f: getattr(locked, f) for f in ("planned_start", "planned_end")} | values
         _validate_fields(merged, locked.pairing, problems)
@@ -478,12 +402,7 @@ def project_revise_budget(*, by: User | None, project: Project, approved_budget:
     """After approval the budget changes only here, with the reason recorded."""
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if locked.state not in {State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED}:
-            raise Conflict(
-                "state_conflict", _("The budget can be revised only between approval and completion."), "state"
-            )
-        if by is not None and not _has_role(by, frozenset({APPROVER})):
-            raise PermissionDenied("forbidden", _("Only an approver revises an approved budget."))
+        policy.may_revise_budget(by, locked).enforce()
         problems: list[Problem] = []
         amount = _money(approved_budget, "approved_budget", problems, positive=True)
         if not reason.strip():
@@ -522,14 +441,13 @@ def _money(value: Any, field: str, problems: list[Problem], *, positive: bool = 
 
 
 def project_submit(*, project: Project, by: User | None, comment: str = "") -> Project:
-    def guard(p: Project, problems: list[Problem]) -> None:
-        problems.extend(readiness_problems(p))
+    """Propose a draft; its readiness is the guard (`blockers`)."""
 
     def apply(p: Project) -> dict[str, tuple[Any, Any]]:
         p.proposed_by = by
         return {}
 
-    return _transition(project=project, by=by, action="submit", comment=comment, guard=guard, apply=apply)
+    return _transition(project=project, by=by, action="submit", comment=comment, apply=apply)
 
 
 def project_approve(
@@ -604,9 +522,6 @@ def project_complete(
     end = actual_end or timezone.localdate()
 
     def guard(p: Project, problems: list[Problem]) -> None:
-        if not selectors.has_full_progress_report(p):
-            # xgettext:no-python-format
-            problems.append(Problem("progress_not_full", _("Report progress at 100 % first."), "progress"))
         if end > timezone.localdate():
             problems.append(Problem("actual_end_future", _("The actual end cannot be in the future."), "actual_end"))
         if p.actual_start and end < p.actual_start:
@@ -623,39 +538,19 @@ def project_complete(
 
 
 def project_accept(*, project: Project, by: User | None, comment: str = "") -> Project:
-    def guard(p: Project, problems: list[Problem]) -> None:
-        latest = selectors.latest_acceptance(p)
-        if latest is None or latest.result != InspectionResult.PASSED:
-            problems.append(
-                Problem("acceptance_not_passed", _("Record a passed acceptance inspection first."), "inspection")
-            )
-        n = selectors.open_rectifications(p).count()
-        if n:
-            problems.append(
-                Problem(
-                    "open_rectifications",
-                    _("Close the %(n)s open rectification(s) first.") % {"n": n},
-                    "rectifications",
-                )
-            )
-
-    return _transition(project=project, by=by, action="accept", comment=comment, guard=guard)
+    """Accept a completed project; a passed acceptance inspection and no open rectification are the guard."""
+    return _transition(project=project, by=by, action="accept", comment=comment)
 
 
 def project_reopen(*, project: Project, by: User | None, comment: str = "") -> Project:
-    def guard(p: Project, problems: list[Problem]) -> None:
-        latest = selectors.latest_acceptance(p)
-        if latest is None or latest.result != InspectionResult.FAILED:
-            problems.append(
-                Problem("no_failed_acceptance", _("Reopening needs a failed acceptance inspection."), "inspection")
-            )
+    """Back to construction after a failed acceptance inspection (the guard)."""
 
     def apply(p: Project) -> dict[str, tuple[Any, Any]]:
         old = p.actual_end
         p.actual_end = None
         return {"actual_end": (old, None)}
 
-    return _transition(project=project, by=by, action="reopen", comment=comment, guard=guard, apply=apply)
+    return _transition(project=project, by=by, action="reopen", comment=comment, apply=apply)
 
 
 def final_score(value: Any) -> Decimal | None:
@@ -673,6 +568,13 @@ def _evaluate_guard(score: Decimal | None) -> Guard:
     return guard
 
 
+def _evaluate_apply(score: Decimal | None) -> Apply:
+    def apply(p: Project) -> dict[str, tuple[Any, Any]]:
+        return {"score": (None, score)}
+
+    return apply
+
+
 def project_evaluate(*, project: Project, by: User | None, score: Any, comment: str = "") -> Project:
     """Called by an evaluator (or a run, by=None), with the project's final score."""
     value = final_score(score)
@@ -682,7 +584,7 @@ def project_evaluate(*, project: Project, by: User | None, score: Any, comment: 
         action="evaluate",
         comment=comment,
         guard=_evaluate_guard(value),
-        apply=lambda p: {"score": (None, value)},
+        apply=_evaluate_apply(value),
     )
 
 
@@ -714,7 +616,7 @@ def project_evaluate_many(*, scores: Mapping[int, Any], comment: str = "", batch
                     action="evaluate",
                     comment=stripped,
                     guard=_evaluate_guard(value),
-                    apply=lambda p, value=value: {"score": (None, value)},
+                    apply=_evaluate_apply(value),
                 )
                 events.append(
                     history_event(
@@ -766,8 +668,7 @@ ACTIVE_STATES = {State.IN_CONSTRUCTION, State.SUSPENDED, State.COMPLETED}
 def milestone_add(*, by: User | None, project: Project, title: str, due_date: dt.date) -> Milestone:
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if by is not None and not _has_role(by, frozenset({AO, RO, NC})):
-            raise PermissionDenied("forbidden", _("Your roles do not allow this."))
+        policy.may_add_milestone(by, locked).enforce()
         if not title.strip():
             raise DomainError("required", _("Give the milestone a title."), "title")
         milestone = Milestone.objects.create(project=locked, title=title.strip(), due_date=due_date)
@@ -786,10 +687,7 @@ def progress_report_submit(
 ) -> ProgressReport:
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if by is not None and not _has_role(by, frozenset({AO, NC})):
-            raise PermissionDenied("forbidden", _("Only assisting officers report progress."))
-        if locked.state not in {State.IN_CONSTRUCTION, State.SUSPENDED}:
-            raise Conflict("state_conflict", _("Progress is reported while the project is in construction."), "state")
+        policy.may_report_progress(by, locked).enforce()
         problems: list[Problem] = []
         try:
             progress = int(physical_progress)
@@ -815,7 +713,7 @@ def progress_report_submit(
             )
         if problems:
             raise DomainError.many(problems)
-        assert spend is not None
+        assert spend is not None  # noqa: S101 — an invariant of our own code, not a check of input
         report = ProgressReport.objects.create(
             project=locked,
             period_end=period_end,
@@ -843,10 +741,7 @@ def progress_report_review(
     with transaction.atomic():
         _lock_visible(by, report.project)
         locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
-        if by is not None and not _has_role(by, frozenset({APPROVER})):
-            raise PermissionDenied("forbidden", _("Only an approver reviews progress reports."))
-        if locked.review_status != ReviewStatus.PENDING:
-            raise Conflict("already_reviewed", _("This report has already been reviewed."), "review_status")
+        policy.may_review_report(by, locked).enforce()
         if not accept and not comment.strip():
             raise DomainError("comment_required", _("Say what must change."), "comment")
         locked.review_status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
@@ -875,8 +770,7 @@ def inspection_record(
     """A supervisor's inspection; a failed one usually comes with rectifications (finding and deadline)."""
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if by is not None and not _has_role(by, frozenset({SUPERVISOR})):
-            raise PermissionDenied("forbidden", _("Only supervisors record inspections."))
+        policy.may_record_inspection(by, locked).enforce()
         problems: list[Problem] = []
         if kind not in InspectionKind.values:
             problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
@@ -942,10 +836,7 @@ def rectification_close(
     with transaction.atomic():
         _lock_visible(by, rectification.project)
         locked = Rectification.objects.select_for_update().get(pk=rectification.pk)
-        if by is not None and not _has_role(by, frozenset({SUPERVISOR})):
-            raise PermissionDenied("forbidden", _("Only supervisors close rectifications."))
-        if locked.closed_on is not None:
-            raise Conflict("already_closed", _("This rectification is already closed."), "closed_on")
+        policy.may_close_rectification(by, locked).enforce()
         problems: list[Problem] = []
         if not note.strip():
             problems.append(Problem("required", _("Say how it was put right."), "closure_note"))
@@ -1006,8 +897,7 @@ def document_upload(
     """Attach a file. Size, extension and the file's own first bytes are checked before it is stored."""
     with transaction.atomic():
         locked = _lock_visible(by, project)
-        if by is not None and not _has_role(by, frozenset({AO, RO, SUPERVISOR, APPROVER, NC})):
-            raise PermissionDenied("forbidden", _("Your roles do not allow uploading here."))
+        policy.may_upload_document(by, locked).enforce()
         problems: list[Problem] = []
         name = (upload.name or "").lower()
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""

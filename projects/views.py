@@ -8,8 +8,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,19 +18,21 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
-from core.models import HistoryEvent, Region
+from core.list_filters import ListFilters
+from core.models import HistoryEvent
 from pairings.models import PairingStatus, Program
 from pairings.selectors import pairings_visible_to
 
-from . import forms, selectors, services
+from . import figures, forms, policy, selectors, services
+from .api.filters import ProjectFilter
 from .models import Category, Document, ProgressReport, Rectification, Sector, State
 
 SORTS: dict[str, F | Coalesce] = {
     "code": F("code"),
     "title": F("title"),
     "state": F("state"),
-    # The column shows the approved budget where there is one: sort by what it shows.
-    "budget": Coalesce("approved_budget", "budget_requested"),
+    # The column shows the project's budget (approved where there is one): sort by what it shows.
+    "budget": figures.BUDGET,
     "start": F("planned_start"),
     "created": F("created_at"),
 }
@@ -71,49 +72,53 @@ def _project_or_404(request: HttpRequest, pk: int):  # type: ignore[no-untyped-d
     return get_object_or_404(selectors.project_list_rows(_user(request)), pk=pk)
 
 
+def programme_choices(any_label: str) -> list[tuple[str, str]]:
+    """The programmes as a filter's choices (by code, as `program` takes them), after the "any" choice."""
+    return [("", any_label), *((p.code, str(p)) for p in Program.objects.order_by("start_year"))]
+
+
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.project_list_rows(_user(request))
-    f = request.GET
-    if f.get("program"):
-        qs = qs.filter(pairing__program__code=f["program"])
-    if f.get("pairing", "").isdigit():
-        qs = qs.filter(pairing_id=f["pairing"])
-    if f.get("state") in State.values:
-        qs = qs.filter(state=f["state"])
-    if f.get("category") in Category.values:
-        qs = qs.filter(category=f["category"])
-    if f.get("sector") in Sector.values:
-        qs = qs.filter(sector=f["sector"])
-    region_code = f.get("region", "").strip()
-    if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        qs = qs.filter(pairing__recipient_region__path__startswith=region.path) if region else qs.none()
-    if f.get("year", "").isdigit():
-        qs = qs.filter(planned_start__year=int(f["year"]))
-    q = f.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q))
-    sort = f.get("sort", "-created")
+    """The projects in the user's scope, filtered as the API filters them (ProjectFilter) and sorted by a column."""
+    filters = ListFilters(
+        request,
+        ProjectFilter,
+        selectors.project_list_rows(_user(request)),
+        shown={
+            "search": _("Code or title"),
+            "program": _("Programme"),
+            "state": _("State"),
+            "category": _("Category"),
+            "sector": _("Sector"),
+            "region": _("Region code"),
+            "year": _("Year"),
+        },
+        choices={
+            "program": programme_choices(_("All programmes")),
+            "state": [("", _("Any state")), *State.choices],
+            "category": [("", _("Any category")), *Category.choices],
+            "sector": [("", _("Any sector")), *Sector.choices],
+        },
+    )
+    # An unknown sort falls back to the default order: it changes how the rows are shown, never which.
+    sort = request.GET.get("sort", "-created")
     name = sort.lstrip("-") if sort.lstrip("-") in SORTS else "created"
     nulls_last = True if name in NULLABLE_SORTS else None
     key = SORTS[name]
-    qs = qs.order_by(key.desc(nulls_last=nulls_last) if sort.startswith("-") else key.asc(nulls_last=nulls_last), "-id")
-    page = Paginator(qs, 50).get_page(f.get("page"))
+    order = key.desc(nulls_last=nulls_last) if sort.startswith("-") else key.asc(nulls_last=nulls_last)
+    page = filters.page(filters.qs.order_by(order, "-id").annotate(budget=figures.BUDGET), 50)
     user = _user(request)
     return render(
         request,
         "projects/project_list.html",
         {
             "page": page,
-            "filters": f,
+            "filters": filters,
             "sort": sort,
-            "programs": Program.objects.order_by("start_year"),
-            "states": State.choices,
-            "categories": Category.choices,
-            "sectors": Sector.choices,
-            "can_create": user.is_superuser or user.has_role("assisting_officer", "recipient_officer"),
+            "sort_kept": {"sort": sort},
+            "can_create": policy.may_create_project(user),
         },
+        status=filters.status,
     )
 
 
@@ -121,36 +126,33 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(request, pk)
     user = _user(request)
-    actions = services.allowed_actions(user, project)
+    actions = policy.allowed_actions(user, project)
+    reports = list(project.progress_reports.select_related("reported_by", "reviewed_by")[:20])
+    rectifications = list(project.rectifications.select_related("evidence")[:50])
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
             # Each action with what would stop it now, so a button that cannot succeed does not look like one.
-            "actions": [(a, services.ACTIONS[a].label, services.precheck(project, a)) for a in actions],
-            "money": selectors.project_money(project),
+            "actions": [(a, services.ACTIONS[a].label, services.blockers(project, a)) for a in actions],
+            "money": figures.project_money(project),
             "latest": selectors.latest_progress(project),
-            "reports": project.progress_reports.select_related("reported_by", "reviewed_by")[:20],
+            "reports": reports,
             "inspections": project.inspections.select_related("inspector")[:20],
-            "rectifications": project.rectifications.select_related("evidence")[:50],
+            "rectifications": rectifications,
             "documents": project.documents.select_related("uploaded_by")[:50],
             "milestones": project.milestones.all(),
             "history": HistoryEvent.objects.for_object(project).select_related("actor", "content_type")[:50],
-            "editable": services.EDITABLE[State(project.state)]
-            and (user.is_superuser or user.has_role(*services.EDIT_ROLES)),
-            "can_report": project.state in {State.IN_CONSTRUCTION, State.SUSPENDED}
-            and (user.is_superuser or user.has_role("assisting_officer", "national_coordinator")),
-            "can_inspect": user.is_superuser or user.has_role("supervisor"),
-            "can_review": user.is_superuser or user.has_role("approver"),
-            "can_upload": user.is_superuser
-            or user.has_role(
-                "assisting_officer", "recipient_officer", "supervisor", "approver", "national_coordinator"
-            ),
-            "can_record_flow": project.state
-            in {State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED, State.COMPLETED}
-            and project.pairing.status == PairingStatus.ACTIVE
-            and (user.is_superuser or user.has_role("assisting_officer", "recipient_officer", "national_coordinator")),
+            # What the user may do here, each as the policy decides it (the services enforce the same).
+            "editable": bool(services.EDITABLE[State(project.state)])
+            and bool(policy.may_update_project(user, project)),
+            "can_report": policy.may_report_progress(user, project),
+            "can_inspect": policy.may_record_inspection(user, project),
+            "reviewable": {r.pk for r in reports if policy.may_review_report(user, r)},
+            "closable": {r.pk for r in rectifications if policy.may_close_rectification(user, r)},
+            "can_upload": policy.may_upload_document(user, project),
+            "can_record_flow": policy.may_record_flow(user, project),
             "today": timezone.localdate(),
         },
     )
@@ -239,7 +241,7 @@ def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 % {"action": spec.label, "state": done.get_state_display()},
             )
             return redirect("projects:project_detail", pk=pk)
-    blockers = services.precheck(project, action)
+    blockers = services.blockers(project, action)
     return render(
         request,
         "projects/act.html",

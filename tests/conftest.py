@@ -36,8 +36,8 @@ class World:
     outsider: User
 
 
-@pytest.fixture
-def world(db) -> World:
+def make_world() -> World:
+    """The region tree, the organizations and the actors of `world` (for fixtures of a wider scope)."""
     xinjiang = RegionFactory(code="650000", name="新疆维吾尔自治区", name_en="Xinjiang", level=RegionLevel.PROVINCE)
     kashgar = RegionFactory(
         code="653100", name="喀什地区", name_en="Kashgar Prefecture", level=RegionLevel.PREFECTURE, parent=xinjiang
@@ -95,6 +95,11 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def world(db) -> World:
+    return make_world()
+
+
+@pytest.fixture
 def api() -> APIClient:
     return APIClient()
 
@@ -117,8 +122,8 @@ class PairingWorld:
     jiashi: Pairing
 
 
-@pytest.fixture
-def pw(world) -> PairingWorld:
+def make_pairing_world(world: World) -> PairingWorld:
+    """The programme, its rule and the two pairings of `pw` (for fixtures of a wider scope)."""
     program = pairing_services.program_create(
         by=None,
         code="xinjiang-2010",
@@ -153,3 +158,8 @@ def pw(world) -> PairingWorld:
         start_date=dt.date(2010, 6, 1),
     )
     return PairingWorld(program=program, rule=rule, shufu=shufu, jiashi=jiashi)
+
+
+@pytest.fixture
+def pw(world) -> PairingWorld:
+    return make_pairing_world(world)

@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import database_config, env
 
 DEBUG = False
-SECRET_KEY = "test-only-not-secret"
+SECRET_KEY = "test-only-not-secret"  # noqa: S105 — a published demo/test value, not a secret
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 DATABASES = {"default": database_config(env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/duikou"))}

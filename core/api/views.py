@@ -6,19 +6,25 @@ import django_filters
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
+from core.api.filters import FilterSet
 from core.models import Region, RegionLevel
 from core.selectors import region_search
 
 
 class RegionSerializer(serializers.ModelSerializer):
     # `parent` shadows Field.parent in the type stubs only; DRF collects declared fields by name.
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
+    # allow_null: each is null when there is none, and the schema says so.
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # type: ignore[assignment,var-annotated]
     city = serializers.SlugRelatedField[Region](
-        slug_field="code", read_only=True, help_text="For an XPCC division: the code of the city it runs, if any."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="For an XPCC division: the code of the city it runs, if any.",
     )
     superseded_by = serializers.SlugRelatedField[Region](
         slug_field="code",
         read_only=True,
+        allow_null=True,
         help_text="For a retired code kept as an alias: the code of the region that replaced it.",
     )
 
@@ -41,7 +47,7 @@ class RegionSerializer(serializers.ModelSerializer):
         ]
 
 
-class RegionFilter(django_filters.FilterSet):
+class RegionFilter(FilterSet):
     code = django_filters.CharFilter(field_name="code")
     level = django_filters.ChoiceFilter(choices=RegionLevel.choices)
     parent = django_filters.CharFilter(method="filter_parent", help_text="The parent region's code.")

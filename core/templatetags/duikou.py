@@ -1,17 +1,43 @@
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.translation import get_language
 
-from core.money import format_cny
+from core.money import Amount, Unit, format_cny, unit_for
 
 register = template.Library()
 
 
 @register.filter
-def cny(amount: Decimal | int | float | str | None) -> str:
-    """Format an amount in yuan for the active language."""
-    return format_cny(amount)
+def cny(amount: Amount, unit: Unit | None = None) -> str:
+    """An amount in yuan for the active language: `{{ x|cny }}` in the unit its size calls for, `{{ x|cny:unit }}`
+    in the unit chosen once for its column or card by `money_unit`."""
+    return format_cny(amount, unit=unit if isinstance(unit, Unit) else None)
+
+
+def _attr(item: Any, path: str) -> Any:
+    for name in path.split("."):
+        item = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+    return item
+
+
+@register.simple_tag
+def money_unit(*values: Any, attr: str = "") -> Unit:
+    """The one unit for amounts shown together: `{% money_unit a b c as unit %}` for a card, `{% money_unit rows
+    attr="money.required" as unit %}` for a column, `attr="required,received"` for several columns sharing one.
+    A value that is a list stands for its items' ATTR (dotted paths through attributes or keys; the items
+    themselves without one); any other value is an amount."""
+    paths = [a.strip() for a in attr.split(",") if a.strip()]
+    amounts: list[Any] = []
+    for value in values:
+        if isinstance(value, Iterable) and not isinstance(value, str | Mapping):
+            for item in value:
+                amounts.extend([_attr(item, path) for path in paths] if paths else [item])
+        else:
+            amounts.append(value)
+    return unit_for(amounts)
 
 
 @register.filter

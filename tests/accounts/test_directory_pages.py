@@ -87,13 +87,14 @@ def test_directory_lists_users_with_roles_and_organizations(as_coordinator, worl
         Organization.objects.values_list("name", flat=True)
     )
     html = response.content.decode()
-    assert 'id="users-table"' in html and 'id="organizations-table"' in html
+    assert 'id="users-table"' in html
+    assert 'id="organizations-table"' in html
     for text in ("alice", "charlie", "Assisting officer", "Recipient officer", "Jiangsu", "Shufu", "653121"):
         assert text in html
 
 
 def test_directory_search_narrows_users_and_organizations(as_coordinator, world):
-    response = as_coordinator.get("/accounts/directory/", {"q": "Shufu"})
+    response = as_coordinator.get("/accounts/directory/", {"search": "Shufu"})
 
     assert [u.username for u in response.context["users"]] == ["bob"]
     assert [o.name for o in response.context["organizations"]] == ["疏附县人民政府"]
@@ -553,7 +554,8 @@ def test_profile_shows_the_users_organization_and_roles(world):
     html = response.content.decode()
     assert "zara" in html
     assert "Shenzhen" in html
-    assert "Approver" in html and "Evaluator" in html
+    assert "Approver" in html
+    assert "Evaluator" in html
 
 
 def test_profile_lists_the_users_api_tokens(world):

@@ -27,7 +27,8 @@ def test_list_shows_every_active_organization_in_path_order(world):
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 6
-    assert body["previous"] is None and body["next"] is None
+    assert body["previous"] is None
+    assert body["next"] is None
     assert [o["id"] for o in body["results"]] == list(
         Organization.objects.order_by("path").values_list("pk", flat=True)
     )
@@ -93,7 +94,8 @@ def test_list_is_paginated_with_count_next_and_previous(world):
     second = client.get(URL, {"page_size": 4, "page": 2}).json()
 
     assert first["count"] == second["count"] == 6
-    assert len(first["results"]) == 4 and len(second["results"]) == 2
+    assert len(first["results"]) == 4
+    assert len(second["results"]) == 2
     assert first["previous"] is None
     assert "page=2" in first["next"]
     assert second["next"] is None
@@ -182,7 +184,8 @@ def test_a_top_level_organization_gets_a_root_path(world):
     assert response.status_code == 201
     org = Organization.objects.get(pk=response.json()["id"])
     assert org.path == f"/{org.pk}/"
-    assert org.region is None and org.parent is None
+    assert org.region is None
+    assert org.parent is None
 
 
 @pytest.mark.parametrize("role", [r for r in Role.values if r != Role.NATIONAL_COORDINATOR])

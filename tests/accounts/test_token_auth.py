@@ -37,14 +37,16 @@ def test_the_caller_comes_as_real_instances_equal_to_the_orms_in_one_query(world
         roles = caller.roles
     assert len(queries) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: the roles on first use
 
-    assert type(caller) is User and type(auth) is AuthToken
+    assert type(caller) is User
+    assert type(auth) is AuthToken
     assert fields(caller) == fields(User.objects.get(pk=user.pk))
     assert fields(organization) == fields(Organization.objects.get(pk=world.shufu_gov.pk))
     assert fields(region) == fields(Region.objects.get(pk=world.shufu.pk))
     assert fields(auth) == fields(AuthToken.objects.get(pk=instance.pk))
     assert auth.user is caller
     assert roles == {Role.SUPERVISOR, Role.APPROVER}
-    assert not caller._state.adding and caller._state.db == "default"
+    assert not caller._state.adding
+    assert caller._state.db == "default"
 
 
 def test_a_caller_without_organization_or_region(world):
@@ -53,10 +55,12 @@ def test_a_caller_without_organization_or_region(world):
     clerk = UserFactory(username="clerk", organization=office)
 
     caller, _ = authenticate(AuthToken.objects.create(root)[1])
-    assert caller.organization is None and caller.roles == frozenset()
+    assert caller.organization is None
+    assert caller.roles == frozenset()
 
     caller, _ = authenticate(AuthToken.objects.create(clerk)[1])
-    assert caller.organization == office and caller.organization.region is None
+    assert caller.organization == office
+    assert caller.organization.region is None
 
 
 def test_the_caller_can_be_saved_and_the_token_deleted(world):

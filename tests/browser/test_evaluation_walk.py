@@ -155,7 +155,8 @@ def start_run(page, program_code: str) -> EvaluationRun:  # type: ignore[no-unty
 
 def expect_finished_progress(page, run: EvaluationRun) -> None:  # type: ignore[no-untyped-def]
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED and run.total > 0
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.total > 0
     bar = page.locator("#run-status .dk-run-progress")
     expect(bar).to_be_visible()
     expect(bar).to_have_attribute("data-total", str(run.total))
@@ -191,7 +192,8 @@ def test_a_run_ranks_the_provinces_and_a_satisfaction_rating_moves_the_next_one(
     # 1. The coordinator, in Chinese, starts the run of Xinjiang 2016 from the runs page.
     boss = open_as(coordinator, "zh-hans")
     first = start_run(boss, pw.program.code)
-    assert first.requested_by == coordinator and (first.program_id, first.year) == (pw.program.pk, YEAR)
+    assert first.requested_by == coordinator
+    assert (first.program_id, first.year) == (pw.program.pk, YEAR)
     expect_finished_progress(boss, first)
     shot(boss, "evaluation-01-run.zh-hans")
     boss.locator("#run-ranking").click()
@@ -213,7 +215,8 @@ def test_a_run_ranks_the_provinces_and_a_satisfaction_rating_moves_the_next_one(
     officer.locator("#rating-form button[type=submit]").click()
     expect(officer.locator(".alert-success")).to_be_visible()
     rating = SatisfactionRating.objects.get(project=shufu_project, rated_by=world.recipient)
-    assert rating.score == 1 and rating.comment == "The clinic opened three months late."
+    assert rating.score == 1
+    assert rating.comment == "The clinic opened three months late."
 
     # 3. The coordinator, now in English, runs the year again: Guangdong's score moves, the ranking says so.
     boss.locator("button[data-language=en]").click()
@@ -224,7 +227,8 @@ def test_a_run_ranks_the_provinces_and_a_satisfaction_rating_moves_the_next_one(
     boss.locator("#run-ranking").click()
     expect_ranking(boss, second, "en")
     after = score_on_page(boss, guangdong)
-    assert after != before and after < before  # a very unsatisfied recipient costs points
+    assert after != before
+    assert after < before
     row = boss.locator(f"#ranking-table tr[data-organization='{guangdong}']")
     expect(row).to_contain_text(f"{before:.1f}")  # "was …", against the first run
     second_ranking = Ranking.objects.get(run=second, organization_id=guangdong)
@@ -262,4 +266,5 @@ def test_a_run_ranks_the_provinces_and_a_satisfaction_rating_moves_the_next_one(
     assert score_on_page(boss, guangdong) == after
     shot(boss, "evaluation-06-ranking.zh-hans")
 
-    assert boss.console_errors == [] and officer.console_errors == []
+    assert boss.console_errors == []
+    assert officer.console_errors == []

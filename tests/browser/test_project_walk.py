@@ -226,7 +226,8 @@ def test_a_project_walks_from_draft_to_accepted_with_the_right_official_at_each_
     project.refresh_from_db()
     assert project.state == State.ACCEPTED
     assert (project.proposed_by, project.approved_budget) == (world.assisting, Decimal("12000000.00"))
-    assert project.location == world.shufu and project.is_livelihood
+    assert project.location == world.shufu
+    assert project.is_livelihood
     history = HistoryEvent.objects.for_object(project).order_by("at", "id")
     assert [e.action for e in history] == WALK
     actors = {e.action: e.actor for e in history}
@@ -237,10 +238,12 @@ def test_a_project_walks_from_draft_to_accepted_with_the_right_official_at_each_
         supervisor,
     )
     rect = Rectification.objects.get(project=project)
-    assert rect.closed_on is not None and rect.evidence.kind == "evidence"
+    assert rect.closed_on is not None
+    assert rect.evidence.kind == "evidence"
     assert sorted(Document.objects.filter(project=project).values_list("kind", flat=True)) == ["evidence", "photo"]
     # The evidence is served to the approver (in scope) as the file that was uploaded.
     response = boss.request.get(live_server.url + evidence_link.get_attribute("href"))
-    assert response.status == 200 and response.body() == png_bytes(16)
+    assert response.status == 200
+    assert response.body() == png_bytes(16)
     for page in (officer, boss, inspector):
         assert page.console_errors == []

@@ -91,7 +91,8 @@ def test_programme_pairing_and_scorecard_pages_hold_no_english_working_notes_in_
     found: dict[str, list[str]] = {}
     for number, path in enumerate(pages):
         response = page.goto(page.base_url + path)
-        assert response is not None and response.status == 200, path
+        assert response is not None, path
+        assert response.status == 200, path
         runs = english_runs(page)
         if runs:
             found[path] = runs
@@ -113,5 +114,6 @@ def test_the_check_catches_an_english_sentence(page, live_server, db):
         "<p>No day in facts.md, so 2010-03-01 is used</p><p>XPCC 653121 CNY</p></main>"
     )
     runs = english_runs(page)
-    assert runs and runs[0].startswith("No day in facts")
+    assert runs
+    assert runs[0].startswith("No day in facts")
     assert not any("Sichuan" in run for run in runs)

@@ -100,7 +100,8 @@ def start(program: Program, year: int, as_of: dt.date) -> EvaluationRun:
     """run_start without its enqueue (this process's Celery is eager): the test queues or runs the steps."""
     with mock.patch.object(services, "_enqueue") as enqueue:
         run, created = services.run_start(program=program, year=year, by=None, as_of=as_of)
-    assert created and enqueue.call_count == 1
+    assert created
+    assert enqueue.call_count == 1
     return run
 
 
@@ -110,7 +111,8 @@ def run_in_process(run: EvaluationRun) -> None:
         chunks = services.run_plan(run.pk)
         assert len(chunks) > 10
         last = [services.chunk_execute(c.pk) for c in chunks]
-        assert last[-1] and not any(last[:-1])
+        assert last[-1]
+        assert not any(last[:-1])
         assert services.run_finalize(run.pk)
 
 
@@ -147,7 +149,8 @@ def reference(cohort) -> tuple[EvaluationRun, dict[str, dict[int, Any]]]:
     assert run.status == RunStatus.SUCCEEDED, run.error
     found = results(run)
     assert set(found["projects"]) == ids
-    assert found["scorecards"] and found["rankings"]
+    assert found["scorecards"]
+    assert found["rankings"]
     assert len({v[0] for v in found["projects"].values()}) > 20, "the scores should differ between projects"
     return run, found
 
@@ -230,7 +233,8 @@ def wait_held(run: EvaluationRun, *workers: Worker) -> None:
 
     wait_for(waiting, f"the worker to be held in chunk {HELD}", 60, run, *workers, every=0.05)
     counts = chunk_counts(run)
-    assert counts[ChunkStatus.DONE] == HELD and counts[ChunkStatus.RUNNING] == 1, state_of(run)
+    assert counts[ChunkStatus.DONE] == HELD, state_of(run)
+    assert counts[ChunkStatus.RUNNING] == 1, state_of(run)
 
 
 def unfinished_tasks(worker: Worker) -> list[str]:
@@ -268,8 +272,10 @@ def recover(run: EvaluationRun, client: Celery, *workers: Worker) -> int:
 
 def assert_same_as_reference(run: EvaluationRun, reference: EvaluationRun, expected: dict, ids: set[int]) -> None:
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED and run.error == ""
-    assert run.done == run.total and run.total >= len(ids)
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.error == ""
+    assert run.done == run.total
+    assert run.total >= len(ids)
     assert run.compared_with_id == reference.pk
     # Every chunk done, none left pending, running or failed, and as many as the cohort needs.
     statuses = Counter(RunChunk.objects.filter(run=run).values_list("status", flat=True))
@@ -309,7 +315,8 @@ def test_a_worker_killed_mid_chunk_leaves_a_run_that_finishes_with_the_same_resu
     assert len(in_flight) == 1, f"one task should have died with the worker: {in_flight}\n{w1.log()}"
     time.sleep(0.5)
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.done == HELD * CHUNK, state_of(run)
+    assert run.status == RunStatus.RUNNING, state_of(run)
+    assert run.done == HELD * CHUNK, state_of(run)
     killed = RunChunk.objects.get(run=run, index=HELD)
     assert (killed.status, killed.attempts) == (ChunkStatus.RUNNING, 1)
     assert chunk_counts(run)[ChunkStatus.PENDING] == -(-len(ids) // CHUNK) - HELD - 1, state_of(run)
@@ -330,7 +337,8 @@ def test_a_worker_killed_mid_chunk_leaves_a_run_that_finishes_with_the_same_resu
     most = recover(run, client, w1, w2)
     assert most <= len(ids), f"progress counted a chunk twice: {most} done of {len(ids)}"
     killed.refresh_from_db()
-    assert killed.status == ChunkStatus.DONE and killed.attempts >= 2, killed.__dict__
+    assert killed.status == ChunkStatus.DONE, killed.__dict__
+    assert killed.attempts >= 2, killed.__dict__
     assert_same_as_reference(run, first, expected, ids)
 
 
@@ -359,7 +367,8 @@ def test_a_broker_lost_with_its_messages_leaves_a_run_the_reconciler_finishes(
     )
     time.sleep(3)
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.done == (HELD + 1) * CHUNK, state_of(run)
+    assert run.status == RunStatus.RUNNING, state_of(run)
+    assert run.done == (HELD + 1) * CHUNK, state_of(run)
     redis_server.start()
 
     # The queued chunks went with the old server: only the reconciler can bring them back (their state is in
@@ -400,7 +409,8 @@ def test_a_chunk_that_keeps_failing_fails_its_run_with_the_reason(small_cohort):
         run, created = services.run_start(program=program, year=year, by=None)  # planned and run on commit
     assert created
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and run.finished_at is not None
+    assert run.status == RunStatus.FAILED
+    assert run.finished_at is not None
     # System-written messages are in the site's default language (no one's request is being served).
     assert run.error == _("Chunk %(n)s failed: %(reason)s") % {"n": 2, "reason": "RuntimeError: the disk is full"}
     chunks = list(RunChunk.objects.filter(run=run).order_by("index"))
@@ -417,7 +427,8 @@ def test_a_chunk_that_keeps_failing_fails_its_run_with_the_reason(small_cohort):
 
     # The programme-year is free again: the next run (the disk fixed) succeeds.
     again, created = services.run_start(program=program, year=year, by=None)
-    assert created and again.pk != run.pk
+    assert created
+    assert again.pk != run.pk
     again.refresh_from_db()
     assert again.status == RunStatus.SUCCEEDED, again.error
     assert ProjectScore.objects.filter(run=again).count() == len(ids)
@@ -444,7 +455,7 @@ def test_a_chunk_that_kills_its_worker_every_time_fails_its_run_after_the_attemp
     with (
         mock.patch.object(scoring, "score_projects", dies),
         mock.patch.object(tasks.score_chunk, "delay", lambda pk: requeued.append(pk)),
-        mock.patch.object(tasks.finalize_run, "delay", lambda pk: None),
+        mock.patch.object(tasks.finalize_run, "delay", return_value=None),
     ):
         for attempt in range(1, 6):
             with pytest.raises(WorkerDied):
@@ -455,7 +466,8 @@ def test_a_chunk_that_kills_its_worker_every_time_fails_its_run_after_the_attemp
             services.runs_reconcile(now)
             run.refresh_from_db()
             if attempt < 5:
-                assert run.status == RunStatus.RUNNING and poison.pk in requeued, attempt
+                assert run.status == RunStatus.RUNNING, attempt
+                assert poison.pk in requeued, attempt
     assert run.status == RunStatus.FAILED
     reason = _("it did not finish after %(a)s attempts") % {"a": 5}
     assert run.error == _("Chunk %(n)s failed: %(reason)s") % {"n": 1, "reason": reason}
@@ -494,10 +506,12 @@ def test_a_final_step_that_kills_its_worker_every_time_fails_its_run_after_the_a
             services.runs_reconcile(now)
             run.refresh_from_db()
             if attempt < 5:
-                assert run.status == RunStatus.RUNNING and requeued.count(run.pk) == attempt, attempt
+                assert run.status == RunStatus.RUNNING, attempt
+                assert requeued.count(run.pk) == attempt, attempt
     assert run.status == RunStatus.FAILED
     assert run.error == _("The final step did not finish after %(a)s attempts.") % {"a": 5}
-    assert not PairingScorecard.objects.filter(run=run).exists() and not Ranking.objects.filter(run=run).exists()
+    assert not PairingScorecard.objects.filter(run=run).exists()
+    assert not Ranking.objects.filter(run=run).exists()
     assert Project.objects.filter(pk__in=accepted, state="accepted").count() == len(accepted)
 
 
@@ -515,4 +529,5 @@ def test_chunks_scored_again_in_another_order_change_no_scorecard(small_cohort):
         scoring.score_projects(run, specs, int(chunk.first_id), int(chunk.last_id))
     assert ProjectScore.objects.filter(run=run).count() == len(ids)
     after = scoring.pairing_rows(run)
-    assert [r for r in after if r["project_count"]] and after == before
+    assert [r for r in after if r["project_count"]]
+    assert after == before

@@ -171,7 +171,7 @@ def test_application_services_wait_for_a_healthy_database_and_redis(service):
     assert depends_on["redis"] == {"condition": "service_healthy"}
 
 
-@pytest.mark.parametrize("service", ("worker", "beat"))
+@pytest.mark.parametrize("service", ["worker", "beat"])
 def test_worker_and_beat_start_after_web_has_migrated(service):
     assert SERVICES[service]["depends_on"]["web"] == {"condition": "service_healthy"}
 
@@ -252,7 +252,8 @@ def test_every_env_example_variable_has_a_comment_above_it():
     for index, line in enumerate(lines):
         if re.match(r"^(#\s*)?[A-Z_][A-Z0-9_]*=", line):
             above = lines[index - 1]
-            assert above.startswith("# ") and len(above) > 4, f"{line!r} has no comment"
+            assert above.startswith("# "), f"{line!r} has no comment"
+            assert len(above) > 4, f"{line!r} has no comment"
 
 
 # --- Dockerfile and .dockerignore ---------------------------------------------------------------

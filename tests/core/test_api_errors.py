@@ -136,7 +136,7 @@ def test_domain_error_many_keeps_the_subclass_status():
 
 
 def test_domain_error_many_needs_a_problem():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one problem"):
         DomainError.many([])
 
 

@@ -25,7 +25,8 @@ N = 150
 def _load_bench():
     path = Path(__file__).resolve().parents[2] / "bench" / "evaluation.py"
     spec = importlib.util.spec_from_file_location("bench_evaluation", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_evaluation"] = module
     spec.loader.exec_module(module)
@@ -41,7 +42,8 @@ def test_run_limit_and_peer_give_the_same_scores_and_the_reset_starts_again():
     call_command("generate_projects", "--projects", str(N), "--seed", "3", verbosity=0)
     assert bench.ensure_inputs() is not None
     assert bench.ensure_inputs() is None  # once only
-    assert SatisfactionRating.objects.exists() and ExpertScore.objects.exists()
+    assert SatisfactionRating.objects.exists()
+    assert ExpertScore.objects.exists()
     # The generator places every project at county level or below: a few move up, so that the county flag varies.
     above = Region.objects.exclude(level__in=COUNTY_LEVEL_AND_BELOW).order_by("pk").first()
     assert above is not None
@@ -126,7 +128,8 @@ def test_run_limit_and_peer_give_the_same_scores_and_the_reset_starts_again():
     assert bench.reset_evaluation() == len(accepted & set(a))
     assert set(Project.objects.filter(state="accepted").values_list("pk", flat=True)) == accepted
     assert not Project.objects.filter(state="evaluated").exists()
-    assert not EvaluationRun.objects.exists() and not ProjectScore.objects.exists()
+    assert not EvaluationRun.objects.exists()
+    assert not ProjectScore.objects.exists()
     assert bench.differences(a, bench.run_scores(bench.evaluate_all(groups, AS_OF))) == []
 
 
@@ -142,7 +145,9 @@ def test_differences_name_what_differs():
     for i, other in enumerate(("evaluated", Decimal("10.01"), False, True, True)):
         changed = (*k[:i], other, *k[i + 1 :])
         problems = bench.differences(a, {**a, 1: (80.0, {"x": 0.5, "y": None}, True, changed)})
-        assert len(problems) == 1 and "kept" in problems[0] and bench.KEPT[i] in problems[0]
+        assert len(problems) == 1
+        assert "kept" in problems[0]
+        assert bench.KEPT[i] in problems[0]
     assert "missing" in bench.differences(a, {1: a[1]})[0]
     assert bench.differences(a, {1: a[1]}, subset=True) == []
     assert "should not be there" in bench.differences(a, {**a, 3: a[1]})[0]

@@ -154,14 +154,17 @@ def test_revising_makes_the_next_version_and_leaves_the_last_one_as_it_was(eng: 
 
     assert v2.version == v1.version + 1
     assert services.framework_current(eng.program) == v2
-    assert v2.reason == "Schedule weighs more" and v2.created_by == eng.coordinator
+    assert v2.reason == "Schedule weighs more"
+    assert v2.created_by == eng.coordinator
     assert list(v1.indicators.values_list("code", "weight", "floor", "target").order_by("position")) == before
     got = {i.code: i for i in v2.indicators.all()}
-    assert got["on_time"].weight == Decimal("30.00") and got["budget"].weight == Decimal("5.00")
+    assert got["on_time"].weight == Decimal("30.00")
+    assert got["budget"].weight == Decimal("5.00")
     assert got["mandate"].target == 0.9
     assert [i.code for i in v2.indicators.order_by("position")] == [r["code"] for r in new]
     event = HistoryEvent.objects.for_object(v2).get()
-    assert event.action == "framework_revised" and event.actor == eng.coordinator
+    assert event.action == "framework_revised"
+    assert event.actor == eng.coordinator
     assert event.changes == {"version": {"old": v1.version, "new": v2.version}}
     assert event.comment == "Schedule weighs more"
 
@@ -211,7 +214,8 @@ def test_only_a_national_coordinator_revises_a_framework(eng: Engine, who):
 def test_the_default_framework_is_valid_and_its_share_targets_are_the_rules_minimums(eng: Engine):
     framework = services.framework_current(eng.program)  # pw's rule: 80 % to county level, 70 % to livelihood
 
-    assert framework.version == 1 and framework.created_by is None
+    assert framework.version == 1
+    assert framework.created_by is None
     assert problems_of(services.framework_rows(framework), framework.grade_bands) == []
     for level in ("project", "pairing"):
         assert sum(i.weight for i in framework.indicators.filter(level=level)) == Decimal(100)
@@ -273,7 +277,8 @@ def test_a_revised_framework_does_not_follow_the_rule(world):
         by=None, program=program, basis="fiscal_revenue", rate="0.001", min_county_share="0.9"
     )
     after = {i.code: i.target for i in services.framework_current(program).indicators.all()}
-    assert after == before and services.framework_current(program) == revised
+    assert after == before
+    assert services.framework_current(program) == revised
 
 
 def test_a_programme_without_a_framework_is_said_to_be_broken(world):

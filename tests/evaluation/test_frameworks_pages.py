@@ -90,9 +90,11 @@ def test_the_list_shows_each_programmes_current_version_and_links_older_ones(
         response = client.get(LIST)
     assert response.status_code == 200
     row = next(r for r in response.context["rows"] if r["program"] == ev.program)
-    assert row["current"] == v2 and row["older"] == [v1]
+    assert row["current"] == v2
+    assert row["older"] == [v1]
     html = response.content.decode()
-    assert detail_url(v2) in html and detail_url(v1) in html
+    assert detail_url(v2) in html
+    assert detail_url(v1) in html
     assert edit_url(v2) not in html  # an observer may not revise
 
 
@@ -116,7 +118,8 @@ def test_the_coordinator_sees_the_revise_button(client, ev, v1):
     html = signed_in(client, ev.coordinator).get(LIST).content.decode()
     assert edit_url(v1) in html
     html = client.get(detail_url(v1)).content.decode()
-    assert edit_url(v1) in html and 'data-action="revise"' in html
+    assert edit_url(v1) in html
+    assert 'data-action="revise"' in html
 
 
 @pytest.mark.parametrize("who", ["observer", "evaluator", "assisting", "provincial_coordinator", "recipient"])
@@ -183,7 +186,8 @@ def test_only_a_national_coordinator_opens_or_submits_the_editor(client, ev, v1,
 
 def test_signing_in_is_required(client, v1):
     response = client.get(edit_url(v1))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 # --- editing ---------------------------------------------------------------------------------------------------
@@ -211,10 +215,13 @@ def test_saving_makes_a_new_version_and_shows_it(client, ev, v1):
     data["reason"] = "Schedules matter more."
     response = client.post(edit_url(v1), data)
     new = IndicatorFramework.objects.get(program=ev.program, version=2)
-    assert response.status_code == 302 and response["Location"] == detail_url(new)
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(new)
     weights = {i.code: float(i.weight) for i in new.indicators.all()}
-    assert weights["on_time"] == 25 and weights["budget"] == 10
-    assert new.reason == "Schedules matter more." and new.created_by == ev.coordinator
+    assert weights["on_time"] == 25
+    assert weights["budget"] == 10
+    assert new.reason == "Schedules matter more."
+    assert new.created_by == ev.coordinator
     assert new.indicators.count() == v1.indicators.count()
     satisfaction = new.indicators.get(code="satisfaction")
     assert satisfaction.thresholds == [[1.0, 0.0], [2.0, 40.0], [3.0, 60.0], [4.0, 80.0], [4.5, 100.0]]
@@ -242,7 +249,8 @@ def test_a_row_is_removed_and_one_added_in_the_same_save(client, ev, v1):
     assert response.status_code == 302
     new = IndicatorFramework.objects.get(program=ev.program, version=2)
     codes = set(new.indicators.values_list("code", flat=True))
-    assert "quality" not in codes and "inspection_rate" in codes
+    assert "quality" not in codes
+    assert "inspection_rate" in codes
     added = new.indicators.get(code="inspection_rate")
     assert (added.level, added.curve, added.thresholds) == ("project", "threshold", [[0.5, 50.0], [0.9, 100.0]])
 
@@ -307,11 +315,13 @@ def test_every_problem_is_reported_at_once(client, ev, v1):
     assert forms[sat].errors["thresholds"][0].startswith("Thresholds are pairs")
     assert forms[budget].errors["formula"][0].startswith("Unknown formula lines_of_code")
     assert forms[twice].errors["code"] == ["The code on_time is used twice."]
-    assert editor.band_errors and editor.band_errors[0].startswith("Grade bands are pairs")
+    assert editor.band_errors
+    assert editor.band_errors[0].startswith("Grade bands are pairs")
     assert editor.reason.errors["reason"] == ["Say why the framework changes."]
     assert IndicatorFramework.objects.filter(program=ev.program).count() == 1
     html = response.content.decode()
-    assert "Nothing was saved" in html and "high, low" in html
+    assert "Nothing was saved" in html
+    assert "high, low" in html
 
 
 def test_adding_a_row_keeps_what_was_typed_and_saves_nothing(client, ev, v1):
@@ -327,7 +337,8 @@ def test_adding_a_row_keeps_what_was_typed_and_saves_nothing(client, ev, v1):
     assert len(editor.indicators.forms) == total + 1
     assert not editor.has_errors
     html = response.content.decode()
-    assert 'value="21"' in html and "Work in progress" in html
+    assert 'value="21"' in html
+    assert "Work in progress" in html
     assert IndicatorFramework.objects.filter(program=ev.program).count() == 1
 
 

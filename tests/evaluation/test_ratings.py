@@ -40,7 +40,8 @@ def test_an_evaluator_scores_a_project_with_a_reason(eng: Engine):
         "Solid work",
     )
     (event,) = events(eng.building, "expert_scored")
-    assert event.actor == eng.evaluator and event.comment == "Solid work"
+    assert event.actor == eng.evaluator
+    assert event.comment == "Solid work"
     assert event.changes == {"quality": {"old": None, "new": "72.50"}}
 
 
@@ -72,7 +73,8 @@ def test_an_expert_score_out_of_range_is_refused(eng: Engine, score):
             project=eng.building, by=eng.evaluator, indicator_code="quality", score=score, comment="x"
         )
     assert [(p.code, p.field) for p in caught.value.problems] == [("out_of_range", "score")]
-    assert not ExpertScore.objects.exists() and not events(eng.building, "expert_scored")
+    assert not ExpertScore.objects.exists()
+    assert not events(eng.building, "expert_scored")
 
 
 @pytest.mark.parametrize("score", [0, 100, "99.999"])
@@ -131,7 +133,8 @@ def test_a_recipient_officer_rates_an_accepted_project(eng: Engine):
     assert row.pk == got.pk
     assert (row.project, row.rated_by, row.score, row.comment) == (eng.accepted, eng.recipient, 4, "Good")
     (event,) = events(eng.accepted, "satisfaction_rated")
-    assert event.actor == eng.recipient and event.comment == "Good"
+    assert event.actor == eng.recipient
+    assert event.comment == "Good"
     assert event.changes == {"satisfaction": {"old": None, "new": 4}}
 
 
@@ -157,7 +160,8 @@ def test_a_rating_out_of_range_is_refused(eng: Engine, score):
     with pytest.raises(DomainError) as caught:
         services.satisfaction_rate(project=eng.accepted, by=eng.recipient, score=score)
     assert [(p.code, p.field) for p in caught.value.problems] == [("out_of_range", "score")]
-    assert not SatisfactionRating.objects.exists() and not events(eng.accepted, "satisfaction_rated")
+    assert not SatisfactionRating.objects.exists()
+    assert not events(eng.accepted, "satisfaction_rated")
 
 
 @pytest.mark.parametrize("state", ["approved", "in_construction", "completed", "cancelled"])

@@ -65,20 +65,25 @@ def test_starting_a_run_again_hands_back_the_active_one(eng: Engine):
     again, created_again = services.run_start(program=eng.program, year=str(YEAR), by=eng.evaluator)
 
     assert (created, created_again) == (True, False)
-    assert again.pk == first.pk and again.requested_by == eng.coordinator
+    assert again.pk == first.pk
+    assert again.requested_by == eng.coordinator
     assert EvaluationRun.objects.count() == 1
-    assert first.status == RunStatus.QUEUED and first.framework == services.framework_current(eng.program)
+    assert first.status == RunStatus.QUEUED
+    assert first.framework == services.framework_current(eng.program)
     (event,) = HistoryEvent.objects.for_object(first)
-    assert event.action == "run_started" and event.actor == eng.coordinator
+    assert event.action == "run_started"
+    assert event.actor == eng.coordinator
 
 
 def test_another_year_or_a_finished_run_gives_a_new_run(eng: Engine):
     first, _ = services.run_start(program=eng.program, year=YEAR, by=eng.coordinator)
     other_year, created = services.run_start(program=eng.program, year=YEAR + 1, by=eng.coordinator)
-    assert created and other_year.pk != first.pk
+    assert created
+    assert other_year.pk != first.pk
     EvaluationRun.objects.filter(pk=first.pk).update(status=RunStatus.FAILED)
     again, created = services.run_start(program=eng.program, year=YEAR, by=eng.coordinator)
-    assert created and again.pk != first.pk
+    assert created
+    assert again.pk != first.pk
 
 
 def test_the_database_holds_one_active_run_per_programme_year(eng: Engine):
@@ -126,7 +131,8 @@ def test_a_year_the_programme_does_not_cover_is_refused_by_name(eng: Engine, yea
     with pytest.raises(DomainError) as caught:  # the programme runs 2011–2020
         services.run_start(program=eng.program, year=year, by=eng.coordinator)
     assert [(p.code, p.field) for p in caught.value.problems] == [("invalid_year", "year")]
-    assert "2011" in caught.value.message and "2020" in caught.value.message
+    assert "2011" in caught.value.message
+    assert "2020" in caught.value.message
     assert not EvaluationRun.objects.exists()
 
 
@@ -134,7 +140,8 @@ def test_a_year_the_programme_does_not_cover_is_refused_by_name(eng: Engine, yea
 def test_runs_are_started_nationally(eng: Engine, who):
     with pytest.raises(PermissionDenied) as caught:
         services.run_start(program=eng.program, year=YEAR, by=getattr(eng, who))
-    assert caught.value.status_code == 403 and caught.value.field == "program"
+    assert caught.value.status_code == 403
+    assert caught.value.field == "program"
     assert not EvaluationRun.objects.exists()
 
 
@@ -154,7 +161,8 @@ def test_a_run_for_every_programme_covers_those_that_reach_the_year(eng: Engine)
     only_one = services.runs_start_all(year=2012, by=eng.coordinator)
     assert [(r.program_id, created) for r, created in only_one] == [(eng.program.pk, True)]
     again = services.runs_start_all(year=2016, by=eng.coordinator)
-    assert {r.pk for r, _ in again} == {r.pk for r, _ in started} and not any(c for _r, c in again)
+    assert {r.pk for r, _ in again} == {r.pk for r, _ in started}
+    assert not any(c for _r, c in again)
 
     for year in (2009, "soon"):
         with pytest.raises(DomainError) as caught:
@@ -176,10 +184,13 @@ def test_a_run_scores_its_cohort_and_moves_accepted_projects_to_evaluated(
 
     run = run_now(django_capture_on_commit_callbacks, program=eng.program, year=YEAR, by=eng.coordinator)
 
-    assert run.status == RunStatus.SUCCEEDED and not run.error
+    assert run.status == RunStatus.SUCCEEDED
+    assert not run.error
     cohort = {eng.accepted.pk, eng.building.pk, eng.jiashi_accepted.pk}  # not the draft, not next year's plan
     assert (run.done, run.total, run.percent) == (len(cohort) + 2, len(cohort) + 2, 100)
-    assert run.started_at and run.finished_at and run.as_of == AS_OF
+    assert run.started_at
+    assert run.finished_at
+    assert run.as_of == AS_OF
     chunks = list(run.chunks.order_by("index"))
     assert [c.kind for c in chunks] == [ChunkKind.PROJECTS] * 3 + [ChunkKind.FINALIZE]
     assert all(c.status == ChunkStatus.DONE and c.attempts == 1 for c in chunks)
@@ -205,7 +216,8 @@ def test_a_run_scores_its_cohort_and_moves_accepted_projects_to_evaluated(
         }
     for p, state in ((eng.building, "in_construction"), (eng.draft, "draft"), (late_plan, "approved")):
         p.refresh_from_db()
-        assert p.state == state and not evaluate_events(p)
+        assert p.state == state
+        assert not evaluate_events(p)
 
 
 def test_a_run_with_no_projects_still_scores_the_pairings(eng: Engine, django_capture_on_commit_callbacks):
@@ -214,7 +226,8 @@ def test_a_run_with_no_projects_still_scores_the_pairings(eng: Engine, django_ca
     assert (run.done, run.total) == (2, 2)
     assert not ProjectScore.objects.filter(run=run).exists()
     cards = PairingScorecard.objects.filter(run=run)
-    assert cards.count() == 2 and all(c.project_count == 0 and c.measures["projects"] is None for c in cards)
+    assert cards.count() == 2
+    assert all(c.project_count == 0 and c.measures["projects"] is None for c in cards)
 
 
 def test_a_framework_without_project_indicators_scores_the_pairings_only(
@@ -230,7 +243,8 @@ def test_a_framework_without_project_indicators_scores_the_pairings_only(
 
     assert run.status == RunStatus.SUCCEEDED, run.error
     scores = ProjectScore.objects.filter(run=run)
-    assert scores.count() == 3 and all(s.score is None and s.measures == {} for s in scores)
+    assert scores.count() == 3
+    assert all(s.score is None and s.measures == {} for s in scores)
     assert [(c.score, c.measures) for c in PairingScorecard.objects.filter(run=run)] == [(50.0, {"trained": 0.0})] * 2
     assert sorted(Ranking.objects.filter(run=run).values_list("rank", flat=True)) == [1, 1]
     eng.accepted.refresh_from_db()
@@ -243,7 +257,9 @@ def test_a_framework_without_project_indicators_scores_the_pairings_only(
 def test_a_chunk_executed_again_changes_nothing_and_counts_once(eng: Engine, settings):
     settings.EVALUATION_CHUNK_SIZE = 2
     run, chunks = planned(eng)
-    assert run.status == RunStatus.RUNNING and run.total == 3 + 2 and run.done == 0
+    assert run.status == RunStatus.RUNNING
+    assert run.total == 3 + 2
+    assert run.done == 0
     first, second = chunks
     assert (first.size, second.size) == (2, 1)
 
@@ -268,7 +284,8 @@ def test_a_chunk_executed_again_changes_nothing_and_counts_once(eng: Engine, set
 
     assert services.chunk_execute(second.pk) is True  # the last one: the caller queues the final step
     run.refresh_from_db()
-    assert run.done == 3 and len(snapshot(run)) == 3
+    assert run.done == 3
+    assert len(snapshot(run)) == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -298,7 +315,8 @@ def test_chunks_finishing_at_once_count_every_project(eng: Engine, settings, mon
 
     assert not errors, errors
     run.refresh_from_db()
-    assert run.done == 3 and ProjectScore.objects.filter(run=run).count() == 3
+    assert run.done == 3
+    assert ProjectScore.objects.filter(run=run).count() == 3
     assert True in last  # someone queues the final step (it runs once however often it is queued)
 
 
@@ -376,9 +394,11 @@ def test_a_chunk_past_its_attempts_fails_the_run_with_the_reason(eng: Engine, se
     assert queued_tasks["score_chunk"] == []
     run.refresh_from_db()
     chunk.refresh_from_db()
-    assert run.status == RunStatus.FAILED and run.finished_at is not None
+    assert run.status == RunStatus.FAILED
+    assert run.finished_at is not None
     assert chunk.status == ChunkStatus.FAILED
-    assert "Chunk 0" in run.error and "2 attempts" in run.error
+    assert "Chunk 0" in run.error
+    assert "2 attempts" in run.error
     assert services.run_start(program=eng.program, year=YEAR, by=eng.coordinator)[1]  # a new run may start
 
 
@@ -413,7 +433,8 @@ def test_a_chunk_that_keeps_failing_is_retried_then_fails_the_run(eng: Engine, m
     run.refresh_from_db()
     assert (chunk.status, chunk.attempts) == (ChunkStatus.FAILED, tasks.MAX_RETRIES + 1)
     assert run.status == RunStatus.FAILED
-    assert "Chunk 0" in run.error and "RuntimeError: disk full" in run.error
+    assert "Chunk 0" in run.error
+    assert "RuntimeError: disk full" in run.error
     assert not ProjectScore.objects.filter(run=run).exists()
 
 
@@ -432,7 +453,8 @@ def test_a_chunk_stops_at_its_attempts_even_with_retries_left(eng: Engine, setti
 
     assert len(calls) == 2  # the third delivery finds the chunk out of attempts and fails the run instead
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "after 2 attempts" in run.error
+    assert run.status == RunStatus.FAILED
+    assert "after 2 attempts" in run.error
 
 
 def test_a_chunk_that_fails_once_is_retried_and_the_run_goes_on(eng: Engine, monkeypatch):
@@ -452,7 +474,8 @@ def test_a_chunk_that_fails_once_is_retried_and_the_run_goes_on(eng: Engine, mon
 
     run.refresh_from_db()
     chunk.refresh_from_db()
-    assert len(calls) == 2 and chunk.attempts == 2
+    assert len(calls) == 2
+    assert chunk.attempts == 2
     assert run.status == RunStatus.SUCCEEDED  # the last chunk queued the final step
     assert ProjectScore.objects.filter(run=run).count() == 3
 
@@ -469,7 +492,8 @@ def test_a_final_step_that_keeps_failing_fails_the_run_with_the_reason(eng: Engi
 
     assert tasks.finalize_run.delay(run.pk).get() is False
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "ValueError: bad row" in run.error
+    assert run.status == RunStatus.FAILED
+    assert "ValueError: bad row" in run.error
     eng.accepted.refresh_from_db()
     assert eng.accepted.state == "accepted"  # nothing of the final step stayed
     assert not PairingScorecard.objects.filter(run=run).exists()
@@ -500,7 +524,8 @@ def test_a_final_step_whose_worker_dies_every_time_uses_up_its_attempts(eng: Eng
 
     assert services.run_finalize(run.pk) is False  # the third attempt is past the limit
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "2" in run.error
+    assert run.status == RunStatus.FAILED
+    assert "2" in run.error
     assert not PairingScorecard.objects.filter(run=run).exists()
 
 
@@ -562,7 +587,8 @@ def test_the_nightly_run_evaluates_this_year_of_the_programmes_still_running(eng
     assert sorted(runs.values_list("program__code", "year")) == [("later", this_year), ("running", this_year)]
     assert all(r.requested_by is None and r.status == RunStatus.QUEUED for r in runs)
     assert not EvaluationRun.objects.filter(program__in=[eng.program, future]).exists()  # ended, not started
-    assert services.nightly_runs() == ids and EvaluationRun.objects.count() == 2
+    assert services.nightly_runs() == ids
+    assert EvaluationRun.objects.count() == 2
     assert {running.pk, until_later.pk} == set(runs.values_list("program_id", flat=True))
 
 
@@ -613,7 +639,8 @@ def test_a_child_pairing_is_scored_but_ranked_only_within_its_parents_organizati
 
     cards = {c.pairing_id: c for c in PairingScorecard.objects.filter(run=run)}
     assert set(cards) == {eng.shufu.pk, eng.jiashi.pk, child.pk}
-    assert cards[child.pk].project_count == 1 and cards[child.pk].score is not None
+    assert cards[child.pk].project_count == 1
+    assert cards[child.pk].score is not None
     assert cards[eng.shufu.pk].project_count == 2  # the child's project is the child's
     assert cards[child.pk].organization_id == world.shenzhen_gov.pk
     assert run.total == 4 + 3

@@ -63,7 +63,8 @@ def score_of(run: EvaluationRun, project) -> ProjectScore:
 def queued_run(ev) -> EvaluationRun:
     """A run as it stands right after the request: its work is queued after a commit that never comes here."""
     run, created = services.run_start(program=ev.program, year=ev.year, by=ev.coordinator)
-    assert created and run.status == RunStatus.QUEUED
+    assert created
+    assert run.status == RunStatus.QUEUED
     return run
 
 
@@ -123,14 +124,16 @@ def test_the_users_preferred_language_is_used_without_a_cookie(client, ev, finis
 
     html = html_of(client.get(f"/evaluation/scorecards/{card_of(finished, ev.shufu).pk}/"))
 
-    assert '<html lang="zh-hans">' in html and "援助任务完成率" in html
+    assert '<html lang="zh-hans">' in html
+    assert "援助任务完成率" in html
 
 
 @pytest.mark.parametrize("page", ["runs", "rankings", "ratings"])
 def test_pages_need_a_signed_in_user(client, ev, two_runs, page):
     response = client.get(page_urls(ev, two_runs)[page])
 
-    assert response.status_code == 302 and "/accounts/login/" in response.url
+    assert response.status_code == 302
+    assert "/accounts/login/" in response.url
 
 
 # --- scope ---------------------------------------------------------------------------------------------------
@@ -171,18 +174,19 @@ def test_the_ranking_is_public_but_each_party_links_only_to_the_scorecards_its_r
     outsider = html_of(client_for(ev.outsider).get(url))
     coordinator = html_of(client_for(ev.coordinator).get(url))
 
-    assert "Guangdong" in outsider and "Jiangsu" in outsider
+    assert "Guangdong" in outsider
+    assert "Jiangsu" in outsider
     assert f"/evaluation/scorecards/{jiashi.pk}/" in outsider
     assert f"/evaluation/scorecards/{shufu.pk}/" not in outsider
-    assert (
-        f"/evaluation/scorecards/{shufu.pk}/" in coordinator and f"/evaluation/scorecards/{jiashi.pk}/" in coordinator
-    )
+    assert f"/evaluation/scorecards/{shufu.pk}/" in coordinator
+    assert f"/evaluation/scorecards/{jiashi.pk}/" in coordinator
 
 
 def test_the_scorecard_lists_only_the_projects_of_its_pairing(ev, finished):
     html = html_of(client_for(ev.coordinator).get(f"/evaluation/scorecards/{card_of(finished, ev.shufu).pk}/"))
 
-    assert ev.shufu_accepted.code in html and ev.shufu_building.code in html
+    assert ev.shufu_accepted.code in html
+    assert ev.shufu_building.code in html
     assert ev.jiashi_accepted.code not in html
     assert f"/evaluation/project-scores/{score_of(finished, ev.shufu_accepted).pk}/" in html
 
@@ -196,9 +200,12 @@ def test_the_run_list_shows_programme_year_framework_status_progress_and_request
     row = re.search(rf'<tr id="run-{finished.pk}".*?</tr>', html, re.S)
     assert row is not None
     row_html = row.group(0)
-    assert "Xinjiang paired assistance" in row_html and ">2015<" in row_html and "framework version 1" in row_html
+    assert "Xinjiang paired assistance" in row_html
+    assert ">2015<" in row_html
+    assert "framework version 1" in row_html
     assert 'data-status="succeeded"' in row_html
-    assert 'role="progressbar"' in row_html and 'aria-valuenow="100"' in row_html
+    assert 'role="progressbar"' in row_html
+    assert 'aria-valuenow="100"' in row_html
     assert f"{finished.total}/{finished.total} · 100 %" in row_html
     assert "coord" in row_html
     assert "hx-trigger" not in row_html  # finished: nothing to poll
@@ -213,9 +220,11 @@ def test_the_run_list_filters_by_programme_year_and_status(ev, finished):
     other_year = html_of(client.get("/evaluation/runs/?year=2014"))
     other_program = html_of(client.get("/evaluation/runs/?program=nope"))
 
-    assert f'id="run-{failed.pk}"' in only_failed and f'id="run-{finished.pk}"' not in only_failed
+    assert f'id="run-{failed.pk}"' in only_failed
+    assert f'id="run-{finished.pk}"' not in only_failed
     assert "the database went away" in only_failed
-    assert '<tr id="run-' not in other_year and '<tr id="run-' not in other_program
+    assert '<tr id="run-' not in other_year
+    assert '<tr id="run-' not in other_program
 
 
 def test_the_run_list_is_paginated(ev):
@@ -228,7 +237,8 @@ def test_the_run_list_is_paginated(ev):
 
     first, second = html_of(client.get("/evaluation/runs/")), html_of(client.get("/evaluation/runs/?page=2"))
 
-    assert first.count('<tr id="run-') == 25 and second.count('<tr id="run-') == 5
+    assert first.count('<tr id="run-') == 25
+    assert second.count('<tr id="run-') == 5
     assert "page=2" in first
 
 
@@ -237,7 +247,8 @@ def test_national_coordinators_and_evaluators_see_the_start_form(ev, who):
     html = html_of(client_for(getattr(ev, who)).get("/evaluation/runs/"))
 
     assert 'id="run-start-form"' in html
-    assert f'<option value="{ev.program.code}">' in html and '<option value="all">' in html
+    assert f'<option value="{ev.program.code}">' in html
+    assert '<option value="all">' in html
 
 
 def test_the_start_form_holds_only_its_own_fields(ev):
@@ -245,7 +256,8 @@ def test_the_start_form_holds_only_its_own_fields(ev):
 
     start = html.index('id="run-start-form"')
     form = html[start : html.index("</form>", start)]
-    assert "<form" not in form and 'id="run-filters"' not in form  # not nested in, nor swallowing, the filters
+    assert "<form" not in form
+    assert 'id="run-filters"' not in form
     assert form.count('name="program"') == form.count('name="year"') == 1
 
 
@@ -267,9 +279,11 @@ def test_starting_a_run_redirects_to_it_and_its_work_runs_after_commit(ev, djang
         response = client.post("/evaluation/runs/start/", {"program": ev.program.code, "year": "2015"})
 
     run = EvaluationRun.objects.get()
-    assert response.status_code == 302 and response.url == f"/evaluation/runs/{run.pk}/"
+    assert response.status_code == 302
+    assert response.url == f"/evaluation/runs/{run.pk}/"
     assert (run.program, run.year, run.requested_by) == (ev.program, 2015, ev.coordinator)
-    assert run.status == RunStatus.SUCCEEDED and run.done == run.total > 0
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.done == run.total > 0
     assert "has started" in messages_of(response)[0]
 
 
@@ -278,7 +292,8 @@ def test_asking_again_while_a_run_is_under_way_shows_the_same_run(ev):
 
     response = client_for(ev.evaluator).post("/evaluation/runs/start/", {"program": ev.program.code, "year": "2015"})
 
-    assert response.status_code == 302 and response.url == f"/evaluation/runs/{running.pk}/"
+    assert response.status_code == 302
+    assert response.url == f"/evaluation/runs/{running.pk}/"
     assert EvaluationRun.objects.count() == 1
     assert "already under way" in messages_of(response)[0]
 
@@ -291,7 +306,8 @@ def test_a_year_out_of_the_programmes_range_is_refused_on_the_year_field_and_the
     assert list(form.errors) == ["year"]
     assert "2011 to 2020" in form.errors["year"][0]
     html = html_of(response)
-    assert 'value="1990"' in html and 'id="id_year_errors"' in html
+    assert 'value="1990"' in html
+    assert 'id="id_year_errors"' in html
     assert f'<option value="{ev.program.code}" selected>' in html
     assert not EvaluationRun.objects.exists()
 
@@ -316,7 +332,8 @@ def test_bad_run_requests_name_the_field_and_start_nothing(ev, data, field):
 def test_all_programmes_starts_every_programme_that_runs_that_year(ev):
     response = client_for(ev.coordinator).post("/evaluation/runs/start/", {"program": "all", "year": "2015"})
 
-    assert response.status_code == 302 and response.url == "/evaluation/runs/?year=2015"
+    assert response.status_code == 302
+    assert response.url == "/evaluation/runs/?year=2015"
     assert list(EvaluationRun.objects.values_list("program__code", "year")) == [(ev.program.code, 2015)]
     assert "1 started, 0 already under way" in messages_of(response)[0]
 
@@ -338,10 +355,13 @@ def test_an_active_runs_row_polls_every_two_seconds_and_stops_once_finished(ev):
     assert f'hx-get="/evaluation/runs/{run.pk}/progress/?part=row" hx-trigger="every 2s"' in listed
     assert polling.status_code == 200
     fragment = html_of(polling)
-    assert fragment.lstrip().startswith(f'<tr id="run-{run.pk}"') and "<html" not in fragment
-    assert 'hx-trigger="every 2s"' in fragment and 'data-status="queued"' in fragment
+    assert fragment.lstrip().startswith(f'<tr id="run-{run.pk}"')
+    assert "<html" not in fragment
+    assert 'hx-trigger="every 2s"' in fragment
+    assert 'data-status="queued"' in fragment
     finished_fragment = html_of(done)
-    assert "hx-trigger" not in finished_fragment and 'data-status="succeeded"' in finished_fragment
+    assert "hx-trigger" not in finished_fragment
+    assert 'data-status="succeeded"' in finished_fragment
     assert 'aria-valuenow="100"' in finished_fragment
 
 
@@ -354,9 +374,11 @@ def test_the_run_page_polls_its_status_block_until_the_run_ends(ev):
     block = html_of(client.get(f"/evaluation/runs/{run.pk}/progress/", HTTP_HX_REQUEST="true"))
 
     assert f'hx-get="/evaluation/runs/{run.pk}/progress/" hx-trigger="every 2s"' in page
-    assert block.lstrip().startswith('<div id="run-status"') and "<html" not in block
+    assert block.lstrip().startswith('<div id="run-status"')
+    assert "<html" not in block
     assert "hx-trigger" not in block
-    assert 'id="chunks-table"' in block and 'id="run-ranking"' in block
+    assert 'id="chunks-table"' in block
+    assert 'id="run-ranking"' in block
 
 
 def test_the_run_page_shows_the_chunks_the_comparison_and_the_link_to_the_ranking(ev, two_runs):
@@ -365,7 +387,8 @@ def test_the_run_page_shows_the_chunks_the_comparison_and_the_link_to_the_rankin
     html = html_of(client_for(ev.observer).get(f"/evaluation/runs/{second.pk}/"))
 
     chunks = re.search(r'<table[^>]*id="chunks-table".*?</table>', html, re.S)
-    assert chunks is not None and chunks.group(0).count("<tr>") == 1 + second.chunks.count()
+    assert chunks is not None
+    assert chunks.group(0).count("<tr>") == 1 + second.chunks.count()
     assert "Scorecards and ranking" in chunks.group(0)
     assert f"/evaluation/rankings/?program={ev.program.code}&amp;year=2015&amp;run={second.pk}" in html
     assert f'<option value="{first.pk}" selected>' in html  # compared with the run the ranking used
@@ -378,8 +401,10 @@ def test_a_failed_run_shows_why_it_failed(ev):
 
     html = html_of(client_for(ev.observer).get(f"/evaluation/runs/{run.pk}/"))
 
-    assert 'id="run-error"' in html and "server closed the connection" in html
-    assert 'data-status="failed"' in html and "hx-trigger" not in html
+    assert 'id="run-error"' in html
+    assert "server closed the connection" in html
+    assert 'data-status="failed"' in html
+    assert "hx-trigger" not in html
 
 
 # --- comparison ----------------------------------------------------------------------------------------------
@@ -402,10 +427,13 @@ def test_comparing_two_runs_shows_each_partys_rank_and_score_in_both_in_the_orde
         ev.jiashi.assisting_organization_id,
         ev.shufu.assisting_organization_id,
     ]
-    assert rows[0]["moved"] == 1 and rows[1]["moved"] == -1
+    assert rows[0]["moved"] == 1
+    assert rows[1]["moved"] == -1
     assert rows[0]["diff"] == pytest.approx(80.0 - before.score)
     html = html_of(response)
-    assert f"+{80.0 - before.score:.1f}" in html and "▲ 1" in html and "▼ 1" in html
+    assert f"+{80.0 - before.score:.1f}" in html
+    assert "▲ 1" in html
+    assert "▼ 1" in html
 
 
 @pytest.mark.parametrize("query", ["a=abc&b=1", "a=1&b=999999", "a=999999&b=1"])
@@ -416,7 +444,8 @@ def test_comparing_with_a_run_that_does_not_exist_is_not_found(ev, finished, que
 def test_the_comparison_page_without_runs_asks_for_two(ev, finished):
     response = client_for(ev.observer).get("/evaluation/runs/compare/")
 
-    assert response.status_code == 200 and response.context["rows"] == []
+    assert response.status_code == 200
+    assert response.context["rows"] == []
     assert f'<option value="{finished.pk}">' in html_of(response)
 
 
@@ -428,7 +457,8 @@ def test_the_ranking_shows_rank_trend_party_score_grade_pairings_and_reasons(ev,
 
     response = client_for(ev.observer).get(f"/evaluation/rankings/?program={ev.program.code}&year=2015")
 
-    assert response.context["run"] == second and response.context["compared"] == first
+    assert response.context["run"] == second
+    assert response.context["compared"] == first
     html = html_of(response)
     rankings = list(Ranking.objects.filter(run=second).order_by("rank"))
     assert [r.organization_id for r, _cards in response.context["rows"]] == [r.organization_id for r in rankings]
@@ -436,13 +466,16 @@ def test_the_ranking_shows_rank_trend_party_score_grade_pairings_and_reasons(ev,
         row = re.search(rf'<tr data-organization="{r.organization_id}">.*?</tr>', html, re.S)
         assert row is not None
         row_html = row.group(0)
-        assert f"{r.score:.1f}" in row_html and f">{r.grade}</span>" in row_html
-        assert 'data-trend="same"' in row_html and f"unchanged from rank {r.rank}" in row_html
+        assert f"{r.score:.1f}" in row_html
+        assert f">{r.grade}</span>" in row_html
+        assert 'data-trend="same"' in row_html
+        assert f"unchanged from rank {r.rank}" in row_html
         assert f'title="Previous rank: {r.rank}"' in row_html
     jiangsu = re.search(rf'<tr data-organization="{ev.jiashi.assisting_organization_id}">.*?</tr>', html, re.S)
     assert jiangsu is not None
     assert "Share to livelihood 0 %, below the minimum of 70 %" in jiangsu.group(0)
-    assert f"Run #{second.pk} of" in html and "indicator framework version 1" in html
+    assert f"Run #{second.pk} of" in html
+    assert "indicator framework version 1" in html
     assert f"Trends against run #{first.pk}" in html
 
 
@@ -458,9 +491,11 @@ def test_the_year_selector_offers_only_years_with_a_succeeded_run(ev, finished):
 
     response = client_for(ev.observer).get(f"/evaluation/rankings/?program={ev.program.code}")
 
-    assert response.context["years"] == [2015] and response.context["year"] == 2015
+    assert response.context["years"] == [2015]
+    assert response.context["year"] == 2015
     html = html_of(client_for(ev.observer).get(f"/evaluation/rankings/?program={ev.program.code}&year=2014"))
-    assert 'id="no-ranking"' in html and 'id="ranking-table"' not in html
+    assert 'id="no-ranking"' in html
+    assert 'id="ranking-table"' not in html
 
 
 def test_a_programme_that_does_not_exist_is_not_found_and_one_without_runs_is_empty(ev, finished):
@@ -473,7 +508,8 @@ def test_a_programme_that_does_not_exist_is_not_found_and_one_without_runs_is_em
 
     assert client.get("/evaluation/rankings/?program=nope").status_code == 404
     empty = client.get("/evaluation/rankings/?program=tibet-1994")
-    assert empty.status_code == 200 and 'id="no-ranking"' in html_of(empty)
+    assert empty.status_code == 200
+    assert 'id="no-ranking"' in html_of(empty)
 
 
 def test_a_named_run_of_the_programme_year_can_be_shown_and_another_programmes_cannot(ev, two_runs):
@@ -529,7 +565,8 @@ def test_the_scorecard_shows_the_pairings_score_across_runs(ev, two_runs):
     history = re.search(r'<table[^>]*id="history-table".*?</table>', html, re.S)
     assert history is not None
     assert f'href="/evaluation/scorecards/{card_of(first, ev.shufu).pk}/"' in history.group(0)
-    assert "<svg" in html and "<polyline" in html
+    assert "<svg" in html
+    assert "<polyline" in html
 
 
 def test_the_scorecards_projects_sort_by_the_chosen_column(ev, finished):
@@ -541,7 +578,8 @@ def test_the_scorecards_projects_sort_by_the_chosen_column(ev, finished):
     by_junk = client.get(f"/evaluation/scorecards/{card.pk}/?sort=password").context["projects"]
 
     scores = [p.score for p in by_score]
-    assert scores == sorted(scores, reverse=True) and len(scores) == 2
+    assert scores == sorted(scores, reverse=True)
+    assert len(scores) == 2
     assert [p.project.code for p in by_code] == sorted(p.project.code for p in by_code)
     assert [p.pk for p in by_junk] == [p.pk for p in by_score]
 
@@ -562,7 +600,8 @@ def test_the_project_score_page_explains_the_score_and_shows_its_runs(ev, two_ru
     assert "90 %" in html  # 900 of 1,000 beneficiaries reached
     assert f'href="/evaluation/project-scores/{score_of(first, ev.shufu_accepted).pk}/"' in html
     # The assisting officer may neither score nor rate: no form is offered.
-    assert 'id="expert-scores"' not in html and 'id="rating-form"' not in html
+    assert 'id="expert-scores"' not in html
+    assert 'id="rating-form"' not in html
 
 
 def test_the_latest_score_page_is_the_latest_runs(ev, two_runs):
@@ -579,8 +618,10 @@ def test_evaluators_get_an_expert_score_form_and_recipient_officers_a_rating_for
     evaluator = html_of(client_for(ev.evaluator).get(url))
     recipient = html_of(client_for(ev.recipient).get(url))
 
-    assert 'id="expert-quality"' in evaluator and 'id="rating-form"' not in evaluator
-    assert 'id="rating-form"' in recipient and 'id="expert-scores"' not in recipient
+    assert 'id="expert-quality"' in evaluator
+    assert 'id="rating-form"' not in evaluator
+    assert 'id="rating-form"' in recipient
+    assert 'id="expert-scores"' not in recipient
     assert recipient.count('type="radio"') == 5
 
 
@@ -598,13 +639,16 @@ def test_an_expert_score_is_saved_and_the_page_says_so(ev, finished):
         url, {"form": "expert-quality", "expert-quality-score": "85.5", "expert-quality-comment": "牢固，按图施工"}
     )
 
-    assert response.status_code == 302 and response.url == url
+    assert response.status_code == 302
+    assert response.url == url
     saved = ExpertScore.objects.get()
     assert (saved.project, saved.indicator_code, saved.evaluator) == (ev.shufu_accepted, "quality", ev.evaluator)
-    assert str(saved.score) == "85.50" and saved.comment == "牢固，按图施工"
+    assert str(saved.score) == "85.50"
+    assert saved.comment == "牢固，按图施工"
     assert "Expert score saved" in messages_of(response)[0]
     again = html_of(client_for(ev.evaluator).get(url))
-    assert 'value="85.50"' in again and "牢固，按图施工" in again
+    assert 'value="85.50"' in again
+    assert "牢固，按图施工" in again
 
 
 @pytest.mark.parametrize(
@@ -656,7 +700,8 @@ def test_a_rating_is_saved_and_can_be_changed(ev, finished):
     first = client.post(url, {"form": "rating", "rating-score": "4", "rating-comment": ""})
     second = client.post(url, {"form": "rating", "rating-score": "2", "rating-comment": "门诊楼漏水"})
 
-    assert first.status_code == second.status_code == 302 and second.url == url
+    assert first.status_code == second.status_code == 302
+    assert second.url == url
     rating = SatisfactionRating.objects.get()
     assert (rating.project, rating.rated_by, rating.score, rating.comment) == (
         ev.shufu_accepted,
@@ -678,7 +723,8 @@ def test_a_rating_out_of_range_is_refused_on_its_field(ev, finished, score):
     assert response.status_code == 200
     assert list(response.context["rating_form"].errors) == ["score"]
     html = html_of(response)
-    assert "The rating is a whole number from 1 to 5." in html and "kept" in html
+    assert "The rating is a whole number from 1 to 5." in html
+    assert "kept" in html
     assert not SatisfactionRating.objects.exists()
 
 
@@ -724,8 +770,10 @@ def test_a_rating_given_on_the_page_changes_the_score_on_the_next_run(ev, finish
     after_run = EvaluationRun.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
     after = score_of(after_run, ev.shufu_accepted)
 
-    assert after_run.status == RunStatus.SUCCEEDED and after_run.compared_with == finished
-    assert after.measures["satisfaction"] == 2 and after.score < before.score
+    assert after_run.status == RunStatus.SUCCEEDED
+    assert after_run.compared_with == finished
+    assert after.measures["satisfaction"] == 2
+    assert after.score < before.score
     html = html_of(client_for(ev.recipient).get(f"/evaluation/project-scores/{after.pk}/"))
     assert "2 / 5" in html  # the measured satisfaction, read as a rating
 
@@ -742,7 +790,8 @@ def test_recipient_officers_see_the_accepted_projects_of_their_scope_with_their_
 
     assert [p.pk for p in before.context["to_rate"]] == [ev.shufu_accepted.pk]
     assert before.context["to_score"] is None
-    assert "not rated" in html_of(before) and ev.jiashi_accepted.code not in html_of(before)
+    assert "not rated" in html_of(before)
+    assert ev.jiashi_accepted.code not in html_of(before)
     assert "4 / 5" in after
     assert f"/evaluation/projects/{ev.shufu_accepted.pk}/assess/#satisfaction" in after
 
@@ -773,7 +822,8 @@ def test_users_who_neither_rate_nor_score_are_told_so(ev, finished):
 
     assert response.status_code == 200
     assert 'id="nothing-to-rate"' in html_of(response)
-    assert response.context["to_rate"] is None and response.context["to_score"] is None
+    assert response.context["to_rate"] is None
+    assert response.context["to_score"] is None
 
 
 def test_the_worklist_is_paginated(ev, finished):
@@ -783,7 +833,8 @@ def test_the_worklist_is_paginated(ev, finished):
     first = client_for(ev.recipient).get("/evaluation/ratings/")
     second = client_for(ev.recipient).get("/evaluation/ratings/?page=2")
 
-    assert len(first.context["to_rate"]) == 50 and len(second.context["to_rate"]) == 6
+    assert len(first.context["to_rate"]) == 50
+    assert len(second.context["to_rate"]) == 6
 
 
 # --- query counts --------------------------------------------------------------------------------------------
@@ -922,7 +973,8 @@ def test_trend_arrows_say_where_the_party_was(rank, previous, trend, symbol, sai
     with translation.override("en"):
         html = str(trend_arrow(Ranking(rank=rank, previous_rank=previous, score=1, grade="A")))
 
-    assert f'data-trend="{trend}"' in html and symbol in html
+    assert f'data-trend="{trend}"' in html
+    assert symbol in html
     assert f'<span class="visually-hidden">{said}</span>' in html
     assert f'title="Previous rank: {previous}"' in html
 
@@ -931,7 +983,8 @@ def test_a_party_new_to_the_ranking_reads_new(ev):
     with translation.override("en"):
         html = str(trend_arrow(Ranking(rank=1, previous_rank=None, score=1, grade="A")))
 
-    assert 'data-trend="new"' in html and ">new<" in html
+    assert 'data-trend="new"' in html
+    assert ">new<" in html
 
 
 @pytest.mark.parametrize(

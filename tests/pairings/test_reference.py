@@ -88,7 +88,8 @@ def test_the_programmes_and_their_rules_as_published(loaded):
     for program in programs.values():
         assert program.sources.exists()
         assert program.source == ""  # working notes live in the code, not on the page
-        assert program.principles and program.principles_en
+        assert program.principles
+        assert program.principles_en
 
 
 def test_wenchuan_twenty_pairings_from_nineteen_provinces_and_the_towns(loaded):
@@ -165,7 +166,8 @@ def test_xizang_parties_counties_and_moves(loaded):
     chamdo = top(XIZANG).filter(
         assisting_organization__name="福建省人民政府", recipient_region__code__startswith="5403"
     )
-    assert chamdo.count() == 4 and {p.start_date for p in chamdo} == {dt.date(2016, 7, 1)}
+    assert chamdo.count() == 4
+    assert {p.start_date for p in chamdo} == {dt.date(2016, 7, 1)}
     assert top(XIZANG).filter(evidence=Evidence.SECONDARY).exists()
 
 
@@ -175,7 +177,8 @@ def test_regions_refreshed_with_retired_codes_kept(regions):
     assert (nagqu.name, old.superseded_by) == ("那曲市", nagqu)
     assert nagqu.longitude is not None  # taken from the retired code when the new list has none
     old_county = Region.objects.get(code="542422")  # 嘉黎县 before 2018
-    assert old_county.superseded_by.code == "540621" and nagqu.contains(old_county)
+    assert old_county.superseded_by.code == "540621"
+    assert nagqu.contains(old_county)
     assert not Region.objects.current().filter(code="542400").exists()
     assert not Region.objects.filter(code="990000").exists()
 
@@ -185,7 +188,8 @@ def test_check_reference_passes_and_says_what_it_checked(loaded):
     call_command("check_reference", stdout=out)
     text = out.getvalue()
     assert "All 15 reference checks passed." in text
-    assert "82 of the 82 listed" in text and "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14" in text
+    assert "82 of the 82 listed" in text
+    assert "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14" in text
     assert "[info] published total, wenchuan-2008" in text
 
 
@@ -337,4 +341,5 @@ def test_a_partys_own_rate_overrides_the_programmes_rule_for_that_party_alone(lo
     shenzhen = services.mandate_compute(by=None, pairing=kashgar, year=2011)
     assert (guangdong.rule, guangdong.is_unverified) == (own, False)
     assert guangdong.funds_required == (Decimal("300000000000") * Decimal("0.006") / 3).quantize(Decimal("0.01"))
-    assert shenzhen.is_unverified and shenzhen.rule.organization is None
+    assert shenzhen.is_unverified
+    assert shenzhen.rule.organization is None

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role, User
 from core.models import RegionLevel
 from pairings import services
+from pairings.figures import fulfilment
 from pairings.models import FundFlow, Pairing, Program
 from pairings.selectors import (
     breakdown,
-    fulfilment,
     fund_flows_visible_to,
     mandates_for,
     mandates_visible_to,

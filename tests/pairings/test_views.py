@@ -56,7 +56,8 @@ def test_a_flow_with_bad_amount_and_date_shows_both_errors_and_keeps_the_input(c
     )
     assert response.status_code == 200
     form = response.context["form"]
-    assert "amount" in form.errors and "date" in form.errors
+    assert "amount" in form.errors
+    assert "date" in form.errors
     assert 'value="粤财 12 号"' in response.content.decode()
     assert not FundFlow.objects.exists()
 
@@ -112,7 +113,8 @@ def test_computing_a_mandate_in_the_page_shows_it_with_its_fulfilment(client, wo
         source="assisting_fiscal",
     )
     html = client.get(f"/pairings/{pw.shufu.pk}/").content.decode()
-    assert "2012" in html and "50 %" in html
+    assert "2012" in html
+    assert "50 %" in html
 
 
 def test_a_mandate_without_revenue_names_the_year_whose_revenue_is_missing(client, world, pw):

@@ -9,7 +9,7 @@ import pytest
 from core.errors import DomainError
 from pairings import services as pairing_services
 from pairings.models import FundFlow
-from projects import selectors, services
+from projects import figures, services
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +52,14 @@ def test_flows_naming_an_approved_project_add_up_on_its_page(client, draft, worl
     record(pw.shufu, project.pk, "disbursement", "3000000")
     record(pw.shufu, project.pk, "expenditure", "1000000")
     record(pw.shufu, None, "disbursement", "999")  # the pairing's, not the project's
-    money = selectors.project_money(project)
-    assert money == {
-        "budget": Decimal("12000000.00"),
-        "committed": Decimal("5000000.00"),
-        "disbursed": Decimal("3000000.00"),
-        "spent": Decimal("1000000.00"),
-    }
+    money = figures.project_money(project)
+    assert (money.budget, money.committed, money.disbursed, money.spent) == (
+        Decimal("12000000.00"),
+        Decimal("5000000.00"),
+        Decimal("3000000.00"),
+        Decimal("1000000.00"),
+    )
+    assert money.reported_spend is None  # no progress reported yet
 
 
 def test_an_officer_records_a_project_flow_from_the_project_page(client, draft, world, approver, pw):
@@ -83,7 +84,7 @@ def test_a_transition_stands_when_the_broker_cannot_be_reached(
     def broken(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.notify_transition, "delay", broken)
+    monkeypatch.setattr(tasks.notify_transitions, "delay", broken)
     with django_capture_on_commit_callbacks(execute=True):
         services.project_submit(project=draft, by=world.assisting)
     draft.refresh_from_db()

@@ -60,11 +60,13 @@ def test_the_data_set_is_synthetic_spread_and_readable(generated):
     for p in projects:
         assert re.fullmatch(r"[A-Z]{3}-\d{6,}", p.code), p.code
         assert p.code == f"{services._prefix(p.pairing)}-{p.pk:06d}"
-        assert p.title.strip() and "合成数据" in p.description
+        assert p.title.strip()
+        assert "合成数据" in p.description
 
     states = Counter(p.state for p in projects)
     assert len(states) >= 5, states
-    assert states["accepted"] < N / 2 + 20 and states["draft"] + states["proposed"] < N / 2, states
+    assert states["accepted"] < N / 2 + 20, states
+    assert states["draft"] + states["proposed"] < N / 2, states
     assert len({p.created_at.year for p in projects}) >= 8
     assert all(2008 <= p.created_at.year <= 2026 for p in projects)
     assert len({p.category for p in projects}) >= 3
@@ -95,7 +97,8 @@ def test_every_project_is_where_its_lifecycle_put_it(generated):
         cancelled = p.state == State.CANCELLED
         events = history_of(p)
         # The history is the path: created as a draft, then each transition from where the last one left it.
-        assert events[0].action == "created" and events[0].to_state == "draft"
+        assert events[0].action == "created"
+        assert events[0].to_state == "draft"
         for before, event in itertools.pairwise(events):
             assert event.from_state == before.to_state, (p.code, [e.action for e in events])
             assert event.at >= before.at
@@ -126,7 +129,8 @@ def test_every_project_is_where_its_lifecycle_put_it(generated):
         if p.state != "draft" and not (cancelled and "submit" not in actions):
             assert services.readiness_problems(p) == [], p.code
         assert p.pairing.recipient_region.contains(p.location)
-        assert p.planned_end >= p.planned_start and p.budget_requested > 0
+        assert p.planned_end >= p.planned_start
+        assert p.budget_requested > 0
 
         # Everything happened within the pairing's term and not after AS_OF.
         last_day = min(p.pairing.end_date or AS_OF, AS_OF)
@@ -151,9 +155,11 @@ def test_every_project_is_where_its_lifecycle_put_it(generated):
             assert inspection.date <= last_day
             assert (inspection.result == "failed") == bool(inspection.findings)
             if inspection.kind == InspectionKind.ACCEPTANCE:
-                assert p.actual_end and inspection.date >= p.actual_end
+                assert p.actual_end
+                assert inspection.date >= p.actual_end
             else:
-                assert p.actual_start and inspection.date >= p.actual_start
+                assert p.actual_start
+                assert inspection.date >= p.actual_start
         for rect in p.rectifications.all():
             assert rect.deadline >= rect.inspection.date
             assert rect.closed_on is None or rect.closed_on >= rect.inspection.date
@@ -165,11 +171,13 @@ def test_fund_flows_are_linked_to_approved_projects_of_their_pairing(generated):
     flows = list(FundFlow.objects.all())
     assert flows
     for flow in flows:
-        assert flow.is_synthetic and flow.project_id in projects
+        assert flow.is_synthetic
+        assert flow.project_id in projects
         project = projects[flow.project_id]
         assert flow.pairing_id == project.pairing_id
         assert project.approved_budget is not None or project.state == "cancelled"
-        assert flow.amount > 0 and flow.pledge_id is None
+        assert flow.amount > 0
+        assert flow.pledge_id is None
         assert project.pairing.start_date <= flow.date <= min(project.pairing.end_date or AS_OF, AS_OF)
         by_project[flow.project_id][flow.kind] += flow.amount
     for pk, sums in by_project.items():

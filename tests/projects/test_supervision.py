@@ -664,4 +664,5 @@ def test_nothing_out_of_scope_reaches_the_outsider(world, pw, draft, gd, supervi
 
     tasks = selectors.tasks_for(js_everything)
 
-    assert tasks and all(not list(items) for items in tasks.values())
+    assert tasks
+    assert all(not list(items) for items in tasks.values())

@@ -150,14 +150,17 @@ def test_the_list_shows_each_official_the_projects_of_their_pairings_only(client
     theirs = services.project_create(by=world.outsider, pairing=pw.jiashi, title="伽师县农村供水工程")
 
     html = login(client, world.outsider).get("/projects/").content.decode()
-    assert theirs.code in html and draft.code not in html
+    assert theirs.code in html
+    assert draft.code not in html
 
     for user in (world.assisting, world.recipient):
         html = login(client, user).get("/projects/").content.decode()
-        assert draft.code in html and theirs.code not in html
+        assert draft.code in html
+        assert theirs.code not in html
 
     html = login(client, world.coordinator).get("/projects/").content.decode()
-    assert draft.code in html and theirs.code in html
+    assert draft.code in html
+    assert theirs.code in html
 
 
 @pytest.mark.parametrize(
@@ -198,7 +201,8 @@ def test_an_unknown_action_is_404(client, world, draft):
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, draft):
     response = client.get(f"/projects/{draft.pk}/")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 # --- the list: filters and sorting ---------------------------------------------------------------------------
@@ -263,17 +267,15 @@ def codes(response) -> list[str]:
         ("program=xinjiang-2010", [0, 1, 2]),
         ("program=sichuan-2008", [3]),
         ("state=approved", [1]),
-        ("state=no-such-state", [0, 1, 2, 3]),
         ("category=non_reimbursable", [1, 2]),
         ("sector=education", [0, 3]),
         ("region=653121", [0, 1]),
         ("region=653129", [2, 3]),
         ("region=653100", [0, 1, 2, 3]),
-        ("region=999999", []),
         ("year=2021", [0, 2]),
         ("year=1999", []),
-        ("q=伽师县", [2, 3]),
-        ("q=住院", [1]),
+        ("search=伽师县", [2, 3]),
+        ("search=住院", [1]),
         ("sector=education&year=2023", [3]),
     ],
 )
@@ -285,7 +287,7 @@ def test_the_list_filters_by_programme_state_category_sector_region_year_and_tex
 
 
 def test_the_text_search_finds_a_project_by_its_code(client, world, listed):
-    response = login(client, world.coordinator).get(f"/projects/?q={listed[2].code.lower()}")
+    response = login(client, world.coordinator).get(f"/projects/?search={listed[2].code.lower()}")
     assert codes(response) == [listed[2].code]
 
 
@@ -331,8 +333,8 @@ def test_the_newest_projects_come_first_by_default_and_an_unknown_sort_falls_bac
 
 
 def test_filters_are_kept_in_the_sort_links(client, world, listed):
-    html = login(client, world.coordinator).get("/projects/?sector=education&q=县").content.decode()
-    assert "sector=education&q=%E5%8E%BF&sort=code" in html
+    html = login(client, world.coordinator).get("/projects/?sector=education&search=县").content.decode()
+    assert "sector=education&search=%E5%8E%BF&sort=code" in html
 
 
 # --- creating and editing ------------------------------------------------------------------------------------
@@ -356,14 +358,16 @@ def test_an_officer_creates_a_draft_in_the_page(client, world, pw):
         },
     )
     project = Project.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{project.pk}/"
     assert (project.state, project.created_by, project.location, project.budget_requested) == (
         State.DRAFT,
         world.assisting,
         world.shufu,
         Decimal("8500000.00"),
     )
-    assert project.is_livelihood and not project.is_self_sustaining
+    assert project.is_livelihood
+    assert not project.is_self_sustaining
     assert project.code.startswith("XIN-")
     assert [e.actor for e in events(project, "created")] == [world.assisting]
     assert services.readiness_problems(project) == []
@@ -389,7 +393,8 @@ def test_a_location_outside_the_recipient_region_shows_on_location_and_keeps_wha
     assert "Shufu County" in str(form.errors["location"])
     html = response.content.decode()
     assert 'value="疏附县村级幼儿园"' in html
-    assert 'value="2400000"' in html and 'value="2024-04-01"' in html
+    assert 'value="2400000"' in html
+    assert 'value="2024-04-01"' in html
     assert 'id="id_location_errors"' in html
     assert not Project.objects.exists()
 
@@ -479,7 +484,8 @@ def test_editing_a_draft_with_a_location_outside_keeps_the_input(client, world, 
     assert "location" in response.context["form"].errors
     assert 'value="改过的标题"' in response.content.decode()
     draft.refresh_from_db()
-    assert draft.title == "疏附县第二中学教学楼" and draft.location == world.shufu
+    assert draft.title == "疏附县第二中学教学楼"
+    assert draft.location == world.shufu
 
 
 def test_a_project_in_construction_changes_only_what_the_state_allows(client, world, building):
@@ -522,7 +528,8 @@ def test_the_page_offers_each_user_the_actions_they_may_take(client, world, prop
 
     # The proposer sees the project but not the approval.
     html = login(client, world.assisting).get(f"/projects/{proposed.pk}/").content.decode()
-    assert 'id="project-state"' in html and 'data-action="approve"' not in html
+    assert 'id="project-state"' in html
+    assert 'data-action="approve"' not in html
 
 
 def test_the_page_shows_money_progress_supervision_documents_and_the_timeline(client, world, records):
@@ -539,10 +546,11 @@ def test_the_page_shows_money_progress_supervision_documents_and_the_timeline(cl
     response = login(client, world.assisting).get(f"/projects/{project.pk}/")
     assert response.status_code == 200
     money = response.context["money"]
-    assert (money["budget"], money["disbursed"]) == (Decimal("12000000.00"), Decimal("6000000.00"))
+    assert (money.budget, money.disbursed) == (Decimal("12000000.00"), Decimal("6000000.00"))
     html = response.content.decode()
     assert "40 %" in html
-    assert "脚手架未设防护网" in html and "加设防护网" in html
+    assert "脚手架未设防护网" in html
+    assert "加设防护网" in html
     assert f"/projects/{project.pk}/documents/{records['document'].pk}/" in html
     timeline = [e.action for e in response.context["history"]]
     assert timeline[:3] == ["document_added", "inspected", "progress_reported"]
@@ -575,15 +583,18 @@ def test_submit_confirmation_lists_every_readiness_blocker(client, world, pw):
     assert response.status_code == 200
     assert len(response.context["form"].non_field_errors()) == len(blockers)
     bare.refresh_from_db()
-    assert bare.state == State.DRAFT and not events(bare, "submit")
+    assert bare.state == State.DRAFT
+    assert not events(bare, "submit")
 
 
 def test_a_ready_draft_is_submitted_from_its_confirmation_page(client, world, draft):
     login(client, world.assisting)
     response = client.get(f"/projects/{draft.pk}/act/submit/")
-    assert response.status_code == 200 and response.context["blockers"] == []
+    assert response.status_code == 200
+    assert response.context["blockers"] == []
     response = client.post(f"/projects/{draft.pk}/act/submit/", {"comment": "请审批"})
-    assert response.status_code == 302 and response["Location"] == f"/projects/{draft.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{draft.pk}/"
     draft.refresh_from_db()
     assert (draft.state, draft.proposed_by) == (State.PROPOSED, world.assisting)
     [event] = events(draft, "submit")
@@ -613,7 +624,8 @@ def test_approving_above_the_request_without_a_reason_is_refused(client, approve
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["comment"]
     proposed.refresh_from_db()
-    assert proposed.state == State.PROPOSED and not events(proposed, "approve")
+    assert proposed.state == State.PROPOSED
+    assert not events(proposed, "approve")
 
     # With the reason in the comment, it goes through.
     response = client.post(
@@ -635,7 +647,8 @@ def test_an_approver_approving_their_own_proposal_gets_403(client, world, pw):
     response = client.post(f"/projects/{project.pk}/act/approve/", {"approved_budget": "", "comment": ""})
     assert response.status_code == 403
     project.refresh_from_db()
-    assert project.state == State.PROPOSED and project.approved_budget is None
+    assert project.state == State.PROPOSED
+    assert project.approved_budget is None
     assert not events(project, "approve")
 
 
@@ -677,13 +690,16 @@ def test_an_action_that_needs_a_comment_confirms_refuses_without_it_and_performs
     page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="confirm-action"' in html and 'name="comment"' in html and draft.code in html
+    assert 'id="confirm-action"' in html
+    assert 'name="comment"' in html
+    assert draft.code in html
 
     refused = client.post(url, {"comment": "   "})
     assert refused.status_code == 200
     assert "comment" in refused.context["form"].errors
     draft.refresh_from_db()
-    assert draft.state == start_state and not events(draft, action)
+    assert draft.state == start_state
+    assert not events(draft, action)
 
     done = client.post(url, {"comment": "资金未落实"})
     assert done.status_code == 302
@@ -716,7 +732,8 @@ def test_a_post_after_the_state_moved_on_redirects_with_a_warning_and_changes_no
     before = HistoryEvent.objects.for_object(approved).count()
     user = world.assisting if action == "submit" else approver
     response = login(client, user).post(f"/projects/{approved.pk}/act/{action}/", data)
-    assert response.status_code == 302 and response["Location"] == f"/projects/{approved.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{approved.pk}/"
     [warning] = warnings_of(response)
     with translation.override("en"):
         assert str(State.COMPLETED.label) in warning
@@ -731,7 +748,8 @@ def test_start_records_the_actual_start_and_refuses_a_future_one(client, world, 
     assert f'value="{timezone.localdate():%Y-%m-%d}"' in client.get(url).content.decode()
     future = timezone.localdate() + dt.timedelta(days=3)
     response = client.post(url, {"actual_start": f"{future:%Y-%m-%d}", "comment": ""})
-    assert response.status_code == 200 and "actual_start" in response.context["form"].errors
+    assert response.status_code == 200
+    assert "actual_start" in response.context["form"].errors
     response = client.post(url, {"actual_start": "2024-03-10", "comment": ""})
     assert response.status_code == 302
     approved.refresh_from_db()
@@ -767,7 +785,8 @@ def test_acceptance_needs_a_passed_inspection_and_no_open_rectification_and_a_fa
     accept = f"/projects/{completed.pk}/act/accept/"
     assert client.get(accept).status_code == 200
     response = client.post(accept, {"comment": ""})
-    assert response.status_code == 200 and len(response.context["form"].non_field_errors()) == 1
+    assert response.status_code == 200
+    assert len(response.context["form"].non_field_errors()) == 1
 
     services.inspection_record(
         by=supervisor,
@@ -781,7 +800,8 @@ def test_acceptance_needs_a_passed_inspection_and_no_open_rectification_and_a_fa
     response = client.post(accept, {"comment": ""})
     assert len(response.context["form"].non_field_errors()) == 2  # not passed, and a rectification open
     completed.refresh_from_db()
-    assert completed.state == State.COMPLETED and not events(completed, "accept")
+    assert completed.state == State.COMPLETED
+    assert not events(completed, "accept")
 
     assert client.post(f"/projects/{completed.pk}/act/reopen/", {"comment": "返工"}).status_code == 302
     completed.refresh_from_db()
@@ -842,7 +862,8 @@ def test_a_report_with_a_forbidden_photo_is_not_stored_at_all(client, world, bui
     assert response.status_code == 200
     assert "photo" in response.context["form"].errors
     assert 'value="7200000"' in response.content.decode()
-    assert not ProgressReport.objects.exists() and not Document.objects.exists()
+    assert not ProgressReport.objects.exists()
+    assert not Document.objects.exists()
     assert stored_files() == before
     assert not events(building, "progress_reported")
 
@@ -863,7 +884,8 @@ def test_an_approver_reviews_a_report(client, approver, records):
     login(client, approver)
     assert client.get(url).status_code == 200
     response = client.post(url, {"decision": "return", "comment": ""})
-    assert response.status_code == 200 and "comment" in response.context["form"].errors
+    assert response.status_code == 200
+    assert "comment" in response.context["form"].errors
     assert client.post(url, {"decision": "accept", "comment": "属实"}).status_code == 302
     report = ProgressReport.objects.get()
     assert (report.review_status, report.reviewed_by, report.review_comment) == ("accepted", approver, "属实")
@@ -883,7 +905,8 @@ def test_an_inspection_with_a_rectification(client, supervisor, building):
             "rectification": "返工",
         },
     )
-    assert response.status_code == 200 and "deadline" in response.context["form"].errors
+    assert response.status_code == 200
+    assert "deadline" in response.context["form"].errors
     assert not Inspection.objects.exists()
 
     response = client.post(
@@ -925,7 +948,8 @@ def test_a_rectification_deadline_before_the_inspection_shows_on_the_deadline(cl
     )
     assert response.status_code == 200
     assert "deadline" in response.context["form"].errors
-    assert not Inspection.objects.exists() and not Rectification.objects.exists()
+    assert not Inspection.objects.exists()
+    assert not Rectification.objects.exists()
 
 
 def test_an_acceptance_inspection_before_completion_is_refused_on_kind(client, supervisor, building):
@@ -933,7 +957,8 @@ def test_an_acceptance_inspection_before_completion_is_refused_on_kind(client, s
         f"/projects/{building.pk}/inspections/new/",
         {"date": "2024-08-01", "kind": "acceptance", "result": "passed"},
     )
-    assert response.status_code == 200 and "kind" in response.context["form"].errors
+    assert response.status_code == 200
+    assert "kind" in response.context["form"].errors
     assert not Inspection.objects.exists()
 
 
@@ -942,7 +967,8 @@ def test_a_rectification_is_closed_with_evidence(client, supervisor, records):
     url = f"/projects/{records['project'].pk}/rectifications/{rect.pk}/close/"
     login(client, supervisor)
     page = client.get(url)
-    assert page.status_code == 200 and "加设防护网" in page.content.decode()
+    assert page.status_code == 200
+    assert "加设防护网" in page.content.decode()
     response = client.post(url, {"note": "已加设密目式安全网", "evidence": png_upload("net.png")})
     assert response.status_code == 302
     rect.refresh_from_db()
@@ -955,7 +981,8 @@ def test_a_rectification_is_closed_with_evidence(client, supervisor, records):
     assert events(records["project"], "rectification_closed")
     # Closing it again is refused, and said so.
     again = client.post(url, {"note": "再次关闭"})
-    assert again.status_code == 200 and again.context["form"].errors
+    assert again.status_code == 200
+    assert again.context["form"].errors
 
 
 def test_evidence_of_a_forbidden_type_leaves_the_rectification_open(client, supervisor, records):
@@ -967,7 +994,8 @@ def test_evidence_of_a_forbidden_type_leaves_the_rectification_open(client, supe
     assert response.status_code == 200
     assert "evidence" in response.context["form"].errors
     rect.refresh_from_db()
-    assert rect.closed_on is None and Document.objects.count() == 1
+    assert rect.closed_on is None
+    assert Document.objects.count() == 1
 
 
 def test_a_document_is_attached(client, world, building):
@@ -1054,7 +1082,9 @@ def test_an_approver_sees_the_proposals_of_others_and_the_reports_to_review(clie
     assert [p.code for p in tasks["proposals"]] == [waiting.code]
     assert [r.pk for r in tasks["reports"]] == [records["report"].pk]
     html = response.content.decode()
-    assert waiting.code in html and own.code not in html and elsewhere.code not in html
+    assert waiting.code in html
+    assert own.code not in html
+    assert elsewhere.code not in html
     assert f"/projects/{records['project'].pk}/progress/{records['report'].pk}/review/" in html
 
     # Once reviewed, the report leaves the list.
@@ -1082,7 +1112,9 @@ def test_a_supervisor_sees_completed_projects_awaiting_acceptance_and_overdue_re
     assert [p.pk for p in tasks["acceptance_due"]] == [finished.pk]
     assert [r.finding for r in tasks["overdue"]] == ["加设防护网"]
     html = response.content.decode()
-    assert finished.code in html and "加设防护网" in html and "全员佩戴安全帽" not in html
+    assert finished.code in html
+    assert "加设防护网" in html
+    assert "全员佩戴安全帽" not in html
 
     # A passed acceptance inspection leaves the acceptance itself to do; accepting takes it off the list,
     # and closing the rectification takes that off too.
@@ -1113,7 +1145,7 @@ def _make_projects(pairing, n: int) -> None:
         )
 
 
-@pytest.mark.parametrize("query", ["", "?sort=-budget&sector=education", "?region=653100&q=批量&sort=title"])
+@pytest.mark.parametrize("query", ["", "?sort=-budget&sector=education", "?region=653100&search=批量&sort=title"])
 def test_the_list_does_not_grow_with_rows(client, world, pw, django_assert_max_num_queries, query):
     login(client, world.assisting)
     _make_projects(pw.shufu, 3)

@@ -1,0 +1,143 @@
+"""The bodies of the accounts API: sign-in, the caller, organizations and users."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from accounts.models import Organization, Role, User
+from accounts.selectors import scope_summary
+from core.api.serializers import StrictSerializerMixin
+from core.models import Region
+
+
+class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "name_en", "kind"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+    roles = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "preferred_language",
+            "organization",
+            "roles",
+            "scope",
+        ]
+
+    def get_roles(self, obj: User) -> list[str]:
+        return sorted(obj.roles)
+
+    @extend_schema_field(
+        inline_serializer(
+            "ScopeSummary",
+            {
+                "national": serializers.BooleanField(),
+                "organizations": serializers.IntegerField(allow_null=True),
+                "region": serializers.CharField(allow_null=True),
+                "regions": serializers.IntegerField(allow_null=True),
+            },
+        )
+    )
+    def get_scope(self, obj: User) -> dict:
+        return scope_summary(obj)
+
+
+class OrganizationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "name_en", "kind", "region", "parent", "is_active"]
+        read_only_fields = ["id", "is_active"]
+        # Uniqueness is the service's call (it reports the duplicate with its own code).
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "name": {"validators": []},
+            "parent": {"allow_null": True, "required": False},
+        }
+
+
+class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A user as the directory shows it; `roles` is the list of role codes."""
+
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_active=True))
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "organization",
+            "roles",
+            "preferred_language",
+            "is_active",
+            "password",
+            "last_login",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "last_login", "date_joined"]
+        # Uniqueness (in any letter case) is the service's call.
+        extra_kwargs: dict[str, dict[str, Any]] = {"username": {"validators": []}}
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["roles"] = sorted(instance.roles)
+        return data
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is None:
+            # Required on create only, and checked with the other fields so every problem is reported at once.
+            self.fields["password"].required = True
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            if attrs.get("is_active") is False:
+                # user_create always makes an active user: refuse rather than silently ignore the request.
+                raise serializers.ValidationError(
+                    {
+                        "is_active": [
+                            serializers.ErrorDetail(
+                                _("A new user is always active; deactivate them afterwards."), code="invalid"
+                            )
+                        ]
+                    }
+                )
+        elif "username" in attrs and attrs["username"] != self.instance.username:
+            raise serializers.ValidationError(
+                {"username": [serializers.ErrorDetail(_("A username cannot be changed."), code="read_only")]}
+            )
+        if self.instance is not None and "password" in attrs:
+            raise serializers.ValidationError(
+                {"password": [serializers.ErrorDetail(_("Users change their own password."), code="read_only")]}
+            )
+        return attrs

@@ -1,0 +1,81 @@
+"""Filters every app's API uses, and the FilterSet their lists derive from.
+
+A number in a query string is a whole number within the range of the column it reaches, checked before the query
+is built: one out of range, an id below 1, a float or a word is a 400 naming the parameter (the error format of
+core/api/errors.py), never an overflow in the database. The schema documents each range.
+"""
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
+
+from .bounds import BIGINT_MAX, DATE_YEAR_MAX, INT_MAX, SMALLINT_MAX
+
+
+class WholeNumberField(forms.DecimalField):
+    """A whole number, refused as a decimal is (`max_decimal_places` for 2012.5, `max_value`, `min_value`,
+    `invalid`), handed on as an int."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(decimal_places=0, **kwargs)
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        number = super().clean(value)
+        return None if number is None else int(number)
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number from `min_value` to `max_value`."""
+
+    field_class = WholeNumberField
+
+    def __init__(self, *args: Any, min_value: int, max_value: int, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+        schema: dict[str, Any] = {"type": "integer", "minimum": min_value, "maximum": max_value}
+        if kwargs.get("help_text"):
+            schema["description"] = str(kwargs["help_text"])
+        # Documented as the filter's own schema: drf-spectacular would otherwise call an id `number`, unbounded.
+        extend_schema_field(schema)(self)
+
+    def get_max_validator(self) -> None:
+        # The form field's own max_value bounds the number; NumberFilter's default (1e50) would only repeat it.
+        return None
+
+
+def year_filter(field_name: str | None = None, *, max_value: int = DATE_YEAR_MAX, **kwargs: Any) -> IntegerFilter:
+    """A whole year: by default one a date can hold (a date lookup on year 99999 would fail in the database layer);
+    `max_value` for a year stored in a column of its own."""
+    if field_name is not None:
+        kwargs["field_name"] = field_name
+    return IntegerFilter(min_value=1, max_value=max_value, **kwargs)
+
+
+def id_filter(field_name: str, *, max_value: int = BIGINT_MAX, **kwargs: Any) -> IntegerFilter:
+    """A row's id: 1 to the largest its column holds (ids are `bigint` unless a model says otherwise)."""
+    return IntegerFilter(field_name=field_name, min_value=1, max_value=max_value, **kwargs)
+
+
+def _column_range(minimum: int, maximum: int) -> dict[str, Any]:
+    return {"filter_class": IntegerFilter, "extra": lambda field: {"min_value": minimum, "max_value": maximum}}
+
+
+class FilterSet(django_filters.FilterSet):
+    """The FilterSet of every API list. Declared number filters are `id_filter` and `year_filter`; those that
+    Meta.fields generates from integer columns are bounded by their column's range in the same way."""
+
+    # The most specific column class wins (django-filter walks each field's classes in order).
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.AutoField: _column_range(1, INT_MAX),
+        models.BigAutoField: _column_range(1, BIGINT_MAX),
+        models.SmallAutoField: _column_range(1, SMALLINT_MAX),
+        models.IntegerField: _column_range(-INT_MAX - 1, INT_MAX),
+        models.SmallIntegerField: _column_range(-SMALLINT_MAX - 1, SMALLINT_MAX),
+        models.BigIntegerField: _column_range(-BIGINT_MAX - 1, BIGINT_MAX),
+        models.PositiveIntegerField: _column_range(0, INT_MAX),
+        models.PositiveSmallIntegerField: _column_range(0, SMALLINT_MAX),
+        models.PositiveBigIntegerField: _column_range(0, BIGINT_MAX),
+    }

@@ -1,0 +1,243 @@
+"""The figures of money and people: each one computed here and nowhere else, for a scope and a period.
+
+A **scope** is a set of pairings: the pairings a user may see (`selectors.pairings_visible_to`), those of a
+programme among them, or one pairing. A **period** is a calendar year, or all time (`year=None`). Every page, API
+response and dashboard panel that shows one of these figures reads it from here; a page of a lower app gets it
+through a registry (core's dashboard panels), never by importing this module upward.
+
+The definitions, once:
+
+- **required** — the funds the mandates of the period require (`AnnualMandate.funds_required`). A broken-down
+  pairing's mandate is allocated out of its parent's, so it is counted once: with its parent when the parent is in
+  the scope, on its own when the scope holds the child without its parent (a city's official sees the city's part).
+- **pledged** (outstanding) — pledges dated in the period against which no commitment has been recorded yet.
+- **committed** — commitments dated in the period.
+- **received** — disbursements dated in the period: what the recipient received (到位), whether or not the year
+  has a mandate.
+- **spent** — expenditures dated in the period.
+- Flows count for the pairing they are recorded on; a scope holding a parent and its children adds the flows of
+  each (a child's money is not recorded again on its parent).
+- **fulfilment** — received ÷ required, 4 places; none when nothing is required.
+- **delivery** — received ÷ committed, 4 places; none when nothing is committed.
+- **deployed** — the headcount of the deployments active in the period (started by its end, not ended before its
+  start); all time: every deployment's headcount.
+- **trained** — the people trained in trainings held (started) in the period.
+
+Each function reads its figure in a fixed number of queries, grouped by programme or pairing when asked for
+several at once.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from .models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
+CENT = Decimal("0.01")
+
+
+def fulfilment(received: Decimal | None, required: Decimal | None) -> Decimal | None:
+    """Received ÷ required (or any part ÷ whole), 4 places; None when the whole is nothing."""
+    if not required:
+        return None
+    return (Decimal(received or 0) / Decimal(required)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Money:
+    """The money of a scope in a period (see the module's definitions)."""
+
+    required: Decimal = Decimal("0.00")
+    pledged: Decimal = Decimal("0.00")
+    committed: Decimal = Decimal("0.00")
+    received: Decimal = Decimal("0.00")
+    spent: Decimal = Decimal("0.00")
+
+    @property
+    def fulfilment(self) -> Decimal | None:
+        return fulfilment(self.received, self.required)
+
+    @property
+    def delivery(self) -> Decimal | None:
+        return fulfilment(self.received, self.committed)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The five amounts and the two ratios, for an API response or a test."""
+        return {
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+            "fulfilment": self.fulfilment,
+            "delivery": self.delivery,
+        }
+
+
+@dataclass(frozen=True)
+class People:
+    """The people of a scope in a period: deployed (headcount) and trained."""
+
+    deployed: int = 0
+    trained: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"deployed": self.deployed, "trained": self.trained}
+
+
+def _ids(scope: QuerySet[Pairing]) -> Any:
+    # The scope as a subquery of ids: its select_related and ordering do not reach the aggregate.
+    return scope.order_by().values("pk")
+
+
+def _amount(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+# --- money -----------------------------------------------------------------------------------------------------
+
+MONEY_FIELDS = ("required", "pledged", "committed", "received", "spent")
+
+
+def _mandates(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[AnnualMandate]:
+    """The mandates whose funds make the required of SCOPE: of the period, a child's only when its parent is not in
+    the scope (counted once). Without a scope (each pairing its own scope): every mandate of the period."""
+    mandates = AnnualMandate.objects.all()
+    if scope is not None:
+        ids = _ids(scope)
+        mandates = mandates.filter(pairing__in=ids).filter(
+            Q(pairing__parent__isnull=True) | ~Q(pairing__parent__in=ids)
+        )
+    return mandates if year is None else mandates.filter(year=year)
+
+
+def _flows(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[FundFlow]:
+    flows = FundFlow.objects.all() if scope is None else FundFlow.objects.filter(pairing__in=_ids(scope))
+    return flows if year is None else flows.filter(date__year=year)
+
+
+def _sum(rows: QuerySet[Any], group: str, field: str) -> Coalesce:
+    """The sum of FIELD over ROWS whose GROUP is the outer row, as a subquery (0 when none)."""
+    total = rows.filter(**{group: OuterRef("pk")}).order_by().values(group).annotate(t=Sum(field)).values("t")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO)
+
+
+def _money_annotations(scope: QuerySet[Pairing] | None, year: int | None, group: str) -> dict[str, Coalesce]:
+    """The five amounts of each outer row (a programme or a pairing, joined to the mandates and flows by GROUP)."""
+    flows = _flows(scope, year)
+    return {
+        "required": _sum(_mandates(scope, year), group, "funds_required"),
+        "pledged": _sum(flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True), group, "amount"),
+        "committed": _sum(flows.filter(kind=FlowKind.COMMITMENT), group, "amount"),
+        "received": _sum(flows.filter(kind=FlowKind.DISBURSEMENT), group, "amount"),
+        "spent": _sum(flows.filter(kind=FlowKind.EXPENDITURE), group, "amount"),
+    }
+
+
+def _money(row: dict[str, Any]) -> Money:
+    return Money(**{name: _amount(row.get(name)) for name in MONEY_FIELDS})
+
+
+def money_by_program(scope: QuerySet[Pairing], year: int | None = None) -> dict[int, Money]:
+    """The money of SCOPE's pairings of each programme that has some, by programme id. One query.
+
+    A parent and its children belong to one programme, so a programme's figures are those of the scope narrowed
+    to the programme, a broken-down mandate counted once."""
+    rows = (
+        Program.objects.filter(pk__in=scope.order_by().values("program_id"))
+        .annotate(**_money_annotations(scope, year, "pairing__program"))
+        .values("pk", *MONEY_FIELDS)
+    )
+    return {r["pk"]: _money(r) for r in rows}
+
+
+def total(parts: Iterable[Money]) -> Money:
+    """The money of a scope from that of its programmes (`money_by_program`): a parent and its children are always
+    of one programme, so the programmes' parts add up to the scope's, broken-down mandates still counted once."""
+    parts = list(parts)
+    return Money(**{name: sum((getattr(p, name) for p in parts), Decimal("0.00")) for name in MONEY_FIELDS})
+
+
+def money(scope: QuerySet[Pairing], year: int | None = None) -> Money:
+    """The money of the pairings in SCOPE in YEAR (all time when None). One query."""
+    return total(money_by_program(scope, year).values())
+
+
+def money_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dict[int, Money]:
+    """The money of each pairing on its own — its own mandates (a child's too: it is its own scope) and the flows
+    recorded on it — by pairing id. One query."""
+    ids = list(pairing_ids)
+    rows = (
+        Pairing.objects.filter(pk__in=ids)
+        .annotate(**_money_annotations(None, year, "pairing"))
+        .values("pk", *MONEY_FIELDS)
+    )
+    found = {r["pk"]: _money(r) for r in rows}
+    return {pk: found.get(pk, Money()) for pk in ids}
+
+
+def pairing_money(pairing: Pairing, year: int | None = None) -> Money:
+    """The money of one pairing: its own mandates and the flows recorded on it. One query."""
+    return money_by_pairing([pairing.pk], year)[pairing.pk]
+
+
+# --- a mandate's year ------------------------------------------------------------------------------------------
+
+
+def _flow_sum(kind: str, *, uncommitted_pledges: bool = False) -> Coalesce:
+    flows = FundFlow.objects.filter(pairing=OuterRef("pairing_id"), kind=kind, date__year=OuterRef("year"))
+    if uncommitted_pledges:
+        flows = flows.filter(commitment__isnull=True)
+    total = flows.order_by().values("pairing").annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO)
+
+
+def with_figures(mandates: QuerySet[AnnualMandate]) -> QuerySet[AnnualMandate]:
+    """Annotate each mandate with its pairing's money in the mandate's year — `pledged`, `committed`, `received`,
+    `spent`, by the definitions above (the pairing's own flows dated in that year). One query however many rows;
+    for each row the same as `pairing_money(pairing, year)`."""
+    return mandates.annotate(
+        pledged=_flow_sum(FlowKind.PLEDGE, uncommitted_pledges=True),
+        committed=_flow_sum(FlowKind.COMMITMENT),
+        received=_flow_sum(FlowKind.DISBURSEMENT),
+        spent=_flow_sum(FlowKind.EXPENDITURE),
+    )
+
+
+# --- people ----------------------------------------------------------------------------------------------------
+
+
+def _people_rows(scope: QuerySet[Pairing], year: int | None, key: str) -> tuple[dict[Any, int], dict[Any, int]]:
+    ids = _ids(scope)
+    deployments = Deployment.objects.filter(pairing__in=ids)
+    trainings = Training.objects.filter(pairing__in=ids)
+    if year is not None:
+        deployments = deployments.filter(start_date__year__lte=year).filter(
+            Q(end_date__isnull=True) | Q(end_date__year__gte=year)
+        )
+        trainings = trainings.filter(start_date__year=year)
+    deployed = dict(deployments.values_list(key).annotate(n=Sum("headcount")).order_by())
+    trained = dict(trainings.values_list(key).annotate(n=Sum("people_trained")).order_by())
+    return deployed, trained
+
+
+def people(scope: QuerySet[Pairing], year: int | None = None) -> People:
+    """The people deployed and trained of the pairings in SCOPE in YEAR (all time when None). Two queries."""
+    deployed, trained = _people_rows(scope, year, "pairing__program_id")
+    return People(deployed=sum(deployed.values()), trained=sum(trained.values()))
+
+
+def people_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dict[int, People]:
+    """The people of each pairing on its own, by pairing id. Two queries."""
+    ids = list(pairing_ids)
+    deployed, trained = _people_rows(Pairing.objects.filter(pk__in=ids), year, "pairing_id")
+    return {pk: People(deployed=deployed.get(pk, 0), trained=trained.get(pk, 0)) for pk in ids}
+
+
+def pairing_people(pairing: Pairing, year: int | None = None) -> People:
+    return people_by_pairing([pairing.pk], year)[pairing.pk]

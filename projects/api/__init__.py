@@ -1,0 +1,1 @@
+"""The projects API, by role: fields, serializers, filters, views (config/api_router.py routes the views)."""

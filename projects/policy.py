@@ -1,0 +1,202 @@
+"""Who may do what to a project (the conventions are accounts/policy.py's): the lifecycle table with its roles,
+and one function for each thing recorded on a project.
+
+The services enforce these decisions under the row lock; the API's `allowed_actions` and early refusals, and the
+project page's buttons, read the same functions."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from accounts.policy import Decision, refuse, requires
+from core.errors import Conflict, DomainError
+from pairings import policy as pairing_policy
+from pairings.models import Pairing
+
+from .models import ProgressReport, Project, Rectification, ReviewStatus, State
+
+NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
+APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
+
+
+# --- the lifecycle table (DESIGN.md, a contract) -----------------------------------------------------------
+
+
+class Action:
+    """One row of the lifecycle table: from which states, to which, who may, and the label people read."""
+
+    def __init__(
+        self,
+        name: str,
+        sources: Iterable[str],
+        target: str,
+        roles: Iterable[str],
+        label: Any,
+        needs_comment: bool = False,
+    ):
+        self.name, self.sources, self.target = name, frozenset(sources), target
+        self.roles, self.label, self.needs_comment = frozenset(roles), label, needs_comment
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("submit", [State.DRAFT], State.PROPOSED, [AO, RO], _("Submit")),
+        Action("approve", [State.PROPOSED], State.APPROVED, [APPROVER], _("Approve")),
+        Action("reject", [State.PROPOSED], State.REJECTED, [APPROVER], _("Reject"), needs_comment=True),
+        Action("return", [State.PROPOSED], State.DRAFT, [APPROVER], _("Return for changes"), needs_comment=True),
+        Action("start", [State.APPROVED], State.IN_CONSTRUCTION, [AO], _("Start construction")),
+        Action("suspend", [State.IN_CONSTRUCTION], State.SUSPENDED, [AO, SUPERVISOR], _("Suspend"), needs_comment=True),
+        Action("resume", [State.SUSPENDED], State.IN_CONSTRUCTION, [AO, SUPERVISOR], _("Resume"), needs_comment=True),
+        Action("complete", [State.IN_CONSTRUCTION], State.COMPLETED, [AO], _("Complete")),
+        Action("accept", [State.COMPLETED], State.ACCEPTED, [SUPERVISOR], _("Accept")),
+        Action("reopen", [State.COMPLETED], State.IN_CONSTRUCTION, [SUPERVISOR], _("Reopen")),
+        Action("evaluate", [State.ACCEPTED], State.EVALUATED, [EVALUATOR], _("Mark evaluated")),
+        Action(
+            "cancel",
+            [State.DRAFT, State.PROPOSED, State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED],
+            State.CANCELLED,
+            [NC, APPROVER],
+            _("Cancel"),
+            needs_comment=True,
+        ),
+    ]
+}
+
+#: Create drafts and edit projects (which fields, the state decides: services.EDITABLE).
+EDIT_ROLES = frozenset({NC, AO, RO})
+BUDGET_ROLES = frozenset({APPROVER})
+PROGRESS_ROLES = frozenset({AO, NC})
+REVIEW_ROLES = frozenset({APPROVER})
+INSPECTION_ROLES = frozenset({SUPERVISOR})
+RECTIFICATION_ROLES = frozenset({SUPERVISOR})
+DOCUMENT_ROLES = frozenset({AO, RO, SUPERVISOR, APPROVER, NC})
+MILESTONE_ROLES = frozenset({AO, RO, NC})
+
+#: The states between approval and completion: a budget is revised and money recorded against the project.
+BUDGET_STATES = frozenset({State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED})
+PROGRESS_STATES = frozenset({State.IN_CONSTRUCTION, State.SUSPENDED})
+#: The states in which a project takes money (drafts, proposals, rejected and cancelled projects receive none).
+FUNDED_STATES = frozenset(
+    {State.APPROVED, State.IN_CONSTRUCTION, State.SUSPENDED, State.COMPLETED, State.ACCEPTED, State.EVALUATED}
+)
+
+
+# --- the lifecycle -------------------------------------------------------------------------------------------
+
+
+def may_transition(user: User | None, project: Project | None, action: str) -> Decision:
+    """ACTION (a name of ACTIONS) on PROJECT now: its state first (409 when it moved on), then the role, then
+    separation of duties (nobody approves what they proposed). Guards on the project's records are the service's
+    (`services.blockers`), shown beside the button rather than hiding it."""
+    spec = ACTIONS[action]
+    if project is not None and project.state not in spec.sources:
+        return refuse(
+            _("The project is %(state)s now; it cannot be %(action)s.")
+            % {"state": State(project.state).label, "action": str(spec.label).lower()},
+            code="state_conflict",
+            field="state",
+            error=Conflict,
+        )
+    decision = requires(user, spec.roles, _("Your roles do not allow this action on this project."), "action")
+    proposer = decision and user is not None and project is not None and project.proposed_by_id == user.pk
+    if action == "approve" and proposer:
+        return refuse(
+            _("You proposed this project; someone else must approve it."), code="separation_of_duties", field="action"
+        )
+    return decision
+
+
+def allowed_actions(user: User, project: Project) -> list[str]:
+    """The actions USER may take on PROJECT now, in the table's order: what the API reports and the page shows.
+    Reads only the project's state and proposer (the fast list passes a stand-in with just those)."""
+    # The state first: most actions are out of the project's state, and asking may_transition about them would
+    # build (and translate) a refusal for each — on every row of a list page.
+    return [
+        name for name, spec in ACTIONS.items() if project.state in spec.sources and may_transition(user, project, name)
+    ]
+
+
+# --- creating and editing ------------------------------------------------------------------------------------
+
+
+def may_create_project(user: User | None, pairing: Pairing | None = None) -> Decision:
+    """Start a draft (in PAIRING, which the service finds in the user's scope and checks is active)."""
+    return requires(user, EDIT_ROLES, _("Only assisting or recipient officers create projects."))
+
+
+def may_update_project(user: User | None, project: Project | None = None) -> Decision:
+    """Edit a project's fields; which of them, the project's state decides (`services.EDITABLE`)."""
+    return requires(user, EDIT_ROLES, _("Only assisting or recipient officers edit projects."))
+
+
+def may_revise_budget(user: User | None, project: Project | None = None) -> Decision:
+    """Revise an approved budget, between approval and completion."""
+    if project is not None and project.state not in BUDGET_STATES:
+        return refuse(
+            _("The budget can be revised only between approval and completion."),
+            code="state_conflict",
+            field="state",
+            error=Conflict,
+        )
+    return requires(user, BUDGET_ROLES, _("Only an approver revises an approved budget."))
+
+
+# --- what is recorded on a project ---------------------------------------------------------------------------
+
+
+def may_report_progress(user: User | None, project: Project | None = None) -> Decision:
+    decision = requires(user, PROGRESS_ROLES, _("Only assisting officers report progress."))
+    if decision and project is not None and project.state not in PROGRESS_STATES:
+        return refuse(
+            _("Progress is reported while the project is in construction."),
+            code="state_conflict",
+            field="state",
+            error=Conflict,
+        )
+    return decision
+
+
+def may_review_report(user: User | None, report: ProgressReport | None = None) -> Decision:
+    """Accept or return a progress report (once)."""
+    decision = requires(user, REVIEW_ROLES, _("Only an approver reviews progress reports."))
+    if decision and report is not None and report.review_status != ReviewStatus.PENDING:
+        return refuse(
+            _("This report has already been reviewed."), code="already_reviewed", field="review_status", error=Conflict
+        )
+    return decision
+
+
+def may_record_inspection(user: User | None, project: Project | None = None) -> Decision:
+    """Record an inspection (which kind suits the project's state, the service says with the rest of the form)."""
+    return requires(user, INSPECTION_ROLES, _("Only supervisors record inspections."))
+
+
+def may_close_rectification(user: User | None, rectification: Rectification | None = None) -> Decision:
+    decision = requires(user, RECTIFICATION_ROLES, _("Only supervisors close rectifications."))
+    if decision and rectification is not None and rectification.closed_on is not None:
+        return refuse(
+            _("This rectification is already closed."), code="already_closed", field="closed_on", error=Conflict
+        )
+    return decision
+
+
+def may_upload_document(user: User | None, project: Project | None = None) -> Decision:
+    return requires(user, DOCUMENT_ROLES, _("Your roles do not allow uploading here."))
+
+
+def may_record_flow(user: User | None, project: Project | None = None, kind: str | None = None) -> Decision:
+    """Record money of the project's pairing against the project: the pairing's rule, for a project that takes
+    money."""
+    decision = pairing_policy.may_record_flow(user, project.pairing if project is not None else None, kind)
+    if decision and project is not None and project.state not in FUNDED_STATES:
+        return refuse(
+            _("Choose a project of this pairing."), code="invalid_project", field="project", error=DomainError
+        )
+    return decision
+
+
+def may_add_milestone(user: User | None, project: Project | None = None) -> Decision:
+    return requires(user, MILESTONE_ROLES, _("Your roles do not allow this."))
