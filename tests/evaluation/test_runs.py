@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Organization
 from core.errors import DomainError, PermissionDenied
@@ -32,6 +32,14 @@ from tests.evaluation.conftest_engine import AS_OF, YEAR, Engine, inspection, pr
 from tests.factories import OrganizationFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The reasons a run failed are written in the language active when it fails; these tests read them in
+    English whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
 eng = conftest_engine.eng
 D = dt.date
 
