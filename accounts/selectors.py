@@ -136,4 +136,3 @@ def dashboard_parties_panel(request) -> dict:  # type: ignore[no-untyped-def]
 
     by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
     return {"organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values]}
-
