@@ -40,6 +40,8 @@ def _english():
     English whatever an earlier test left active."""
     with translation.override("en"):
         yield
+
+
 eng = conftest_engine.eng
 D = dt.date
 

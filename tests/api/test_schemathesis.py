@@ -1,0 +1,300 @@
+"""The whole API, fuzzed from its own OpenAPI schema: no request answers a server error.
+
+Schemathesis reads `/api/schema/` from the WSGI application and, for every operation, generates requests (valid and
+invalid: the schema's own examples, then 50 generated ones) and sends each one in process, as two callers: the
+national coordinator, who sees and may do the most, and `outsider`, an assisting officer of an organization with no
+pairing in scope (so they mostly meet 403s and 404s). Each caller sends a real API token.
+
+Ids in the generated paths and bodies are mostly random, so most of them name nothing; to reach the code behind a
+real row, a small generated id (0, 1, 2, …) is replaced by the id of an existing row of that resource (the n-th
+one), and a short generated code by an existing row's code (regions, programmes). The rows are set up once; every
+request runs in a savepoint rolled back after it, so no example sees another's writes.
+
+Besides "no 5xx", each response must conform to the schema: a documented status code, the documented content type
+and a body that matches the documented schema.
+"""
+
+import datetime as dt
+import re
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.files.base import ContentFile
+from django.core.signals import got_request_exception, request_finished, request_started
+from django.db import close_old_connections, models, transaction
+from hypothesis import HealthCheck, settings
+from knox.models import AuthToken
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.models import Organization, User
+from config.wsgi import application
+from core.models import Region
+from evaluation import services as evaluation_services
+from evaluation.models import (
+    EvaluationRun,
+    ExpertScore,
+    IndicatorFramework,
+    PairingScorecard,
+    ProjectScore,
+    SatisfactionRating,
+)
+from pairings import services as pairing_services
+from pairings.models import AnnualMandate, Deployment, FiscalRevenue, FundFlow, Pairing, Program, Training
+from projects import services as project_services
+from projects.models import Document, Inspection, Milestone, ProgressReport, Project, Rectification
+from tests.conftest import make_pairing_world, make_world
+from tests.evaluation.conftest import make_inspection, make_project, run_eagerly
+from tests.factories import DeploymentFactory, FundFlowFactory, ProgressReportFactory, TrainingFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# The callers' own token goes in every request: generated credentials would only test the 401.
+schema.config.generation.update(with_security_parameters=False)
+# The schema's examples, then 50 generated requests per operation. Schemathesis's coverage phase (each boundary and
+# each kind of invalid value of every parameter: about 85 more cases per operation) more than doubles the time; run
+# once with it over the whole API (7,088 more cases) found no server error.
+schema.config.phases.update(phases=["examples", "fuzzing"])
+
+EXAMPLES = 50
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+# The rows a path or body parameter names, by the resource the path names before it (`/pairings/{id}/`,
+# `/pairings/{pairing_pk}/mandates/{year}/`) or by the body field's name.
+ROWS: dict[str, tuple[type[models.Model], str]] = {
+    "regions": (Region, "code"),
+    "organizations": (Organization, "pk"),
+    "users": (User, "pk"),
+    "programs": (Program, "code"),
+    "pairings": (Pairing, "pk"),
+    "mandates": (AnnualMandate, "year"),
+    "fiscal-revenues": (FiscalRevenue, "pk"),
+    "fund-flows": (FundFlow, "pk"),
+    "deployments": (Deployment, "pk"),
+    "trainings": (Training, "pk"),
+    "projects": (Project, "pk"),
+    "progress-reports": (ProgressReport, "pk"),
+    "inspections": (Inspection, "pk"),
+    "rectifications": (Rectification, "pk"),
+    "documents": (Document, "pk"),
+    "milestones": (Milestone, "pk"),
+    "frameworks": (IndicatorFramework, "pk"),
+    "runs": (EvaluationRun, "pk"),
+    "project-scores": (ProjectScore, "pk"),
+    "scorecards": (PairingScorecard, "pk"),
+    "expert-scores": (ExpertScore, "pk"),
+    "satisfaction-ratings": (SatisfactionRating, "pk"),
+}
+BODY_FIELDS = {
+    "pairing": "pairings",
+    "project": "projects",
+    "program": "programs",
+    "organization": "organizations",
+    "assisting_organization": "organizations",
+    "lead_agency": "organizations",
+    "progress_report": "progress-reports",
+    "pledge": "fund-flows",
+    "region": "regions",
+    "recipient_region": "regions",
+    "location": "regions",
+}
+
+
+@dataclass
+class Caller:
+    name: str
+    authorization: str
+
+
+@dataclass
+class FuzzWorld:
+    callers: list[Caller]
+    rows: dict[str, list[Any]]
+
+
+def _api_data(world, pw) -> None:
+    """Rows of every resource the API shows: money, people, projects in several states with their records, and a
+    finished evaluation run with its scores."""
+    shufu, jiashi = pw.shufu, pw.jiashi
+    pairing_services.fiscal_revenue_record(by=None, organization=world.guangdong_gov, year=2010, amount="1000000000")
+    pairing_services.mandate_compute(by=None, pairing=shufu, year=2015)
+    pledge = FundFlowFactory(pairing=shufu, kind="pledge", date=dt.date(2015, 1, 10))
+    FundFlowFactory(pairing=shufu, kind="commitment", pledge=pledge, date=dt.date(2015, 2, 1))
+    FundFlowFactory(pairing=jiashi)
+    DeploymentFactory(pairing=shufu)
+    TrainingFactory(pairing=jiashi)
+
+    project_services.project_create(
+        by=world.assisting,
+        pairing=shufu,
+        title="疏附县第二中学教学楼",
+        category="infrastructure",
+        sector="education",
+        location=world.shufu,
+        budget_requested=Decimal("12000000.00"),
+        planned_start=dt.date(2024, 3, 1),
+        planned_end=dt.date(2025, 8, 31),
+        expected_beneficiaries=2400,
+        is_livelihood=True,
+    )
+    building = make_project(shufu, "in_construction", actual_start=dt.date(2015, 3, 10))
+    ProgressReportFactory(project=building, review_status="pending", reported_by=world.assisting)
+    failed = make_inspection(building, dt.date(2015, 9, 1), passed=False)
+    Rectification.objects.create(project=building, inspection=failed, finding="脚手架", deadline=dt.date(2015, 10, 1))
+    Milestone.objects.create(project=building, title="主体封顶", due_date=dt.date(2015, 10, 1))
+    Document.objects.create(
+        project=building,
+        file=ContentFile(b"%PDF-1.4\n", name="report.pdf"),
+        title="report",
+        size=9,
+        content_type="application/pdf",
+        uploaded_by=world.assisting,
+    )
+    accepted = make_project(
+        shufu,
+        "accepted",
+        actual_start=dt.date(2015, 3, 10),
+        actual_end=dt.date(2015, 12, 20),
+        expected_beneficiaries=1000,
+        reached_beneficiaries=900,
+        is_livelihood=True,
+    )
+    make_inspection(accepted, dt.date(2015, 12, 22), kind="acceptance")
+    for state in ("proposed", "approved", "suspended", "completed", "cancelled"):
+        make_project(shufu, state)
+    make_project(jiashi, "accepted", actual_start=dt.date(2015, 4, 1), actual_end=dt.date(2015, 11, 30))
+    FundFlowFactory(pairing=shufu, project_id=accepted.pk, amount=Decimal("1000000.00"))
+    run_eagerly(pw.program, 2015)
+    SatisfactionRating.objects.create(project=accepted, rated_by=world.recipient, score=4)
+    ExpertScore.objects.create(
+        project=accepted,
+        indicator_code=evaluation_services.expert_indicators(accepted)[0].code,
+        evaluator=world.coordinator,
+        score=Decimal(80),
+        comment="按期高质量完成",
+    )
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(django_db_setup, django_db_blocker) -> Iterator[FuzzWorld]:
+    """The rows, set up once for every operation in a transaction rolled back at the end (each operation's test
+    runs in a savepoint within it, each request in a savepoint within that)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = make_world()
+        _api_data(world, make_pairing_world(world))
+        rows = {
+            resource: list(model._default_manager.order_by("pk").values_list(field, flat=True).distinct()[:8])
+            for resource, (model, field) in ROWS.items()
+        }
+        callers = [
+            Caller(user.username, f"Token {AuthToken.objects.create(user)[1]}")
+            for user in (world.coordinator, world.outsider)
+        ]
+        yield FuzzWorld(callers=callers, rows=rows)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def server_errors() -> Iterator[list[str]]:
+    """Serve requests in process inside the test's transaction, keeping each unhandled exception's traceback.
+
+    Django closes the database connection around each request it serves, as a server must; here the connection
+    holds the test's transaction, so (as Django's test client does) it is left open."""
+    tracebacks: list[str] = []
+
+    def keep(sender: Any, request: Any = None, **kwargs: Any) -> None:
+        tracebacks.append(traceback.format_exc())
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    got_request_exception.connect(keep)
+    try:
+        yield tracebacks
+    finally:
+        got_request_exception.disconnect(keep)
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _index(raw: Any) -> int | None:
+    """The small whole number a generated value is, if it is one."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 3:
+        return int(raw)
+    return None
+
+
+def _existing(raw: Any, values: list[Any]) -> Any:
+    """RAW, or the existing value it stands for: the n-th row for a small number n, a row's code for a short string
+    where the resource is named by a code."""
+    if not values:
+        return raw
+    n = _index(raw)
+    if n is None and isinstance(values[0], str) and isinstance(raw, str):
+        n = len(raw)
+    if n is not None and 0 <= n < len(values):
+        value = values[n]
+        return str(value) if isinstance(raw, str) else value
+    return raw
+
+
+def _resources_of(path: str) -> dict[str, str]:
+    """Each path parameter of PATH with the resource named just before it."""
+    return {name: resource.rsplit("/", 1)[-1] for resource, name in re.findall(r"([\w-]+)/\{(\w+)\}", path)}
+
+
+def _point_at_rows(case: schemathesis.Case, rows: dict[str, list[Any]]) -> None:
+    for name, resource in _resources_of(case.operation.path).items():
+        if case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = _existing(case.path_parameters[name], rows[resource])
+    if isinstance(case.body, dict):
+        for field, resource in BODY_FIELDS.items():
+            if field in case.body:
+                case.body[field] = _existing(case.body[field], rows[resource])
+
+
+def test_every_path_parameter_names_a_known_resource():
+    for operation in schema.get_all_operations():
+        path = operation.ok().path
+        for name, resource in _resources_of(path).items():
+            assert resource in ROWS, f"{path}: add the rows {{{name}}} names to ROWS"
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    # The database rows are set up once and shared by every operation and example, on purpose: each request is
+    # rolled back. Requests through the whole stack are slow by Hypothesis's measure.
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_answers_no_server_error(
+    case: schemathesis.Case, fuzz_world: FuzzWorld, server_errors: list[str], db: None
+):
+    _point_at_rows(case, fuzz_world.rows)
+    for caller in fuzz_world.callers:
+        headers = {"Authorization": caller.authorization}
+        del server_errors[:]
+        with transaction.atomic():
+            response = case.call(headers=headers)
+            transaction.set_rollback(True)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except Exception as failure:
+            failure.add_note(f"As {caller.name}.")
+            for trace in server_errors:
+                failure.add_note(trace)
+            raise
