@@ -139,7 +139,10 @@ def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "add_row" in request.POST:
         data = request.POST.copy()
         total = data.get("indicators-TOTAL_FORMS", "0")
-        data["indicators-TOTAL_FORMS"] = str(int(total) + 1 if total.isdigit() else 1)
+        # The editor's own counter: a tampered one (not ASCII digits, or absurdly long) starts again at one row.
+        data["indicators-TOTAL_FORMS"] = str(
+            int(total) + 1 if total.isascii() and total.isdigit() and len(total) <= 3 else 1
+        )
         editor = FrameworkEditor(data, rows=services.framework_rows(framework), bands=framework.grade_bands)
         return _render_editor(request, framework, current, editor)
     if request.method != "POST":

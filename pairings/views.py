@@ -207,7 +207,7 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
     parents = selectors.pairings_visible_to(user).filter(status=PairingStatus.ACTIVE)
     initial: dict[str, Any] = {"start_date": timezone.localdate()}
     parent_id = request.GET.get("parent", "")
-    if parent_id.isdigit():
+    if parent_id.isascii() and parent_id.isdigit() and len(parent_id) <= 18:  # a prefill: anything else is ignored
         parent = parents.filter(pk=parent_id).first()
         if parent:
             initial.update(parent=parent, program=parent.program)

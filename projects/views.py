@@ -163,8 +163,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     pairings = pairings_visible_to(user).filter(status=PairingStatus.ACTIVE).order_by("program__start_year")
     initial: dict[str, Any] = {}
-    if request.GET.get("pairing", "").isdigit():
-        initial["pairing"] = pairings.filter(pk=request.GET["pairing"]).first()
+    wanted = request.GET.get("pairing", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:  # a prefill: anything else is ignored
+        initial["pairing"] = pairings.filter(pk=wanted).first()
     form = forms.ProjectForm(request.POST or None, pairings=pairings, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
