@@ -38,15 +38,28 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def watch_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Collect the page's console errors and failed requests into `page.console_errors`.
+
+    A request the browser itself abandons because the page moved on (a favicon still loading when a form is
+    submitted) fails with net::ERR_ABORTED; that is navigation, not a fault of the page, so it is not collected.
+    """
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "requestfailed",
+        lambda r: None if r.failure == "net::ERR_ABORTED" else errors.append(f"request failed: {r.url} ({r.failure})"),
+    )
+    page.console_errors = errors
+    return errors
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    watch_errors(pg)
     pg.base_url = live_server.url  # type: ignore[attr-defined]
-    pg.console_errors = errors  # type: ignore[attr-defined]
     yield pg
     context.close()
 

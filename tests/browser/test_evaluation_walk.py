@@ -22,7 +22,7 @@ from evaluation.models import EvaluationRun, ProjectScore, Ranking, RunStatus, S
 from pairings import services as pairing_services
 from pairings.models import Pairing
 from projects.models import Project
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, watch_errors
 from tests.browser.test_login_and_language import sign_in
 from tests.evaluation.conftest import make_inspection, make_project
 from tests.factories import OrganizationFactory, RegionFactory
@@ -46,11 +46,8 @@ def open_as(browser, live_server) -> Iterator[Callable[[User, str], object]]:
         )
         contexts.append(context)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+        watch_errors(page)
         page.base_url = live_server.url
-        page.console_errors = errors
         sign_in(page, user.username)
         expect(page.locator("html")).to_have_attribute("lang", language)
         return page

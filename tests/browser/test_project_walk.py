@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from core.history import action_label
 from core.models import HistoryEvent
 from projects.models import Document, Project, Rectification, State
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, watch_errors
 from tests.browser.test_login_and_language import sign_in
 from tests.factories import UserFactory
 from tests.projects.test_views import png_bytes
@@ -56,11 +56,8 @@ def open_as(browser, live_server) -> Iterator[Callable[[User, str], object]]:
         )
         contexts.append(context)
         page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+        watch_errors(page)
         page.base_url = live_server.url
-        page.console_errors = errors
         page.language = language
         sign_in(page, user.username)
         expect(page.locator("html")).to_have_attribute("lang", language)

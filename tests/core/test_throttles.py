@@ -11,6 +11,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def two_a_minute(monkeypatch):
+    # The windows are fixed minutes; the clock stands still so that slow requests (the schema takes a second or
+    # two on a loaded machine) cannot straddle two windows and reset the count.
+    monkeypatch.setattr(throttles.FixedWindowThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))
     cache.clear()
     monkeypatch.setattr(throttles.UserThrottle, "THROTTLE_RATES", {"user": "2/minute"})
     monkeypatch.setattr(throttles.AnonThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
