@@ -58,6 +58,10 @@ def everyone(world):
     )
 
 
+# Pages that refuse parameters but show no table with an empty row.
+NOT_TABLES = {"/evaluation/rankings/"}
+
+
 def page_as(user, url: str):
     client = Client()
     client.force_login(user)
@@ -70,6 +74,10 @@ def assert_refused(response, path: str, param: str) -> None:
     assert 'id="filter-errors"' in html
     assert f'data-parameter="{param}"' in html
     assert MARKERS[path] in html  # the list page, with its form, not an error page
+    if path not in NOT_TABLES:
+        # The list was not read, so it does not say that nothing matched.
+        assert "Correct the parameters named above to see the list." in html
+        assert " match" not in html
 
 
 @pytest.mark.parametrize("value", BAD_NUMBERS)
@@ -114,6 +122,7 @@ def test_the_refusal_is_said_in_chinese_too(world, pw, everyone):
     html = response.content.decode()
     assert response.status_code == 400
     assert "无法按要求显示列表" in html
+    assert "请更正上面列出的参数后再查看列表。" in html
     assert 'data-parameter="year"' in html
 
 
