@@ -26,9 +26,10 @@ RUN python -m venv "$VIRTUAL_ENV" \
 COPY . .
 
 # Translations and static files are built into the image. Production settings refuse to load without
-# these three variables, so throwaway values are given to this RUN only: they are not kept in the image.
+# these three variables (a key of 50 characters or more), so throwaway values are given to this RUN only: they are
+# not kept in the image.
 RUN export DJANGO_SETTINGS_MODULE=config.settings.production \
-        DJANGO_SECRET_KEY=build-time-only-not-a-secret \
+        DJANGO_SECRET_KEY=build-time-only-not-a-secret-long-enough-for-the-production-check \
         DJANGO_ALLOWED_HOSTS=localhost \
         DATABASE_URL=postgres://build@localhost:5432/build \
     && python manage.py compile_translations \

@@ -10,10 +10,11 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation
+.PHONY: help run stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
+	@echo "make stack  - run the production topology here at http://127.0.0.1:$(PORT): gunicorn, Celery worker and beat on PostgreSQL and Redis"
 	@echo "make test   - run the whole test suite against PostgreSQL (DATABASE_URL) and Chromium"
 	@echo "make lint   - ruff, mypy and the import layering (lint-imports);  make check - Django checks and missing migrations"
 	@echo "make messages - extract strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext)"
@@ -42,6 +43,11 @@ run: $(VENV)/.base compile-messages
 	@$(BIN)/python manage.py bootstrap_local --port $(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The production settings on this machine's PostgreSQL (STACK_DATABASE_URL, database duikou_stack) and Redis
+# (STACK_REDIS_URL): migrate and load the demo data once, then honcho runs the Procfile until Ctrl-C.
+stack: $(VENV)/.dev compile-messages
+	@$(BIN)/python scripts/stack.py --port $(PORT)
+
 postgres: $(VENV)/.dev
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/check_services.py postgres
 
@@ -59,7 +65,7 @@ test: $(VENV)/.dev compile-messages postgres browser-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.dev compile-messages postgres
-	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -m "not browser and not celery_worker" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -m "not browser and not celery_worker and not processes" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

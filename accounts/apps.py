@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.dashboard import Panel, register_panel
+        from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
         from core.selectors import recent_history
 
@@ -18,6 +19,7 @@ class AccountsConfig(AppConfig):
         register_nav(
             NavItem("directory", _("Users & organizations"), "accounts:directory", order=90, allowed=may_manage_users)
         )
+        register_action_labels({"unlocked": _("unlocked")})
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))
         register_panel(Panel("parties", "accounts/panels/parties.html", dashboard_parties_panel, order=85))
         # Everything that happened lately, whoever it concerned: the national coordinator's oversight.

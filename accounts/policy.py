@@ -110,3 +110,9 @@ def may_manage_organizations(user: User | None, organization: Any = None) -> Dec
 def may_manage_users(user: User | None, edited: Any = None) -> Decision:
     """Add a user, change their profile or roles, deactivate or reactivate them."""
     return requires(user, DIRECTORY_ROLES, _("Only a national coordinator may manage organizations and users."))
+
+
+def may_unlock_users(user: User | None, locked: Any = None) -> Decision:
+    """See the accounts django-axes has locked after repeated failed sign-ins, and unlock one before its cool-off
+    ends (the lockout message promises this)."""
+    return requires(user, DIRECTORY_ROLES, _("Only a national coordinator may see and unlock locked accounts."))

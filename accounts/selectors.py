@@ -8,8 +8,13 @@ An organization's scope is the union of the two: a province can assist elsewhere
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import DateTimeField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from core.models import Region
 
@@ -136,3 +141,43 @@ def dashboard_parties_panel(request) -> dict:  # type: ignore[no-untyped-def]
 
     by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
     return {"organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values]}
+
+
+# --- locked accounts (django-axes) ---------------------------------------------------------------------------
+
+
+def lockout_threshold() -> datetime:
+    """Failures before this moment no longer count: the cool-off has passed (AXES_COOLOFF_TIME, in hours)."""
+    return timezone.now() - timedelta(hours=float(settings.AXES_COOLOFF_TIME))
+
+
+def _locked_usernames() -> QuerySet[Any]:
+    # As axes decides at sign-in (AXES_LOCKOUT_PARAMETERS = ["username"]): the failures of a username within the
+    # cool-off, summed, against the limit.
+    return (
+        AccessAttempt.objects.filter(attempt_time__gte=lockout_threshold())
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"), last_failure=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+    )
+
+
+def locked_users() -> QuerySet[User]:
+    """The accounts locked now, each with `failures` (within the cool-off) and `locked_until` (when the lock lifts
+    by itself), the latest locked first."""
+    locked = _locked_usernames().filter(username=OuterRef("username"))
+    cool_off = timedelta(hours=float(settings.AXES_COOLOFF_TIME))
+    return (
+        User.objects.filter(username__in=_locked_usernames().values("username"))
+        .select_related("organization")
+        .annotate(
+            failures=Subquery(locked.values("failures")[:1]),
+            last_failure=Subquery(locked.values("last_failure")[:1]),
+        )
+        .annotate(locked_until=ExpressionWrapper(F("last_failure") + cool_off, output_field=DateTimeField()))
+        .order_by("-last_failure", "username")
+    )
+
+
+def is_locked(user: User) -> bool:
+    return _locked_usernames().filter(username=user.username).exists()

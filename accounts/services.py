@@ -285,6 +285,25 @@ def user_change(*, user: User, by: User | None, **changes: Any) -> User:
     return user
 
 
+def user_unlock(*, user: User, by: User | None, comment: str = "") -> User:
+    """Lift the lock django-axes put on USER after repeated failed sign-ins, before its cool-off ends: the failures
+    are forgotten, the next sign-in is checked afresh. An account that is not locked is refused (`not_locked`), so a
+    second unlock of the same account says so instead of recording a second event."""
+    from axes.utils import reset
+
+    from .selectors import is_locked
+
+    policy.may_unlock_users(by, user).enforce()
+    with transaction.atomic():
+        # The user's row serialises two coordinators unlocking the same account at once.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not is_locked(locked):
+            raise DomainError("not_locked", _("This account is not locked."), None)
+        reset(username=locked.username)
+        history_record(obj=locked, action="unlocked", actor=by, changes={"locked": (True, False)}, comment=comment)
+    return locked
+
+
 def user_set_language(*, user: User, language: str) -> User:
     """The user's own choice of interface language (kept across sessions and devices)."""
     from .models import Language

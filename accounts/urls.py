@@ -16,4 +16,6 @@ urlpatterns = [
     path("directory/users/new/", views.user_create, name="user_create"),
     path("directory/users/<int:pk>/", views.user_edit, name="user_edit"),
     path("directory/users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
+    path("directory/locked/", views.locked_accounts, name="locked_accounts"),
+    path("directory/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
 ]

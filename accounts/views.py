@@ -1,5 +1,6 @@
 """Pages: sign in and out, password, profile, and the national coordinator's users and organizations."""
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.api.throttles import LoginThrottle
 from core.errors import DomainError
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters, status_of
@@ -25,8 +28,8 @@ from . import services
 from .api.filters import OrganizationFilter, UserFilter
 from .forms import LoginForm, OrganizationForm, UserCreateForm, UserEditForm
 from .models import Language, Organization, Role, User
-from .policy import Decision, may_manage_organizations, may_manage_users
-from .selectors import regions_in_scope, scope_for, scope_summary
+from .policy import Decision, may_manage_organizations, may_manage_users, may_unlock_users
+from .selectors import locked_users, regions_in_scope, scope_for, scope_summary
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:
@@ -43,6 +46,28 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The API login's limit per client address, counted in the same window: a guesser cannot move to the
+        # page when the API says wait. Counted before the password is checked.
+        throttle = LoginThrottle()
+        if not throttle.allow_request(request, self):  # type: ignore[arg-type]
+            return self._throttled(request, throttle.wait() or 60)
+        return super().post(request, *args, **kwargs)
+
+    def _throttled(self, request: HttpRequest, wait: float) -> HttpResponse:
+        """429: the form again with the username as typed (never the password), saying how long to wait."""
+        seconds = max(1, math.ceil(wait))
+        form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")[:150]})
+        message = ngettext(
+            "Too many sign-in attempts from your address. Wait %(seconds)s second, then try again.",
+            "Too many sign-in attempts from your address. Wait %(seconds)s seconds, then try again.",
+            seconds,
+        ) % {"seconds": seconds}
+        context = self.get_context_data(form=form, throttled=message)
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(seconds)
+        return response
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -130,12 +155,43 @@ def directory(request: HttpRequest) -> HttpResponse:
     )
     for name, problems in orgs.errors.items():
         users.errors.setdefault(name, problems)
+    may_unlock = bool(may_unlock_users(request.user))  # type: ignore[arg-type]
     return render(
         request,
         "accounts/directory.html",
-        {"organizations": orgs.qs, "users": users.qs, "filters": users},
+        {
+            "organizations": orgs.qs,
+            "users": users.qs,
+            "filters": users,
+            "may_unlock": may_unlock,
+            "locked_count": locked_users().count() if may_unlock else 0,
+        },
         status=status_of(users, orgs),
     )
+
+
+@login_required
+def locked_accounts(request: HttpRequest) -> HttpResponse:
+    """The accounts locked after repeated failed sign-ins, each with a button to unlock it."""
+    _require(may_unlock_users(request.user))  # type: ignore[arg-type]
+    return render(
+        request,
+        "accounts/locked_accounts.html",
+        {"locked": locked_users(), "failure_limit": settings.AXES_FAILURE_LIMIT},
+    )
+
+
+@login_required
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(may_unlock_users(request.user))  # type: ignore[arg-type]
+    edited = get_object_or_404(User, pk=pk)
+    try:
+        services.user_unlock(user=edited, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("User “%(name)s” unlocked: they can sign in again.") % {"name": edited.username})
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:locked_accounts")
 
 
 @login_required

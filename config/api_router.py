@@ -1,15 +1,15 @@
 """Every API route under /api/v1/: apps contribute viewsets here and nowhere else."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_views
+from core.api.routers import Router
 from core.api.views import RegionViewSet
 from evaluation.api import views as evaluation_views
 from pairings.api import views as pairings_views
 from projects.api import views as projects_views
 
-router = DefaultRouter()
+router = Router()
 router.register("regions", RegionViewSet, basename="region")
 router.register("organizations", accounts_views.OrganizationViewSet, basename="organization")
 router.register("users", accounts_views.UserViewSet, basename="user")

@@ -1,9 +1,11 @@
 """The Celery application. Tasks run eagerly in-process when CELERY_BROKER_URL is unset (`make run`)."""
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -17,6 +19,18 @@ TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": VISIBILITY_TIMEOUT}
 if VISIBILITY_TIMEOUT < 60:
     # kombu looks for such messages every 10 s × 10 (interval × throttle): for a short timeout, every second.
     TRANSPORT_OPTIONS |= {"unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+
+
+@setup_logging.connect
+def _django_logging(**kwargs: Any) -> None:
+    """A worker logs as the web processes do (settings.LOGGING: JSON in production, each line with the request id
+    of the task), instead of Celery's own format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
 
 app = Celery("duikou")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -7,6 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        # Connects the Celery signal handlers that carry request ids into tasks and count task outcomes.
+        from . import observability  # noqa: F401
         from .dashboard import Panel, register_panel
         from .navigation import NavItem, register_nav
         from .selectors import region_counts

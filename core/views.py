@@ -1,6 +1,13 @@
-"""Pages every user has: the dashboard, the region browser, error pages; and the health check."""
+"""Pages every user has: the dashboard, the region browser, error pages; and the health and readiness checks."""
 
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -55,6 +62,70 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any failure to reach the database means "not ready"
         return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+#: Seconds each readiness check may take: a probe must answer before its own timeout, whatever is down.
+READY_TIMEOUT = 2.0
+
+
+def _check_database() -> None:
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET statement_timeout = %s", [int(READY_TIMEOUT * 1000)])
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        # The check runs in a thread of its own, whose connection nobody else would close (or give back to
+        # the pool).
+        connection.close()
+
+
+def _check_cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    caches["default"].set(key, "1", timeout=10)
+    if caches["default"].get(key) != "1":
+        raise RuntimeError("the cache did not keep a value")
+    caches["default"].delete(key)
+
+
+def _check_broker() -> None:
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return  # tasks run in-process (no broker configured): nothing to reach
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=READY_TIMEOUT, transport_options={"socket_timeout": READY_TIMEOUT}) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=int(READY_TIMEOUT))
+        # Redis: a command, not only a socket that opened.
+        client = getattr(conn.default_channel, "client", None)
+        if client is not None and hasattr(client, "ping"):
+            client.ping()
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, the cache and the broker, each checked at once in a thread of its own with a
+    short timeout. 200 with each check's status; 503 naming what is down."""
+    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+    results: dict[str, str] = {}
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="readyz")
+    futures = {name: pool.submit(check) for name, check in checks.items()}
+    deadline = time.monotonic() + READY_TIMEOUT + 1
+    for name, future in futures.items():
+        try:
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
+            results[name] = "ok"
+        except FutureTimeout:
+            results[name] = "timeout"
+        except Exception as exc:  # any failure to reach it means "not ready"
+            results[name] = type(exc).__name__
+    # A check still waiting is left to finish on its own: the answer does not wait for it.
+    pool.shutdown(wait=False)
+    down = [name for name, status in results.items() if status != "ok"]
+    if down:
+        return JsonResponse({"status": "error", "down": down, "checks": results}, status=503)
+    return JsonResponse({"status": "ok", "checks": results})
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

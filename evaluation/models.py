@@ -172,6 +172,9 @@ class EvaluationRun(models.Model):
     total = models.PositiveIntegerField(_("total"), default=0)
     done = models.PositiveIntegerField(_("done"), default=0)
     error = models.TextField(_("error"), blank=True)
+    #: Times planning (cutting the cohort into chunks) was tried: past EVALUATION_MAX_ATTEMPTS the run fails
+    #: instead of being queued again by the reconciler for ever.
+    plan_attempts = models.PositiveSmallIntegerField(default=0)
     #: The run this one's ranking is compared with for trends: the previous succeeded run of the same
     #: programme and year, else the latest of the year before.
     compared_with = models.ForeignKey(

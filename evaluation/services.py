@@ -4,7 +4,8 @@ A run goes: `run_start` (one per programme-year at a time; enqueued after commit
 cut into chunks of ids) → `chunk_execute` for each chunk (one upsert statement; marking the chunk done and
 counting its progress in the same transaction, only once however often it runs) → `run_finalize` (pairing
 scorecards, rankings, accepted projects to `evaluated`, all in one transaction). `runs_reconcile` re-queues
-what is stuck past its deadline and fails a run whose chunk keeps failing.
+what is stuck past its deadline and fails a run whose planning, chunk or final step keeps failing (each
+counts its attempts).
 """
 
 import datetime as dt
@@ -22,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import observability
 from core.errors import DomainError, NotFound, Problem
 from core.services import history_record
 from pairings.models import Pairing, Program
@@ -418,7 +420,20 @@ def _pairings_of(run: EvaluationRun) -> int:
 
 
 def run_plan(run_id: int) -> list[RunChunk]:
-    """Cut the run's cohort into chunks (once) and return the chunks still to do. Idempotent."""
+    """Cut the run's cohort into chunks (once) and return the chunks still to do. Idempotent. Each try at
+    planning counts; past the run's attempts the run fails instead (see `run_plan_failed`)."""
+    # The attempt is counted in a transaction of its own (as the final step's): planning that raises, or whose
+    # worker dies, every time still uses up its attempts, and the run fails instead of being re-queued forever.
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in ACTIVE_RUN_STATUSES:
+            return []
+        if run.status == RunStatus.QUEUED:  # not planned yet (planning sets it running with its chunks)
+            run.plan_attempts += 1
+            run.save(update_fields=["plan_attempts"])
+            if run.plan_attempts > max_attempts():
+                _fail(run.pk, None, _planning_failed(run, run.plan_attempts - 1))
+                return []
     now = timezone.now()
     with transaction.atomic():
         run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
@@ -447,7 +462,8 @@ def run_plan(run_id: int) -> list[RunChunk]:
             run.total = len(ids) + pairings
             run.status = RunStatus.RUNNING
             run.started_at = now
-            run.save(update_fields=["total", "status", "started_at"])
+            run.error = ""  # the reason an earlier attempt at planning failed, if any
+            run.save(update_fields=["total", "status", "started_at", "error"])
         todo = list(run.chunks.exclude(status=ChunkStatus.DONE).order_by("index"))
     projects = [c for c in todo if c.kind == ChunkKind.PROJECTS]
     return projects or [c for c in todo if c.kind == ChunkKind.FINALIZE]
@@ -502,9 +518,15 @@ def _fail(run_id: int, chunk_id: int | None, reason: str) -> None:
     with transaction.atomic():
         if chunk_id is not None:
             RunChunk.objects.filter(pk=chunk_id).update(status=ChunkStatus.FAILED, error=reason[:2000])
-        EvaluationRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).update(
-            status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now()
+        now = timezone.now()
+        failed = EvaluationRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).update(
+            status=RunStatus.FAILED, error=reason[:2000], finished_at=now
         )
+        if failed:
+            requested = EvaluationRun.objects.filter(pk=run_id).values_list("created_at", flat=True).first()
+            if requested is not None:
+                seconds = (now - requested).total_seconds()
+                transaction.on_commit(lambda: observability.run_finished("failed", seconds))
     logger.error("evaluation run %s failed: %s", run_id, reason)
 
 
@@ -517,6 +539,21 @@ def chunk_fail(chunk_id: int, reason: str) -> None:
 
 def run_fail(run_id: int, reason: str) -> None:
     _fail(run_id, None, reason)
+
+
+def _planning_failed(run: EvaluationRun, attempts: int) -> str:
+    reason = _("Planning did not finish after %(a)s attempts.") % {"a": attempts}
+    return f"{reason} {run.error}" if run.error else reason
+
+
+def run_plan_failed(run_id: int, reason: str, *, final: bool) -> None:
+    """Planning RUN_ID raised REASON. The reason is kept on the run, still queued, for the reconciler to give
+    when the attempts are used up; FINAL (the task's retries are used up): the run fails now, with the reason."""
+    reason = (_("Planning failed: %(reason)s") % {"reason": reason})[:2000]
+    if final:
+        _fail(run_id, None, reason)
+    else:
+        EvaluationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(error=reason)
 
 
 def _compared_run(run: EvaluationRun) -> EvaluationRun | None:
@@ -693,19 +730,24 @@ def run_finalize(run_id: int) -> bool:
         run.finished_at = now
         run.compared_with = compared
         run.save(update_fields=["status", "done", "finished_at", "compared_with"])
+        seconds = (now - run.created_at).total_seconds()
+        transaction.on_commit(lambda: observability.run_finished("succeeded", seconds))
     return True
 
 
 def runs_reconcile(now: dt.datetime | None = None) -> dict[str, int]:
     """Re-queue what is stuck: chunks pending or running past their deadline (a worker died, a message was
-    lost), final steps whose chunks are all done, runs queued but never planned. A chunk past its attempts
-    fails its run. Returns counts of what it did."""
+    lost), final steps whose chunks are all done, runs queued but never planned. A chunk, a final step or a
+    planning past its attempts fails its run. Returns counts of what it did."""
     from .tasks import finalize_run, plan_run, score_chunk
 
     now = now or timezone.now()
     counts = {"chunks": 0, "finalize": 0, "plans": 0}
     stale = now - chunk_timeout()
     for run in EvaluationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale):
+        if run.plan_attempts >= max_attempts():
+            _fail(run.pk, None, _planning_failed(run, run.plan_attempts))
+            continue
         counts["plans"] += 1
         _enqueue(partial(plan_run.delay, run.pk), f"plan_run({run.pk})")
     stuck = RunChunk.objects.filter(

@@ -28,10 +28,18 @@ def _retry(task: Any, exc: Exception) -> Any:
     raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def plan_run(run_id: int) -> int:
-    """Cut the run into chunks and queue them; returns how many were queued."""
-    chunks = services.run_plan(run_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def plan_run(self, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Cut the run into chunks and queue them; returns how many were queued. Planning that keeps failing
+    fails the run with the reason (it does not stay queued)."""
+    try:
+        chunks = services.run_plan(run_id)
+    except Exception as exc:
+        final = self.request.retries >= self.max_retries
+        if final:
+            logger.exception("planning run %s failed for good", run_id)
+        services.run_plan_failed(run_id, f"{type(exc).__name__}: {exc}", final=final)
+        return 0 if final else _retry(self, exc)
     for chunk in chunks:
         if chunk.kind == "finalize":
             finalize_run.delay(run_id)

@@ -3,6 +3,7 @@ pairing scorecards and project scores explained line by line, and the ratings an
 Reads go through `evaluation.selectors` (scoped), writes through `evaluation.services`; whatever lies outside
 the user's scope answers 404, whatever the user may not do answers 403."""
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, cast
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.api.bounds import BIGINT_MAX, SMALLINT_MAX
+from core.api.routers import PLAIN_CODE
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters, number_params
@@ -228,7 +230,10 @@ def rankings(request: HttpRequest) -> HttpResponse:
     if code:
         program = next((p for p in programs if p.code == code), None)
         if program is None:
-            # A programme with no succeeded run yet is an empty page; one that does not exist is not found.
+            # A programme with no succeeded run yet is an empty page; one that does not exist is not found, nor
+            # is a code no programme can have (a NUL byte would fail in the database).
+            if not re.fullmatch(PLAIN_CODE, code):
+                raise Http404
             program = get_object_or_404(programs_visible_to(user), code=code)
     else:
         program = max(programs, key=lambda p: p.latest, default=None)  # type: ignore[attr-defined]

@@ -165,6 +165,25 @@ def derive_contracting_mode(assisting: Organization, recipient: Region) -> str:
 # --- programmes and their funding rules --------------------------------------------------------------------
 
 
+#: The years a programme may start and end in: paired assistance began after 1949, and a year past 2100 is a typo.
+#: A year outside them (0 from a form left empty, 20100) would give mandates and evaluation runs of no real year.
+PROGRAMME_YEAR_MIN = 1949
+PROGRAMME_YEAR_MAX = 2100
+
+
+def _check_programme_years(problems: "_Problems", start_year: Any, end_year: Any) -> None:
+    """The one rule for a programme's years, on create and on change (the API's serializer shows the same bounds)."""
+    message = _("Enter a year from %(min)s to %(max)s.") % {"min": PROGRAMME_YEAR_MIN, "max": PROGRAMME_YEAR_MAX}
+    bad_start = not PROGRAMME_YEAR_MIN <= start_year <= PROGRAMME_YEAR_MAX
+    bad_end = end_year is not None and not PROGRAMME_YEAR_MIN <= end_year <= PROGRAMME_YEAR_MAX
+    if bad_start:
+        problems.add("invalid_year", message, "start_year")
+    if bad_end:
+        problems.add("invalid_year", message, "end_year")
+    if not (bad_start or bad_end) and end_year is not None and end_year < start_year:
+        problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+
+
 def program_create(
     *,
     by: User | None,
@@ -190,8 +209,7 @@ def program_create(
         problems.add("required", _("Enter a name."), "name")
     if model not in ProgramModel.values:
         problems.add("invalid_choice", _("Choose a valid model."), "model")
-    if end_year is not None and end_year < start_year:
-        problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+    _check_programme_years(problems, start_year, end_year)
     problems.raise_if_any()
     try:
         with transaction.atomic():
@@ -239,8 +257,7 @@ def program_update(*, by: User | None, program: Program, **values: Any) -> Progr
         locked = Program.objects.select_for_update().get(pk=program.pk)
         start, end = values.get("start_year", locked.start_year), values.get("end_year", locked.end_year)
         problems = _Problems()
-        if end is not None and end < start:
-            problems.add("dates_out_of_order", _("The end year is before the start year."), "end_year")
+        _check_programme_years(problems, start, end)
         if "name" in values and not str(values["name"] or "").strip():
             problems.add("required", _("Enter a name."), "name")
         if "model" in values and values["model"] not in ProgramModel.values:

@@ -3,6 +3,7 @@
 The states and actions are a contract (DESIGN.md); each action is one service in services.py.
 """
 
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -345,8 +347,23 @@ class DocumentKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+#: The longest file name most filesystems store, in bytes (ext4, XFS, tmpfs; NTFS and APFS count 255 characters).
+FILE_NAME_MAX_BYTES = 255
+#: What the storage may add before the extension when the name is taken: `_` and 7 random ASCII characters.
+_TAKEN_SUFFIX_BYTES = 8
+
+
 def document_path(instance: "Document", filename: str) -> str:
-    return f"projects/{instance.project_id}/{timezone.now():%Y%m}/{filename}"
+    """Where an upload is stored: by project and month, under its own name cut to fit the filesystem.
+
+    Django cuts a name at the field's length in characters; the filesystem refuses one longer than 255 bytes,
+    which is 85 Chinese characters in UTF-8 (a 500 on upload). The name is cut here by bytes, on a character
+    boundary, keeping the extension and leaving room for the suffix the storage adds to a name already taken."""
+    name = get_valid_filename(filename)
+    stem, ext = os.path.splitext(name)
+    room = FILE_NAME_MAX_BYTES - _TAKEN_SUFFIX_BYTES - len(ext.encode())
+    stem = stem.encode()[: max(room, 1)].decode("utf-8", errors="ignore") or "upload"
+    return f"projects/{instance.project_id}/{timezone.now():%Y%m}/{stem}{ext}"
 
 
 class Document(models.Model):

@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from accounts.models import Organization, Role, User
 from accounts.selectors import scope_summary
+from core.api.fields import region_by_code
 from core.api.serializers import StrictSerializerMixin
-from core.models import Region
 
 
 class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -66,9 +66,7 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False
-    )
+    region = region_by_code(allow_null=True, required=False)
 
     class Meta:
         model = Organization
@@ -85,7 +83,7 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """A user as the directory shows it; `roles` is the list of role codes."""
 
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.filter(is_active=True))
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False, min_length=1)
     password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
 
     class Meta:
@@ -141,3 +139,30 @@ class UserSerializer(StrictSerializerMixin, serializers.ModelSerializer):
                 {"password": [serializers.ErrorDetail(_("Users change their own password."), code="read_only")]}
             )
         return attrs
+
+
+class LockedUserSerializer(serializers.ModelSerializer):
+    """An account django-axes has locked after repeated failed sign-ins: how many failures within the cool-off, and
+    when the lock lifts by itself unless a national coordinator unlocks it first."""
+
+    organization_name = serializers.CharField(source="organization.display_name", read_only=True)
+    failures = serializers.IntegerField(read_only=True, help_text="Failed sign-ins within the cool-off.")
+    locked_until = serializers.DateTimeField(read_only=True, help_text="When the lock lifts by itself.")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "organization",
+            "organization_name",
+            "failures",
+            "locked_until",
+        ]
+        read_only_fields = fields
+
+
+class UnlockSerializer(StrictSerializerMixin, serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="Why, for history.")

@@ -9,21 +9,31 @@ from knox.models import AuthToken
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import policy, services
 from accounts.auth import TokenAuthentication
 from accounts.models import User
-from accounts.selectors import organizations_visible_to, users_visible_to
-from core.api.permissions import PolicyPermission
+from accounts.selectors import locked_users, organizations_visible_to, users_visible_to
+from core.api.caller import user_of
+from core.api.permissions import PolicyPermission, require
+from core.api.throttles import LoginThrottle
 from core.errors import DomainError
 
 from .filters import OrganizationFilter, UserFilter
-from .serializers import LoginSerializer, MeSerializer, OrganizationSerializer, TokenSerializer, UserSerializer
+from .serializers import (
+    LockedUserSerializer,
+    LoginSerializer,
+    MeSerializer,
+    OrganizationSerializer,
+    TokenSerializer,
+    UnlockSerializer,
+    UserSerializer,
+)
 
 
 class LoginView(APIView):
@@ -31,8 +41,8 @@ class LoginView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    # Per client address, counted with the sign-in page's attempts (core.api.throttles.LoginThrottle).
+    throttle_classes = [LoginThrottle]
 
     @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, auth=[], tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -108,7 +118,10 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     serializer_class = UserSerializer
     filterset_class = UserFilter
     permission_classes = [IsAuthenticated, PolicyPermission]
-    write_policies = dict.fromkeys(["create", "partial_update"], policy.may_manage_users)
+    write_policies = {
+        **dict.fromkeys(["create", "partial_update"], policy.may_manage_users),
+        "unlock": policy.may_unlock_users,
+    }
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
@@ -136,3 +149,31 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         # (`username` may be sent unchanged; the serializer refuses a new one.)
         user = services.user_change(user=user, by=by, **{k: v for k, v in data.items() if k != "username"})
         serializer.instance = user
+
+    @extend_schema(
+        summary="Accounts locked after repeated failed sign-ins",
+        responses={200: LockedUserSerializer(many=True)},
+        tags=["users"],
+    )
+    @action(detail=False, methods=["get"], url_path="locked", pagination_class=None, filterset_class=None)
+    def locked(self, request: Request) -> Response:
+        """The accounts django-axes has locked now, the latest first (national coordinators only)."""
+        require(policy.may_unlock_users(user_of(request)))
+        return Response(LockedUserSerializer(locked_users(), many=True).data)
+
+    @extend_schema(
+        summary="Unlock an account locked after repeated failed sign-ins",
+        request=UnlockSerializer,
+        responses={200: UserSerializer},
+        tags=["users"],
+    )
+    @action(detail=True, methods=["post"], url_path="unlock")
+    def unlock(self, request: Request, pk: str | None = None) -> Response:
+        """Lift the lock before its cool-off ends; recorded in the user's history. 400 `not_locked` when the
+        account is not locked."""
+        body = UnlockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.user_unlock(
+            user=self.get_object(), by=user_of(request), comment=body.validated_data.get("comment", "")
+        )
+        return Response(UserSerializer(user, context=self.get_serializer_context()).data)

@@ -52,6 +52,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request for the metrics (core/observability.py).
+    "core.observability.RequestMetricsMiddleware",
+    # Early, so that every later log line of the request carries its id.
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -112,6 +116,10 @@ def database_config(url: str) -> dict:
             }
             # Django's pool and persistent connections exclude each other.
             config["CONN_MAX_AGE"] = 0
+            # With the pool, Django passes psycopg_pool's `check=ConnectionPool.check_connection` for this (it
+            # refuses a `check` of our own in the pool options): a connection is tried before the pool hands it
+            # out, so after a database restart the dead ones are replaced instead of failing a request with a 500.
+            config["CONN_HEALTH_CHECKS"] = True
     config["ATOMIC_REQUESTS"] = False
     return config
 
@@ -183,6 +191,14 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The client's address: the one TRUSTED_PROXY_COUNT hops from the right of X-Forwarded-For when that many reverse
+# proxies in front of Django each append the address they were reached from; with 0 (no proxy) REMOTE_ADDR, the
+# header ignored, since any client can write it. One number read by both DRF's throttles (NUM_PROXIES below) and
+# django-axes (which records the address of each attempt through the same function).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.api.throttles.client_address"
+# Read by axes only when django-ipware is installed (it is not: the callable above decides); kept equal anyway.
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # REST API
@@ -195,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filter_backend.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttles.AnonThrottle",
@@ -206,6 +222,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="6000/minute"),
         "login": env.str("API_THROTTLE_LOGIN", default="10/minute"),
     },
+    # DRF's default (None) would take the client's own X-Forwarded-For as its address: a new address per request.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "core.api.renderers.ORJSONRenderer",
@@ -250,20 +268,103 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 
+
+def cache_config(url: str) -> dict:
+    """A CACHES entry for URL: `redis://host:port/db` (Django's own Redis backend), `file:///directory`,
+    `locmem://`."""
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        # Short timeouts: a Redis that stops answering fails a request quickly instead of holding a worker.
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "duikou",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    if scheme == "file":
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest}
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest or "duikou"}
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"CACHE_URL {url!r}: use redis://host:port/db, file:///directory or locmem://.")
+
+
+def shared_cache_url(fallback: str) -> str:
+    """CACHE_URL; else database 2 of the Redis that is the Celery broker; else FALLBACK.
+
+    The rate limits count in this cache: it must be one that every web process shares, or each process counts
+    alone and the real limit is the configured one times the number of processes."""
+    url = env.str("CACHE_URL", default="")
+    if url:
+        return url
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        from urllib.parse import urlsplit
+
+        broker = urlsplit(CELERY_BROKER_URL)
+        return broker._replace(path="/2", query="", fragment="").geturl()
+    return fallback
+
+
 # Evaluation runs: projects per chunk, how long a chunk may take before the reconciler queues it again, and
 # how many times a chunk is tried before its run fails.
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=5000)
 EVALUATION_CHUNK_TIMEOUT = env.float("EVALUATION_CHUNK_TIMEOUT", default=600)
 EVALUATION_MAX_ATTEMPTS = env.int("EVALUATION_MAX_ATTEMPTS", default=5)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+
+# Logs: one line per record on stderr, JSON in production (DJANGO_LOG_FORMAT=json) and plain text elsewhere; each
+# carries the id of the request or task it belongs to (core/observability.py).
+def logging_config(log_format: str) -> dict:
+    """LOGGING with the console's lines as JSON objects (`json`) or plain text (anything else)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                "rename_fields": {
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                },
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+        "loggers": {"axes": {"level": "WARNING"}},
+    }
+
+
+LOGGING = logging_config(env.str("DJANGO_LOG_FORMAT", default="plain"))
+
+# GET /metrics: scraped with this bearer token, or from this machine only when it is empty.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="") or ""
+
+# Error reports to a Sentry-compatible service, only when SENTRY_DSN is set: nothing leaves the machine otherwise.
+SENTRY_DSN = env_secret("SENTRY_DSN", default="") or ""
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # Officials' names and addresses stay here.
+        send_default_pii=False,
+    )
 
 DUIKOU_DEMO_PASSWORD = "duikou-demo"  # noqa: S105 — a published demo/test value, not a secret
 # Management commands `make run` calls after the demo users (apps further up append theirs).

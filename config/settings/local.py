@@ -1,7 +1,7 @@
 """The embedded default for `make run`: SQLite in WAL mode, Celery eager, debug on, demo data allowed."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, database_config, env
+from .base import BASE_DIR, cache_config, database_config, env, shared_cache_url
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
@@ -12,6 +12,12 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 DATABASES = {
     "default": database_config(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'duikou.sqlite3'}"))
 }
+
+# The rate limits' counters, shared by every process on the machine (`make run`'s server, a second one beside it):
+# files under var/cache need nothing installed or created, and keep the counters out of SQLite's single write lock
+# (a database cache would take it on every request). Its add and incr are not atomic across processes, so under a
+# burst a few hits may be lost: the local limit is approximate; production counts in Redis, atomically.
+CACHES = {"default": cache_config(shared_cache_url(f"file://{BASE_DIR / 'var' / 'cache'}"))}
 
 # Local runs serve from the source tree without a manifest, so a fresh clone needs no collectstatic.
 STORAGES = {

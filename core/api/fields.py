@@ -6,8 +6,11 @@ from typing import Any, cast
 
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+
+from core.models import Region
 
 from .caller import user_of
 
@@ -21,6 +24,28 @@ def fraction(**kwargs: Any) -> serializers.DecimalField:
     # Six places as stored; the whole part is left wide so that "1.5" reaches the service and is refused
     # there as above 1 (`max_value`), not as a malformed number.
     return serializers.DecimalField(max_digits=12, decimal_places=6, required=False, allow_null=True, **kwargs)
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A row named by its code (`slug_field`), the code checked before it reaches the database: a code is printable
+    ASCII no longer than its column, so a NUL byte (which PostgreSQL refuses with a DataError, a 500), a control
+    character or a code too long is a 400 naming the field (`invalid`), never a query."""
+
+    default_error_messages = {"invalid": _("Not a valid code.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not data.isascii() or not data.isprintable():
+            self.fail("invalid")
+        queryset = self.get_queryset()
+        max_length = queryset.model._meta.get_field(self.slug_field).max_length if queryset is not None else None
+        if max_length is not None and len(data) > max_length:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def region_by_code(**kwargs: Any) -> CodeRelatedField:
+    """A region in a body, by its code (`650000`)."""
+    return CodeRelatedField(slug_field="code", queryset=Region.objects.all(), **kwargs)
 
 
 def by_username() -> "serializers.SlugRelatedField[Any]":

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.pagination import PageNumberPagination
@@ -13,8 +14,12 @@ from .filters import WholeNumberField
 
 def whole_number(request: Request, name: str, *, min_value: int, max_value: int | None = None) -> int | None:
     """The query parameter `name` as a whole number in range, None when it is not given; otherwise a 400 naming
-    it (in the error format, with Django's own messages)."""
+    it (in the error format, with Django's own messages). Given empty (`?page=`) it is refused too: the schema
+    promises a number, and a client that sends the parameter means one."""
     raw = request.query_params.get(name, "")
+    if raw == "" and name in request.query_params:
+        message = _("Enter a whole number, or leave the parameter out.")
+        raise serializers.ValidationError({name: [serializers.ErrorDetail(message, code="blank")]})
     field = WholeNumberField(required=False, min_value=min_value, max_value=max_value)
     try:
         return field.clean(raw)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
 from core.api.filters import FilterSet
+from core.api.routers import PLAIN_CODE
 from core.models import Region, RegionLevel
 from core.selectors import region_search
 
@@ -89,3 +90,5 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     lookup_field = "code"
+    # GB/T 2260 codes are digits; the XPCC's divisions have codes of their own (`XPCC-8`).
+    lookup_value_regex = PLAIN_CODE

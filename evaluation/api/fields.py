@@ -1,6 +1,7 @@
 """Serializer fields of the evaluation API: scores and measured values rounded for output, a programme by id
 or code, grade bands."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.routers import PLAIN_CODE
 from evaluation.models import Ranking
 from pairings.models import Program
 
@@ -20,7 +22,10 @@ def rounded(value: float | None, places: int) -> float | None:
 def find_program(value: str) -> Program | None:
     """A programme by its code or its numeric id (a code wins over an id, as in `programs/{code_or_id}/`)."""
     value = value.strip()
-    program = Program.objects.filter(code=value).first() if value else None
+    # A code is a slug: a NUL byte or any other odd character would be refused by the database, not matched.
+    if not re.fullmatch(PLAIN_CODE, value):
+        return None
+    program = Program.objects.filter(code=value).first()
     # isascii: `¹` is a digit to str.isdigit, not to int().
     if program is None and value.isascii() and value.isdigit() and int(value) <= 2**31 - 1:
         program = Program.objects.filter(pk=int(value)).first()
@@ -61,7 +66,7 @@ class MeasuresField(serializers.Field):
 
 @extend_schema_field(
     {
-        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "oneOf": [{"type": "integer"}, {"type": "string", "pattern": r"[^\s\x1c-\x1f]"}],
         "description": "The programme's id or its code (e.g. `xinjiang-2010`); a code wins over an id.",
     }
 )

@@ -4,6 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from core.api.bounds import BIGINT_MAX, SMALLINT_MAX
 from core.api.filters import FilterSet, id_filter, year_filter
@@ -31,8 +32,11 @@ def _program_q(prefix: str, value: str) -> Q:
 
 class FrameworkFilter(FilterSet):
     program = django_filters.CharFilter(method="filter_program", help_text="The programme's id or code.")
-    current = django_filters.BooleanFilter(
-        method="filter_current", help_text="true: only the latest version of each programme."
+    # Documented as a boolean: drf-spectacular calls a filter with a method a string.
+    current = extend_schema_field({"type": "boolean"})(
+        django_filters.BooleanFilter(
+            method="filter_current", help_text="true: only the latest version of each programme."
+        )
     )
 
     class Meta:

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -238,12 +237,20 @@ class ScorecardViewSet(CallerMixin, viewsets.ReadOnlyModelViewSet):
 # --- rankings ----------------------------------------------------------------------------------------------
 
 
+# `program` and `year`, or `run`: OpenAPI 3.0 cannot say "one or the other" of query parameters, so the schema
+# documents the usual form as required and `run` as the one that lifts it.
 RANKING_PARAMETERS = [
-    OpenApiParameter("program", OpenApiTypes.STR, description="The programme's id or code (with `year`)."),
+    OpenApiParameter(
+        "program",
+        {"type": "string", "minLength": 1},
+        required=True,
+        description="The programme's id or code (with `year`); not needed with `run`.",
+    ),
     OpenApiParameter(
         "year",
         {"type": "integer", "minimum": 1, "maximum": SMALLINT_MAX},
-        description="The year evaluated (with `program`).",
+        required=True,
+        description="The year evaluated (with `program`); not needed with `run`.",
     ),
     OpenApiParameter(
         "run",

@@ -9,9 +9,8 @@ from rest_framework import serializers
 
 from accounts.models import Organization
 from core.api.bounds import BIGINT_MAX, INT_MAX, SMALLINT_MAX
-from core.api.fields import NamedChoiceField, fraction, money
-from core.api.serializers import StrictSerializerMixin, WriteSerializerMixin
-from core.models import Region
+from core.api.fields import NamedChoiceField, fraction, money, region_by_code
+from core.api.serializers import QuerySerializerMixin, StrictSerializerMixin, WriteSerializerMixin
 from pairings import figures, services
 from pairings.models import (
     AnnualMandate,
@@ -132,6 +131,9 @@ class ProgramSerializer(WriteSerializerMixin, serializers.ModelSerializer):
         extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
             "code": {"validators": []},
             "lead_agency": {"allow_null": True, "required": False},
+            # The service's bounds (pairings.services.PROGRAMME_YEAR_*), checked here too so the schema shows them.
+            "start_year": {"min_value": services.PROGRAMME_YEAR_MIN, "max_value": services.PROGRAMME_YEAR_MAX},
+            "end_year": {"min_value": services.PROGRAMME_YEAR_MIN, "max_value": services.PROGRAMME_YEAR_MAX},
         }
         validators: ClassVar[list[Any]] = []
 
@@ -168,9 +170,7 @@ class PairingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     """An assisting organization paired with a recipient region under a programme; the `*_name` fields are
     for display, in the language of the request."""
 
-    recipient_region = serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.all(), help_text="The recipient region's code."
-    )
+    recipient_region = region_by_code(help_text="The recipient region's code.")
     # `parent` and `source` shadow Field attributes in the type stubs only; DRF collects declared fields by name.
     parent = VisiblePairingField(required=False, allow_null=True)  # type: ignore[assignment]
     children = serializers.PrimaryKeyRelatedField(  # type: ignore[var-annotated]
@@ -423,7 +423,7 @@ class DeploymentSerializer(WriteSerializerMixin, serializers.ModelSerializer):
 
     pairing = VisiblePairingField()
     kind = NamedChoiceField(DeploymentKind, enum_name="DeploymentKindEnum")
-    headcount = serializers.IntegerField(max_value=INT_MAX)
+    headcount = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     class Meta:
         model = Deployment
@@ -448,7 +448,7 @@ class TrainingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     """Training given to the recipient side's people."""
 
     pairing = VisiblePairingField()
-    people_trained = serializers.IntegerField(max_value=INT_MAX)
+    people_trained = serializers.IntegerField(min_value=1, max_value=INT_MAX)
     days = serializers.DecimalField(max_digits=6, decimal_places=1)
 
     class Meta:
@@ -471,7 +471,7 @@ class TrainingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
 # --- figures -----------------------------------------------------------------------------------------------
 
 
-class FiguresQuerySerializer(serializers.Serializer):
+class FiguresQuerySerializer(QuerySerializerMixin, serializers.Serializer):
     """The period of a figures request: `year`, or all years when left out."""
 
     year = serializers.IntegerField(

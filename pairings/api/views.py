@@ -25,6 +25,7 @@ from rest_framework.response import Response
 
 from core.api.caller import user_of
 from core.api.permissions import PolicyPermission, require
+from core.api.routers import PLAIN_CODE
 from pairings import figures as pairing_figures
 from pairings import policy, selectors, services
 from pairings.models import AnnualMandate, Deployment, FiscalRevenue, FundFlow, FundingRule, Pairing, Program, Training
@@ -52,7 +53,11 @@ from .serializers import (
 # --- figures -----------------------------------------------------------------------------------------------
 
 
-YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="A calendar year (1949–2100); all years when left out.")
+YEAR = OpenApiParameter(
+    "year",
+    {"type": "integer", "minimum": 1949, "maximum": 2100},
+    description="A calendar year (1949–2100); all years when left out.",
+)
 
 
 def _figures(request: Request, scope: QuerySet[Pairing]) -> Response:
@@ -96,6 +101,7 @@ class ProgramViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     write_policies = dict.fromkeys(["create", "partial_update", "rules"], policy.may_manage_programmes)
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_url_kwarg = "code_or_id"
+    lookup_value_regex = PLAIN_CODE
 
     def get_queryset(self) -> QuerySet[Program]:
         rules = Prefetch(

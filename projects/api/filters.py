@@ -101,6 +101,15 @@ class StrictOrderingFilter(OrderingFilter):
         "several separated by commas. Newest first by default."
     )
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        term = "-?(?:" + "|".join(view.ordering_fields) + ")"
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param:
+                # Empty: the default order.
+                parameter["schema"] = {"type": "string", "pattern": f"^(?:{term}(?:,{term})*)?$"}
+        return parameters
+
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[Any]:
         params = request.query_params.get(self.ordering_param) or ""
         terms = [term.strip() for term in params.split(",") if term.strip()]

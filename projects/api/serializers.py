@@ -9,10 +9,10 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from core.api.caller import user_of
-from core.api.fields import NamedChoiceField, VisibleRelatedField, by_username, money
+from core.api.fields import NamedChoiceField, VisibleRelatedField, by_username, money, region_by_code
 from core.api.serializers import StrictSerializerMixin, WriteSerializerMixin
 from core.history import action_label
-from core.models import HistoryEvent, Region
+from core.models import HistoryEvent
 from pairings.models import FlowSource, Pairing
 from pairings.selectors import pairings_visible_to
 from projects import policy, services
@@ -76,9 +76,7 @@ class ProjectSerializer(WriteSerializerMixin, serializers.ModelSerializer):
     )
     recipient_region = serializers.CharField(source="pairing.recipient_region.code", read_only=True)
     recipient_region_name = serializers.CharField(source="pairing.recipient_region.display_name", read_only=True)
-    location = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
+    location = region_by_code(
         required=False,
         allow_null=True,
         help_text="The code of a region within the pairing's recipient region.",

@@ -15,7 +15,6 @@ may change depends on the state (services.EDITABLE).
 from collections.abc import Hashable
 from typing import Any, cast
 
-import django_filters
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.api.caller import CallerMixin, user_of
+from core.api.filter_backend import StrictFilterBackend
 from core.api.pagination import StandardPagination
 from core.api.permissions import require
 from core.errors import DomainError, Problem
@@ -69,7 +69,7 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     ordering_fields = ["code", "title", "state", "budget_requested", "planned_start", "created_at"]
     ordering = ["-created_at", "-id"]
     permission_classes = [IsAuthenticated]

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import services
 from accounts.models import Role
+from core.api import throttles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +304,9 @@ def test_logout_without_any_credentials_is_401(api, world):
 def test_login_is_throttled_per_client_with_the_error_format(api, world, monkeypatch):
     # DRF binds THROTTLE_RATES when the throttling module is imported, so overriding the
     # REST_FRAMEWORK setting does not reach it: patch the class's rates instead.
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "2/minute"})
+    monkeypatch.setattr(throttles.LoginThrottle, "THROTTLE_RATES", {"login": "2/minute"})
+    # The window is a fixed minute: the clock stands still so that the three requests fall in one.
+    monkeypatch.setattr(throttles.FixedWindowThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))
 
     assert login(api, "alice", PASSWORD).status_code == 200
     assert login(api, "alice", "wrong").status_code == 400

@@ -22,7 +22,7 @@ from config.celery_app import app as celery_app
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "beat")
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 SETTINGS_DIR = ROOT / "config" / "settings"
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN(?!_TTL)|_KEY\b|PRIVATE")
@@ -93,8 +93,8 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 # --- docker-compose.yml -------------------------------------------------------------------------
 
 
-def test_compose_defines_exactly_db_redis_web_worker_and_beat():
-    assert set(SERVICES) == {"db", "redis", "web", "worker", "beat"}
+def test_compose_defines_exactly_db_redis_migrate_web_worker_and_beat():
+    assert set(SERVICES) == {"db", "redis", "migrate", "web", "worker", "beat"}
 
 
 def test_compose_file_uses_the_compose_spec_without_a_version_key():
@@ -120,11 +120,11 @@ def test_application_services_are_built_from_the_dockerfile(service):
     assert "image" not in SERVICES[service], "an image name next to build could be pulled from a registry"
 
 
-def test_web_migrates_then_starts_gunicorn_on_config_wsgi():
+def test_web_starts_gunicorn_on_config_wsgi_and_does_not_migrate():
     command = command_of("web")
-    migrate = command.index("manage.py migrate --no-input")
-    gunicorn = command.index("gunicorn config.wsgi:application")
-    assert migrate < command.index("&&") < gunicorn
+    assert "exec gunicorn config.wsgi:application" in command
+    # Replicas of web starting at once would race to migrate: the one-off migrate service does it, once.
+    assert "migrate" not in command
     assert "--bind 0.0.0.0:8000" in command
     # $$ reaches the container as $: the worker count is read when the container starts.
     assert "--workers $${GUNICORN_WORKERS" in command
@@ -171,9 +171,23 @@ def test_application_services_wait_for_a_healthy_database_and_redis(service):
     assert depends_on["redis"] == {"condition": "service_healthy"}
 
 
-@pytest.mark.parametrize("service", ["worker", "beat"])
-def test_worker_and_beat_start_after_web_has_migrated(service):
-    assert SERVICES[service]["depends_on"]["web"] == {"condition": "service_healthy"}
+def test_a_one_off_migrate_service_migrates_and_exits():
+    migrate = SERVICES["migrate"]
+    assert command_of("migrate") == "python manage.py migrate --no-input"
+    assert migrate["restart"] == "no"  # not the app's unless-stopped: it runs once and stays exited
+    assert "ports" not in migrate
+    assert "healthcheck" not in migrate
+
+
+@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+def test_web_worker_and_beat_wait_for_the_migrations_to_succeed(service):
+    assert SERVICES[service]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "web" not in SERVICES[service]["depends_on"]
+
+
+def test_beat_runs_exactly_once():
+    assert SERVICES["beat"]["deploy"]["replicas"] == 1
+    assert all("beat" not in command_of(name) for name in SERVICES if name != "beat" and "command" in SERVICES[name])
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
