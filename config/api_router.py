@@ -6,6 +6,8 @@ from accounts.api import views as accounts_views
 from core.api.routers import Router
 from core.api.views import RegionViewSet
 from evaluation.api import views as evaluation_views
+from exchange.api.events import EventView
+from exchange.api.iati import IATIActivitiesView
 from pairings.api import views as pairings_views
 from projects.api import views as projects_views
 
@@ -56,5 +58,7 @@ urlpatterns = [
     path("auth/login/", accounts_views.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", accounts_views.LogoutView.as_view(), name="auth-logout"),
     path("me/", accounts_views.MeView.as_view(), name="me"),
+    path("events/", EventView.as_view(), name="events"),
+    path("iati/activities.xml", IATIActivitiesView.as_view(), name="iati-activities"),
     path("", include(router.urls)),
 ]

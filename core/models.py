@@ -117,6 +117,20 @@ class AppendOnlyError(Exception):
     """History is evidence: once written, an event is never changed or removed."""
 
 
+class CurrentXactId(models.Func):
+    """The id of the inserting transaction, as the column's database default: PostgreSQL's
+    `pg_current_xact_id()` (64 bits, never wraps), so that readers can order events by the transaction that wrote
+    them and hold back those of transactions still running (exchange.events). Other databases have no such id:
+    NULL there, and the feed falls back to id order."""
+
+    output_field = models.BigIntegerField()
+    arity = 0
+    template = "NULL"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(pg_current_xact_id()::text::bigint)", **extra_context)
+
+
 class HistoryEventQuerySet(models.QuerySet["HistoryEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("History events are append-only; they cannot be updated.")
@@ -154,6 +168,10 @@ class HistoryEvent(models.Model):
     to_state = models.CharField(_("to state"), max_length=32, blank=True)
     changes = models.JSONField(_("changed fields"), default=dict, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # Set by the database at insert, never by Python: the event feed pages in commit order by (xact_id, id).
+    xact_id = models.BigIntegerField(
+        _("transaction"), null=True, blank=True, editable=False, db_default=CurrentXactId()
+    )
 
     objects = HistoryEventQuerySet.as_manager()
 
@@ -161,7 +179,10 @@ class HistoryEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("history event")
         verbose_name_plural = _("history events")
-        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-at"]),
+            models.Index(fields=["xact_id", "id"], name="core_history_xact_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "pairings",
     "projects",
     "evaluation",
+    "exchange",
 ]
 
 MIDDLEWARE = [
@@ -259,7 +260,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # core.api.schema adds the errors each operation can answer, in the error format.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.schema.document_errors"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.document_errors",
+        # exchange.api.schema: each enum named once, whatever the language (generated clients).
+        "exchange.api.schema.name_parameter_enums",
+    ],
 }
 
 # Celery: tasks run in-process (eagerly) when no broker is configured, so `make run` needs no Redis.

@@ -72,7 +72,9 @@ def _errors_of(operation: dict[str, Any]) -> dict[str, str]:
 SPECTACULAR_DECIMAL = re.compile(r"\^(-\?)?\\d\{0,(\d+)\}(?:\(\?:\\\.\\d\{0,(\d+)\}\)\?)?\$")
 
 
-NOT_BLANK = r"[^\s\x1c-\x1f]"
+# A character other than a blank as Python's str.isspace has them (what DRF trims): JavaScript's \s, which a client
+# or a fuzzer may read the pattern with, leaves out \x1c-\x1f and \x85 (NEL), so they are named too.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 def _decimal_pattern(pattern: str) -> str:
@@ -106,8 +108,19 @@ DECIMAL_RANGES: dict[str, dict[str, str]] = {
 }
 
 
+# Coordinates as the project serializer bounds them (latitude -90 to 90, longitude -180 to 180), 6 places.
+COORDINATE_PATTERNS = {
+    "latitude": r"^-?(?:90(?:\.0{0,6})?|[1-8]?\d(?:\.\d{0,6})?|\.\d{1,6})$",
+    "longitude": r"^-?(?:180(?:\.0{0,6})?|(?:1[0-7]\d|[1-9]?\d)(?:\.\d{0,6})?|\.\d{1,6})$",
+}
+for _component in ("ProjectRequest", "PatchedProjectUpdateRequest"):
+    DECIMAL_RANGES.setdefault(_component, {}).update({"latitude": "latitude", "longitude": "longitude"})
+
+
 def _ranged_pattern(pattern: str, kind: str) -> str:
     """PATTERN (a decimal's, as drf-spectacular writes it) narrowed to the range KIND."""
+    if kind in COORDINATE_PATTERNS:
+        return COORDINATE_PATTERNS[kind]
     match = SPECTACULAR_DECIMAL.fullmatch(pattern)
     if match is None:
         return pattern

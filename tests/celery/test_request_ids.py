@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import kombu.pools
 import pytest
 
 from config.celery_app import app
@@ -24,12 +25,12 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 
 def _forget_connections() -> None:
-    """Celery keeps a connection pool and a producer pool built for the broker it first used: drop both so the next
-    send builds them for the broker configured now."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Celery keeps a connection pool and a producer pool built for the broker it first used, and kombu keeps its
+    pools in a registry of its own: drop them all, so the next send builds fresh ones for the broker configured now
+    (closing one and keeping the registry would hand later tests a closed pool)."""
     app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @pytest.fixture
