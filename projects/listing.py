@@ -30,7 +30,7 @@ from accounts.models import User
 
 from . import policy
 from .api.columns import PROJECT_LIST_FIELDS, Name
-from .models import IATI_ACTIVITY_STATUS, Category, Project
+from .models import IATI_ACTIVITY_STATUS, Project, iati_finance_type
 
 _AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]{2}")
 
@@ -104,13 +104,11 @@ class _Context:
         return allowed
 
 
-_REIMBURSABLE = Category.REIMBURSABLE.value
-
 # The fields declared COMPUTED, each from the row's other fields (already read when it runs).
 _COMPUTED: dict[str, Callable[[dict[str, Any], _Context], Any]] = {
     "pairing_label": lambda row, ctx: f"{row['assisting_organization_name']} → {row['recipient_region_name']}",
     "allowed_actions": lambda row, ctx: ctx.allowed_actions(row["state"], row["proposed_by"]),
-    "iati_finance_type": lambda row, ctx: 410 if row["category"] == _REIMBURSABLE else 110,
+    "iati_finance_type": lambda row, ctx: iati_finance_type(row["category"]),
     "iati_activity_status": lambda row, ctx: IATI_ACTIVITY_STATUS[row["state"]],
 }
 

@@ -58,6 +58,12 @@ class ExecutionMode(models.TextChoices):
     FUNDS_TRANSFER = "funds_transfer", _("Funds transfer")
 
 
+def iati_finance_type(category: str) -> int:
+    """The finance type a project of CATEGORY shows (DESIGN: 110 grant, 410 loan for reimbursable projects). The
+    IATI export writes 421 for 410, which the 2.03 code list has withdrawn (exchange/iati.py)."""
+    return 410 if category == Category.REIMBURSABLE else 110
+
+
 # IATI activity status codes by state (1 pipeline, 2 implementation, 3 finalisation, 4 closed, 5 cancelled).
 IATI_ACTIVITY_STATUS = {
     State.DRAFT: 1,
@@ -210,8 +216,7 @@ class Project(models.Model):
 
     @property
     def iati_finance_type(self) -> int:
-        """IATI finance type: 410 aid loan for reimbursable projects, 110 standard grant otherwise."""
-        return 410 if self.category == Category.REIMBURSABLE else 110
+        return iati_finance_type(self.category)
 
     @property
     def iati_activity_status(self) -> int:
