@@ -472,6 +472,14 @@ class Recorded(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The id the record has in the system it was imported from: a spreadsheet row is matched to the record it
+    # made before by this key (unique per pairing), so re-importing a file never counts money or people twice.
+    external_ref = models.CharField(
+        _("external reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Your own id for this record (e.g. a voucher number); imports match rows by it."),
+    )
 
     class Meta:
         abstract = True
@@ -522,6 +530,11 @@ class FundFlow(Recorded):
         verbose_name = _("fund flow")
         verbose_name_plural = _("fund flows")
         constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="flow_external_ref_unique",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="flow_amount_positive"),
             models.CheckConstraint(
                 condition=Q(pledge__isnull=True) | Q(kind="commitment"), name="only_commitments_fulfil_pledges"
@@ -559,6 +572,11 @@ class Deployment(Recorded):
         verbose_name = _("deployment")
         verbose_name_plural = _("deployments")
         constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="deployment_external_ref_unique",
+            ),
             models.CheckConstraint(condition=Q(headcount__gte=1), name="deployment_headcount_positive"),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
@@ -586,6 +604,11 @@ class Training(Recorded):
         verbose_name = _("training")
         verbose_name_plural = _("trainings")
         constraints = [
+            models.UniqueConstraint(
+                fields=["pairing", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="training_external_ref_unique",
+            ),
             models.CheckConstraint(condition=Q(people_trained__gte=1), name="training_people_positive"),
             models.CheckConstraint(condition=Q(days__gt=0), name="training_days_positive"),
         ]
