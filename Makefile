@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation
+.PHONY: help run stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
@@ -92,10 +92,13 @@ clean:
 
 # The benchmarks at 100k projects (PostgreSQL, each its own database; see bench/README.md and the README):
 # the project list API, then a full evaluation, each against its limit and its peer.
-bench: bench-project-list bench-evaluation
+bench: bench-project-list bench-evaluation bench-exports
 
 bench-project-list: $(VENV)/.dev
 	$(BIN)/python bench/project_list.py --projects 100000
 
 bench-evaluation: $(VENV)/.dev
 	$(BIN)/python bench/evaluation.py --projects 100000
+
+bench-exports: $(VENV)/.dev
+	$(BIN)/python bench/exports.py --projects 100000

@@ -7,7 +7,10 @@ from core.api.routers import Router
 from core.api.views import RegionViewSet
 from evaluation.api import views as evaluation_views
 from exchange.api.events import EventView
+from exchange.api.exports import ExportViewSet
 from exchange.api.iati import IATIActivitiesView
+from exchange.api.imports import ImportViewSet
+from exchange.api.webhooks import DeliveryViewSet, WebhookViewSet
 from pairings.api import views as pairings_views
 from projects.api import views as projects_views
 
@@ -43,6 +46,8 @@ router.register(
 router.register(
     r"projects/(?P<project_pk>[0-9]+)/milestones", projects_views.MilestoneViewSet, basename="project-milestone"
 )
+router.register("exports", ExportViewSet, basename="export")
+router.register("imports", ImportViewSet, basename="import")
 router.register("evaluation/frameworks", evaluation_views.FrameworkViewSet, basename="evaluation-framework")
 router.register("evaluation/runs", evaluation_views.RunViewSet, basename="evaluation-run")
 router.register("evaluation/project-scores", evaluation_views.ProjectScoreViewSet, basename="evaluation-project-score")
@@ -52,6 +57,8 @@ router.register("evaluation/expert-scores", evaluation_views.ExpertScoreViewSet,
 router.register(
     "evaluation/satisfaction-ratings", evaluation_views.RatingViewSet, basename="evaluation-satisfaction-rating"
 )
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register(r"webhooks/(?P<webhook_pk>[0-9]+)/deliveries", DeliveryViewSet, basename="webhook-delivery")
 
 app_name = "api"
 urlpatterns = [

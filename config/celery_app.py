@@ -57,7 +57,12 @@ app.conf.update(
     beat_schedule={
         "purge-expired-api-tokens": {"task": "accounts.tasks.purge_expired_tokens", "schedule": 60 * 60},
         "reconcile-evaluation-runs": {"task": "evaluation.tasks.reconcile_runs", "schedule": 60},
+        "expire-exports": {"task": "exchange.tasks.expire_exports", "schedule": 60 * 60},
         "nightly-evaluation": {"task": "evaluation.tasks.nightly_evaluation", "schedule": crontab(hour=2, minute=30)},
+        "rectifications-overdue": {
+            "task": "exchange.webhook_tasks.rectifications_overdue",
+            "schedule": crontab(hour=1, minute=15),
+        },
     },
 )
 app.autodiscover_tasks()

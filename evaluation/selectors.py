@@ -130,6 +130,11 @@ def explain_score(framework: IndicatorFramework, level: str, measures: dict[str,
     ]
 
 
+def explained_total(lines: list[ExplainedLine]) -> float:
+    """The points the explanation's lines add up to: the total its table shows under them (the page and the PDF)."""
+    return sum(line.contribution for line in lines)
+
+
 def grade_of(framework: IndicatorFramework, score: float | None) -> str:
     return grade_for(score, framework.grade_bands)
 

@@ -323,7 +323,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "framework": framework,
             "lines": lines,
             "indicators": {i.code: i for i in framework.indicators.all()},
-            "total": sum(line.contribution for line in lines),
+            "total": selectors.explained_total(lines),
             "grade": selectors.grade_of(framework, card.score),
             "rank": rank,
             "rule": current_rule(run.program, run.year),
@@ -425,7 +425,7 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
             score=score,
             framework=framework,
             lines=lines,
-            total=sum(line.contribution for line in lines),
+            total=selectors.explained_total(lines),
             grade=selectors.grade_of(framework, score.score),
             card=selectors.scorecards_visible_to(user).filter(run=score.run, pairing_id=score.pairing_id).first(),
         )

@@ -3,8 +3,23 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeConfig(AppConfig):
-    """Data exchange: what other systems read and receive (IATI XML, the event feed; later exports, imports and
-    webhooks). It sits above `evaluation` in the import chain and nothing below imports it."""
+    """Data exchange: exports and PDF reports, spreadsheet imports, webhooks, IATI XML and the event feed. It sits
+    above `evaluation` in the import chain and nothing below imports it."""
 
     name = "exchange"
     verbose_name = _("Data exchange")
+
+    def ready(self) -> None:
+        from core.history import register_action_labels
+        from core.navigation import NavItem, register_nav
+
+        # Webhooks: the receivers that turn history events into webhook events, and the tasks that deliver them.
+        from . import signals, webhook_tasks  # noqa: F401
+
+        register_action_labels(
+            {"secret_rotated": _("secret rotated"), "deleted": _("deleted"), "overdue": _("overdue")}
+        )
+        register_action_labels({"committed": _("import committed")})
+        # One entry for everyone signed in (everyone exports); its page leads on to imports and webhooks for those
+        # their policies allow (exchange_subnav), so the menu stays one line wide.
+        register_nav(NavItem("exchange", _("Data exchange"), "exchange:home", order=85))

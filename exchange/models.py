@@ -104,7 +104,7 @@ class Import(models.Model):
     # What the dry run found per row ({"row", "action", "key"}), so that the page can show it.
     outcome = models.JSONField(_("outcome per row"), default=list, blank=True)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
-    committed_at = models.DateTimeField(_("committed"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -172,7 +172,9 @@ class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
     payload = models.JSONField(_("payload"))
-    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
@@ -182,6 +184,9 @@ class WebhookDelivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         indexes = [models.Index(fields=["webhook", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"
 
 
 class WebhookAttempt(models.Model):
@@ -199,6 +204,8 @@ class WebhookAttempt(models.Model):
         ordering = ["delivery", "number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_once")]
 
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}: {self.status_code or self.error}"
+
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
-

@@ -922,6 +922,26 @@ def _check_dated(pairing: Pairing, date: dt.date | None, problems: _Problems, fi
         problems.add("too_far_ahead", _("The date is more than a year ahead."), field)
 
 
+#: The longest external reference a record keeps (`Recorded.external_ref`).
+EXTERNAL_REF_MAX = 100
+
+
+def _check_external_ref(
+    model: type[FundFlow] | type[Deployment] | type[Training], pairing: Pairing, ref: str, problems: _Problems
+) -> None:
+    """An external reference names one record of its kind in a pairing (checked under the pairing's row lock, which
+    every recording of the kind takes, so two recordings cannot both pass)."""
+    ref = ref.strip()
+    if not ref:
+        return
+    if len(ref) > EXTERNAL_REF_MAX:
+        problems.add("max_length", _("At most %(max)s characters.") % {"max": EXTERNAL_REF_MAX}, "external_ref")
+    elif model.objects.filter(pairing=pairing, external_ref=ref).exists():
+        problems.add(
+            "duplicate", _("A record with this external reference already exists in this pairing."), "external_ref"
+        )
+
+
 def fund_flow_record(
     *,
     by: User | None,
@@ -935,8 +955,10 @@ def fund_flow_record(
     reference: str = "",
     note: str = "",
     is_synthetic: bool = False,
+    external_ref: str = "",
 ) -> FundFlow:
-    """Record money moving in PAIRING. A commitment may name the pledge it fulfils (each pledge once)."""
+    """Record money moving in PAIRING. A commitment may name the pledge it fulfils (each pledge once). EXTERNAL_REF
+    is the id the flow has in the system it comes from (an import matches rows by it): once per pairing."""
     with transaction.atomic():
         # The pairing row is locked so that ending it and recording on it cannot cross; two officials
         # recording at once queue here and both land.
@@ -961,6 +983,7 @@ def fund_flow_record(
                 problems.add("pledge_committed", _("This pledge has already been committed."), "pledge")
         if project_id is not None and (_project_check is None or not _project_check(locked, project_id)):
             problems.add("invalid_project", _("Choose a project of this pairing."), "project")
+        _check_external_ref(FundFlow, locked, external_ref, problems)
         problems.raise_if_any()
         assert amount_d is not None and date is not None  # noqa: PT018, S101 — an invariant of our own code, not a check of input
         try:
@@ -977,6 +1000,7 @@ def fund_flow_record(
                     note=note,
                     is_synthetic=is_synthetic,
                     recorded_by=by,
+                    external_ref=external_ref.strip(),
                 )
         except IntegrityError as exc:
             raise DomainError("pledge_committed", _("This pledge has already been committed."), "pledge") from exc
@@ -1003,6 +1027,7 @@ def deployment_record(
     group_style: bool = False,
     note: str = "",
     is_synthetic: bool = False,
+    external_ref: str = "",
 ) -> Deployment:
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
@@ -1013,6 +1038,7 @@ def deployment_record(
         _int(headcount, "headcount", problems, minimum=1)
         _check_dated(locked, start_date, problems, "start_date")
         _dates_in_order(start_date, end_date, problems)
+        _check_external_ref(Deployment, locked, external_ref, problems)
         problems.raise_if_any()
         assert start_date is not None  # noqa: S101 — an invariant of our own code, not a check of input
         deployment = Deployment.objects.create(
@@ -1026,6 +1052,7 @@ def deployment_record(
             note=note,
             is_synthetic=is_synthetic,
             recorded_by=by,
+            external_ref=external_ref.strip(),
         )
         history_record(
             obj=locked,
@@ -1047,6 +1074,7 @@ def training_record(
     start_date: dt.date | None,
     note: str = "",
     is_synthetic: bool = False,
+    external_ref: str = "",
 ) -> Training:
     with transaction.atomic():
         locked = _visible_pairing(by, pairing, lock=True)
@@ -1059,6 +1087,7 @@ def training_record(
         if days_d is None and not any(p.field == "days" for p in problems.items):
             problems.add("required", _("Enter the number of days."), "days")
         _check_dated(locked, start_date, problems, "start_date")
+        _check_external_ref(Training, locked, external_ref, problems)
         problems.raise_if_any()
         assert days_d is not None and start_date is not None  # noqa: PT018, S101 — an invariant of our own code, not a check of input
         training = Training.objects.create(
@@ -1070,6 +1099,7 @@ def training_record(
             note=note,
             is_synthetic=is_synthetic,
             recorded_by=by,
+            external_ref=external_ref.strip(),
         )
         history_record(
             obj=locked,

@@ -4,13 +4,14 @@ the fields; write one history event; schedule side effects after commit."""
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -310,9 +311,17 @@ def _validate_fields(values: dict[str, Any], pairing: Pairing, problems: list[Pr
             problems.append(Problem(e.error_list[0].code or "invalid", e.messages[0], name))
 
 
-def project_create(*, by: User | None, pairing: Pairing, title: str, **values: Any) -> Project:
+#: The form of the codes the system gives (`_prefix` and the row's number): a code chosen by an importer may not have
+#: it, or a later project's own code could collide with it.
+GENERATED_CODE = re.compile(r"^[A-Z0-9_]{1,3}-[0-9]{6,}$")
+CODE_MAX = 24
+
+
+def project_create(*, by: User | None, pairing: Pairing, title: str, own_code: str = "", **values: Any) -> Project:
     """A new draft in PAIRING. Only the assisting and recipient officers of the pairing (or the national
-    coordinator) create projects; nothing is checked for completeness until it is submitted."""
+    coordinator) create projects; nothing is checked for completeness until it is submitted. OWN_CODE, when given,
+    is the project's code (an import keeps the importer's own codes, to find the project again); otherwise the code
+    is the programme's prefix and the row's number."""
     policy.may_create_project(by, pairing).enforce()
     with transaction.atomic():
         # Decide on the pairing as stored, locked so that it cannot end meanwhile, not on the caller's copy.
@@ -331,6 +340,9 @@ def project_create(*, by: User | None, pairing: Pairing, title: str, **values: A
         problems: list[Problem] = []
         if not title.strip():
             problems.append(Problem("required", _("Give the project a title."), "title"))
+        code = own_code.strip()
+        if code:
+            problems.extend(_code_problems(code))
         if pairing.status != PairingStatus.ACTIVE:
             problems.append(
                 Problem("pairing_ended", _("This pairing has ended; no new projects can be added."), "pairing")
@@ -339,11 +351,20 @@ def project_create(*, by: User | None, pairing: Pairing, title: str, **values: A
         if problems:
             raise DomainError.many(problems)
         project = Project(pairing=pairing, title=title.strip(), created_by=by, **values)
-        project.code = f"tmp-{timezone.now().timestamp()}-{id(project)}"[:24]
-        project.save()
-        # Readable and unique: the programme's prefix and the row's own number.
-        project.code = f"{_prefix(pairing)}-{project.pk:06d}"
-        project.save(update_fields=["code"])
+        if code:
+            project.code = code
+            try:
+                with transaction.atomic():
+                    project.save()
+            except IntegrityError as exc:
+                # Two imports creating the same code at once: the unique index decides.
+                raise DomainError("duplicate", _("A project with this code already exists."), "code") from exc
+        else:
+            project.code = f"tmp-{timezone.now().timestamp()}-{id(project)}"[:24]
+            project.save()
+            # Readable and unique: the programme's prefix and the row's own number.
+            project.code = f"{_prefix(pairing)}-{project.pk:06d}"
+            project.save(update_fields=["code"])
         history_record(
             obj=project,
             action="created",
@@ -352,6 +373,23 @@ def project_create(*, by: User | None, pairing: Pairing, title: str, **values: A
             changes={"title": (None, project.title), "pairing": (None, pairing)},
         )
     return project
+
+
+def _code_problems(code: str) -> list[Problem]:
+    """What is wrong with CODE as a new project's own code (the system's form is reserved, a code is once)."""
+    if len(code) > CODE_MAX:
+        return [Problem("max_length", _("At most %(max)s characters.") % {"max": CODE_MAX}, "code")]
+    if GENERATED_CODE.match(code):
+        return [
+            Problem(
+                "reserved_code",
+                _("Codes of this form are given by the system: choose another code, or use an existing project's."),
+                "code",
+            )
+        ]
+    if Project.objects.filter(code=code).exists():
+        return [Problem("duplicate", _("A project with this code already exists."), "code")]
+    return []
 
 
 def _prefix(pairing: Pairing) -> str:

@@ -258,6 +258,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums of fields named alike (`kind`, `status`) in several components: each keeps its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "exchange.models.ImportKind",
+        "ImportStatusEnum": "exchange.models.ImportStatus",
+        "OrganizationKindEnum": "accounts.models.OrganizationKind",
+        "ExportFormatEnum": "exchange.models.ExportFormat",
+        "ReportFormatEnum": ["pdf"],
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # core.api.schema adds the errors each operation can answer, in the error format.
     "POSTPROCESSING_HOOKS": [
@@ -318,6 +326,16 @@ EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=5000)
 EVALUATION_CHUNK_TIMEOUT = env.float("EVALUATION_CHUNK_TIMEOUT", default=600)
 EVALUATION_MAX_ATTEMPTS = env.int("EVALUATION_MAX_ATTEMPTS", default=5)
 
+# Exports (exchange/exports.py): a list up to this many rows is made in the request, a longer one (and every PDF)
+# by a Celery task; files are deleted this many hours after they were made. SITE_URL starts the links in e-mails.
+EXPORT_SYNC_ROWS = env.int("EXPORT_SYNC_ROWS", default=5000)
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Spreadsheet imports (exchange/imports.py): a larger file or one with more data rows is refused before it is read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+
 
 # Logs: one line per record on stderr, JSON in production (DJANGO_LOG_FORMAT=json) and plain text elsewhere; each
 # carries the id of the request or task it belongs to (core/observability.py).
@@ -371,6 +389,16 @@ if SENTRY_DSN:
         # Officials' names and addresses stay here.
         send_default_pii=False,
     )
+
+# Webhooks (exchange/webhooks.py): a URL whose address is loopback, private, link-local, multicast, reserved or
+# unspecified is refused, when registered and again on the address its name resolves to at delivery time, unless
+# this allows it (the embedded default does, so that a receiver on the same machine works).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# The wait before attempt n+1 is BASE × 4^(n-1) seconds (10 s, 40 s, 160 s, 640 s): under the broker's
+# visibility timeout (config/celery_app.py), so a waiting retry is never delivered twice.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
 
 DUIKOU_DEMO_PASSWORD = "duikou-demo"  # noqa: S105 — a published demo/test value, not a secret
 # Management commands `make run` calls after the demo users (apps further up append theirs).

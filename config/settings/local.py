@@ -25,6 +25,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DUIKOU_DEMO_ENABLED = True
+# A webhook receiver on this machine (127.0.0.1) must work in the embedded default.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=True)
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
 # Serve static files from the apps and static/ directly (no collectstatic needed).

@@ -223,7 +223,11 @@ def _body_required_if_fields_are(operation: dict[str, Any], components: dict[str
         return
     for media in body.get("content", {}).values():
         name = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
-        if components.get(name, {}).get("required"):
+        component = components.get(name, {})
+        # A body that is one of several shapes (a discriminated oneOf) is required when each of them has fields
+        # that are.
+        variants = [components.get(v.get("$ref", "").rsplit("/", 1)[-1], {}) for v in component.get("oneOf", [])]
+        if component.get("required") or (variants and all(v.get("required") for v in variants)):
             body["required"] = True
 
 

@@ -1,7 +1,6 @@
 """`GET /api/v1/iati/activities.xml`: the projects in the caller's scope as an IATI 2.03 activity file
 (exchange/iati.py says what each activity holds)."""
 
-from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -11,8 +10,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -23,7 +20,7 @@ from core.api.bounds import BIGINT_MAX
 from core.api.caller import CallerMixin, user_of
 from core.api.filter_backend import StrictFilterBackend
 from core.api.filters import FilterSet, id_filter
-from core.api.renderers import ORJSONRenderer
+from core.api.renderers import FileAnswer, ORJSONRenderer
 from exchange import iati
 from projects.models import Document, Project
 from projects.selectors import projects_visible_to
@@ -40,20 +37,6 @@ class IATIXMLRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         return data if isinstance(data, bytes) else b""
-
-
-class AlwaysXML(BaseContentNegotiation):
-    """The answer is the XML document whatever the client's `Accept` says (no 406 for `application/json` or
-    `text/html`, as a browser's download link sends), and a refusal is JSON (`finalize_response`)."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        return next(iter(parsers), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
 
 
 class ActivityFilter(FilterSet):
@@ -104,7 +87,7 @@ class IATIActivitiesView(CallerMixin, generics.GenericAPIView):
     filterset_class = ActivityFilter
     pagination_class = None
     renderer_classes = [IATIXMLRenderer]
-    content_negotiation_class = AlwaysXML
+    content_negotiation_class = FileAnswer
 
     def get_queryset(self) -> QuerySet[Project]:
         if getattr(self, "swagger_fake_view", False):

@@ -57,6 +57,9 @@ from evaluation.models import (
     ProjectScore,
     SatisfactionRating,
 )
+from exchange import imports as import_services
+from exchange import services as exchange_services
+from exchange.models import Export, Import, Webhook, WebhookAttempt, WebhookDelivery
 from pairings import services as pairing_services
 from pairings.models import AnnualMandate, Deployment, FiscalRevenue, FundFlow, Pairing, Program, Training
 from projects import services as project_services
@@ -115,6 +118,9 @@ REQUIRED_WITH: dict[str, set[str]] = {
     "POST /api/v1/pairings/{pairing_pk}/mandates/": {"funds_required"},
     "POST /api/v1/programs/{code_or_id}/rules/": {"rate", "fixed_amount"},
     "POST /api/v1/evaluation/frameworks/": {"indicators[].floor", "indicators[].target"},
+    # The mandates of a pairing, the history of a project: those two lists need the parent their endpoint's path
+    # names, as a filter of the export.
+    "POST /api/v1/exports/": {"filters.pairing", "filters.project"},
 }
 
 # The rows a path or body parameter names, by the resource the path names before it (`/pairings/{id}/`,
@@ -143,6 +149,9 @@ ROWS: dict[str, tuple[type[models.Model], str]] = {
     "scorecards": (PairingScorecard, "pk"),
     "expert-scores": (ExpertScore, "pk"),
     "satisfaction-ratings": (SatisfactionRating, "pk"),
+    "webhooks": (Webhook, "pk"),
+    "imports": (Import, "pk"),
+    "exports": (Export, "pk"),
 }
 BODY_FIELDS = {
     "pairing": "pairings",
@@ -182,6 +191,11 @@ def _api_data(world, pw) -> None:
     FundFlowFactory(pairing=jiashi)
     DeploymentFactory(pairing=shufu)
     TrainingFactory(pairing=jiashi)
+    # Webhooks of both callers, one with a delivery and its attempt (no HTTP is sent: nothing here commits).
+    for owner in (world.coordinator, world.outsider):
+        hook = Webhook.objects.create(owner=owner, url="https://hooks.example.org/in", events=["project.created"])
+    delivery = WebhookDelivery.objects.create(webhook=hook, event="project.created", payload={"id": "x"}, attempts=1)
+    WebhookAttempt.objects.create(delivery=delivery, number=1, status_code=500, duration_ms=12, error="HTTP 500")
 
     project_services.project_create(
         by=world.assisting,
@@ -197,6 +211,18 @@ def _api_data(world, pw) -> None:
         is_livelihood=True,
     )
     building = make_project(shufu, "in_construction", actual_start=dt.date(2015, 3, 10))
+    # An import checked and not committed, by the coordinator (whose imports the API shows them).
+    import_services.import_upload(
+        by=world.coordinator,
+        upload=ContentFile(
+            f"external_ref,pairing,kind,headcount,start date\nR-1,{shufu.pk},teacher,3,2015-03-01\n".encode(),
+            name="people.csv",
+        ),
+        kind="deployments",
+    )
+    # An export of each caller, made at once (a short list), so that its page and its download are reached.
+    for owner in (world.coordinator, world.outsider):
+        exchange_services.export_create(by=owner, kind="pairings", format="csv")
     ProgressReportFactory(project=building, review_status="pending", reported_by=world.assisting)
     failed = make_inspection(building, dt.date(2015, 9, 1), passed=False)
     Rectification.objects.create(project=building, inspection=failed, finding="脚手架", deadline=dt.date(2015, 10, 1))
