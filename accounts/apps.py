@@ -17,7 +17,7 @@ class AccountsConfig(AppConfig):
         from .selectors import dashboard_parties_panel, dashboard_scope_panel
 
         register_nav(
-            NavItem("directory", _("Users & organizations"), "accounts:directory", order=90, allowed=may_manage_users)
+            NavItem("directory", _("Directory"), "accounts:directory", order=90, allowed=may_manage_users)
         )
         register_action_labels({"unlocked": _("unlocked")})
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))

@@ -373,22 +373,25 @@ def query_of(filters: dict[str, Any]) -> QueryDict:
 
 
 def check_filters(filters: Any) -> list[Problem]:
-    """The shape of FILTERS, as the schema gives it: an object of names to text (200 characters at most), numbers,
-    booleans or lists (of 100 at most) of those."""
+    """FILTERS is an object (the schema says so: `invalid` otherwise) of names to text (200 characters at most, no
+    NUL), numbers, booleans or lists (of 100 at most) of those — what a query string can carry; any other value is
+    one the list does not take (`invalid_filter`)."""
     if not isinstance(filters, dict):
         return [Problem("invalid", _("Filters are an object of names to values."), "filters")]
     problems = []
     for name, value in filters.items():
         values = value if isinstance(value, list) else [value]
-        if len(values) > 100 or any(v is None or isinstance(v, dict | list) for v in values):
+        if (
+            len(values) > 100
+            or any(v is None or isinstance(v, dict | list) for v in values)
+            or any(isinstance(v, str) and (len(v) > 200 or "\x00" in v) for v in values)
+        ):
             problems.append(
-                Problem("invalid", _("A filter's value is text, a number or a list of those."), f"filters.{name}")
-            )
-        elif any(isinstance(v, str) and len(v) > 200 for v in values):
-            problems.append(Problem("max_length", _("A filter's value is 200 characters at most."), f"filters.{name}"))
-        elif any(isinstance(v, str) and "\x00" in v for v in values):
-            problems.append(
-                Problem("null_characters_not_allowed", _("Null characters are not allowed."), f"filters.{name}")
+                Problem(
+                    "invalid_filter",
+                    _("A filter's value is text (200 characters at most), a number or a list of those."),
+                    f"filters.{name}",
+                )
             )
     return problems
 

@@ -149,6 +149,9 @@ def _tighten(schema: Any, *, request: bool) -> None:
         schema["pattern"] = _decimal_pattern(schema["pattern"])
     if request and schema.get("type") == "object" and "properties" in schema:
         schema.setdefault("additionalProperties", False)
+    if request and schema.get("type") == "string" and schema.get("format") == "binary":
+        # An uploaded file has content: Django takes an empty part for no file at all ("No file was submitted").
+        schema.setdefault("minLength", 1)
     plain_text = schema.get("type") == "string" and not ({"pattern", "format", "enum"} & schema.keys())
     if request and plain_text and schema.get("minLength", 0) >= 1:
         # DRF trims a text before it checks it is not blank: it needs a character other than a blank (those of

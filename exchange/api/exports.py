@@ -76,28 +76,15 @@ class ExportSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-FILTER_VALUE = {
-    "oneOf": [
-        {"type": "string", "maxLength": 200},
-        {"type": "number"},
-        {"type": "boolean"},
-        {
-            "type": "array",
-            "maxItems": 100,
-            "items": {"oneOf": [{"type": "string", "maxLength": 200}, {"type": "number"}, {"type": "boolean"}]},
-        },
-    ]
-}
-
-
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": FILTER_VALUE,
+        "additionalProperties": {},
         "description": (
-            "The list endpoint's own query parameters, as an object (a filter that takes several values takes a "
-            "list). A value the list refuses is a 400 `invalid_filter` naming `filters.<name>`; paging and sorting "
-            "parameters are ignored (an export holds every page)."
+            "The list endpoint's own query parameters, as an object: each a string, number or boolean, or a list of "
+            "those for a filter that takes several values. A value the list refuses (or that is none of these) is a "
+            "400 `invalid_filter` naming `filters.<name>`; names the list does not know are ignored, as the list "
+            "endpoint ignores them, and so are paging and sorting (an export holds every page)."
         ),
     }
 )
@@ -147,15 +134,12 @@ class RankingReportSerializer(serializers.Serializer):
     filters = RankingFiltersSerializer()
 
 
+# One of three shapes, told apart by their `kind` enums (disjoint), without a discriminator mapping: several kinds
+# share the list shape, which a mapping would have to repeat and which fuzzers read as one kind per shape.
 EXPORT_REQUEST = PolymorphicProxySerializer(
     component_name="NewExport",
-    serializers={
-        **dict.fromkeys(exports.LISTS, ListExportSerializer),
-        "scorecard": ObjectReportSerializer,
-        "project": ObjectReportSerializer,
-        "ranking": RankingReportSerializer,
-    },
-    resource_type_field_name="kind",
+    serializers=[ListExportSerializer, ObjectReportSerializer, RankingReportSerializer],
+    resource_type_field_name=None,
 )
 
 

@@ -119,8 +119,8 @@ REQUIRED_WITH: dict[str, set[str]] = {
     "POST /api/v1/programs/{code_or_id}/rules/": {"rate", "fixed_amount"},
     "POST /api/v1/evaluation/frameworks/": {"indicators[].floor", "indicators[].target"},
     # The mandates of a pairing, the history of a project: those two lists need the parent their endpoint's path
-    # names, as a filter of the export.
-    "POST /api/v1/exports/": {"filters.pairing", "filters.project"},
+    # names, as a filter of the export; a ranking needs its programme and year (or its run).
+    "POST /api/v1/exports/": {"filters.pairing", "filters.project", "filters.program", "filters.year"},
 }
 
 # The rows a path or body parameter names, by the resource the path names before it (`/pairings/{id}/`,
