@@ -16,9 +16,7 @@ class AccountsConfig(AppConfig):
         from .policy import is_national_coordinator, may_manage_users
         from .selectors import dashboard_parties_panel, dashboard_scope_panel
 
-        register_nav(
-            NavItem("directory", _("Directory"), "accounts:directory", order=90, allowed=may_manage_users)
-        )
+        register_nav(NavItem("directory", _("Directory"), "accounts:directory", order=90, allowed=may_manage_users))
         register_action_labels({"unlocked": _("unlocked")})
         register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))
         register_panel(Panel("parties", "accounts/panels/parties.html", dashboard_parties_panel, order=85))
