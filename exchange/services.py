@@ -198,7 +198,11 @@ def _tell(export: Export) -> None:
             "reason": export.error,
             "link": link,
         }
-    send_mail(subject, message, None, [user.email], fail_silently=True)
+    try:
+        send_mail(subject, message, None, [user.email])
+    except OSError:
+        # The file is made and on the exports page either way; a mail server that does not answer is logged.
+        logger.warning("export %s: the e-mail to its creator could not be sent", export.pk, exc_info=True)
 
 
 def exports_expire(now: dt.datetime | None = None) -> int:

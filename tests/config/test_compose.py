@@ -25,7 +25,7 @@ SERVICES = COMPOSE["services"]
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 SETTINGS_DIR = ROOT / "config" / "settings"
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN(?!_TTL)|_KEY\b|PRIVATE")
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN(?!_TTL)|_KEY\b|PRIVATE(?!_NETWORKS)")
 PLACEHOLDER = "change-me"
 
 

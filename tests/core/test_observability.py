@@ -180,6 +180,11 @@ class _Collector(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
+        elif self.headers.get("Content-Encoding") == "br":
+            # sentry-sdk compresses with Brotli when a Brotli module is installed (WeasyPrint's fonttools brings one).
+            import brotli
+
+            body = brotli.decompress(body)
         self.received.append((self.path, body))
         self.send_response(200)
         self.end_headers()

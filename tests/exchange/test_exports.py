@@ -428,3 +428,21 @@ def test_reports_are_made_as_pdf_by_the_task_and_refused_out_of_scope(generated,
     assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "object"
     assert not Export.objects.filter(created_by=outsider).exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_role_finds_export_on_the_lists_it_sees(world, pw, language):
+    approver = UserFactory(username="export-approver", organization=world.guangdong_gov, roles=[Role.APPROVER])
+    observer = UserFactory(username="export-observer", organization=world.guangdong_gov, roles=[Role.OBSERVER])
+    for user in (world.coordinator, world.assisting, world.recipient, world.outsider, approver, observer):
+        client = Client()
+        client.force_login(user)
+        client.cookies["django_language"] = language
+        for path, kind in LIST_PAGES:
+            page = client.get(path)
+            assert page.status_code == 200, (user.username, path)
+            assert f'name="kind" value="{kind}"' in page.content.decode(), (user.username, path)
+        if user in (world.assisting, world.recipient):
+            html = client.get(f"/pairings/{pw.shufu.pk}/").content.decode()
+            for kind in ("mandates", "fund_flows", "deployments", "trainings"):
+                assert f'name="kind" value="{kind}"' in html, (user.username, kind)
