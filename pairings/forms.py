@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import RegionChoiceField
 from accounts.models import Organization
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, MoneyField
 
 from .models import ContractingMode, DeploymentKind, FlowKind, FlowSource, FundFlow, Pairing, Program
 
@@ -16,9 +16,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-MONEY_HELP = _("In yuan, e.g. 1250000.00")
 
 
 class PairingForm(BootstrapFormMixin, forms.Form):
@@ -74,9 +71,7 @@ class PairingEndForm(BootstrapFormMixin, forms.Form):
 class FiscalRevenueForm(BootstrapFormMixin, forms.Form):
     organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
     year = forms.IntegerField(label=_("Year"))
-    amount = forms.DecimalField(
-        label=_("General public budget revenue"), max_digits=18, decimal_places=2, help_text=MONEY_HELP
-    )
+    amount = MoneyField(label=_("General public budget revenue"))
     source = forms.CharField(
         label=_("Source"), required=False, help_text=_("e.g. the provincial final accounts report")
     )
@@ -94,19 +89,26 @@ class MandateComputeForm(BootstrapFormMixin, forms.Form):
 
 class MandateSetForm(BootstrapFormMixin, forms.Form):
     year = forms.IntegerField(label=_("Year"))
-    funds_required = forms.DecimalField(
-        label=_("Funds required"), max_digits=18, decimal_places=2, help_text=MONEY_HELP
-    )
+    funds_required = MoneyField(label=_("Funds required"))
     personnel_quota = forms.IntegerField(label=_("Personnel quota"), required=False, min_value=0)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class PledgeChoiceField(forms.ModelChoiceField):
+    """A pledge as officials read it: its date and its amount formatted in the page's language."""
+
+    def label_from_instance(self, obj: FundFlow) -> str:  # type: ignore[override]
+        from core.money import format_cny
+
+        return f"{obj.date:%Y-%m-%d} · {format_cny(obj.amount)}"
+
+
 class FundFlowForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=FlowKind.choices)
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, help_text=MONEY_HELP)
+    amount = MoneyField(label=_("Amount"))
     date = forms.DateField(label=_("Date"), widget=DateInput())
     source = forms.ChoiceField(label=_("Source of funds"), choices=FlowSource.choices)
-    pledge = forms.ModelChoiceField(
+    pledge = PledgeChoiceField(
         label=_("Pledge it fulfils"),
         queryset=FundFlow.objects.none(),
         required=False,

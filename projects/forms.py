@@ -5,8 +5,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import RegionChoiceField
-from core.forms import BootstrapFormMixin
-from pairings.forms import MONEY_HELP, DateInput
+from core.forms import BootstrapFormMixin, MoneyField, unusual_ratio
+from pairings.forms import DateInput
 from pairings.models import Pairing
 
 from .models import Category, DocumentKind, ExecutionMode, InspectionKind, InspectionResult, Project, Sector
@@ -23,9 +23,7 @@ class ProjectForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("The county or township where the project is, within the pairing's recipient region."),
     )
-    budget_requested = forms.DecimalField(
-        label=_("Budget requested"), max_digits=18, decimal_places=2, required=False, help_text=MONEY_HELP
-    )
+    budget_requested = MoneyField(label=_("Budget requested"), required=False)
     planned_start = forms.DateField(label=_("Planned start"), widget=DateInput(), required=False)
     planned_end = forms.DateField(label=_("Planned end"), widget=DateInput(), required=False)
     expected_beneficiaries = forms.IntegerField(label=_("Expected beneficiaries"), min_value=0, required=False)
@@ -61,16 +59,62 @@ class ProjectForm(BootstrapFormMixin, forms.Form):
 class TransitionForm(BootstrapFormMixin, forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args, project=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.project = project
+
 
 class ApproveForm(TransitionForm):
-    approved_budget = forms.DecimalField(
-        label=_("Approved budget"),
-        max_digits=18,
-        decimal_places=2,
-        required=False,
-        help_text=_("Empty: the requested budget."),
-    )
-    field_order = ["approved_budget", "comment"]
+    """The approval, with the budget: the request shown beside it, and an amount more than ten times off the request
+    (816 typed in yuan for 816 万元) asked about before it is saved — a warning the approver may confirm, not a rule
+    (the service and the API take any amount)."""
+
+    approved_budget = MoneyField(label=_("Approved budget"), required=False)
+    field_order = ["approved_budget", "confirm_amount", "comment"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        requested = self.project.budget_requested if self.project is not None else None
+        field = self.fields["approved_budget"]
+        if requested:
+            field.help_text = _("Requested: %(yuan)s yuan (%(wan)s 万元). Empty: the requested budget.") % {
+                "yuan": f"{requested:,.2f}",
+                "wan": f"{requested / 10_000:,.2f}",
+            }
+        else:
+            field.help_text = _("Empty: the requested budget.")
+        if self.data.get("confirm_amount"):
+            self._add_confirm()
+
+    def _add_confirm(self) -> None:
+        self.fields["confirm_amount"] = forms.BooleanField(
+            label=_("Yes, this is the approved budget"), required=False, widget=forms.CheckboxInput()
+        )
+        self.fields["confirm_amount"].widget.attrs.setdefault("class", "form-check-input")
+        self.order_fields(self.field_order)  # right under the amount it confirms
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        approved = data.get("approved_budget")
+        requested = self.project.budget_requested if self.project is not None else None
+        ratio = unusual_ratio(approved, requested)
+        if ratio is not None and approved is not None and requested is not None and not data.get("confirm_amount"):
+            if "confirm_amount" not in self.fields:
+                self._add_confirm()
+            self.add_error(
+                "approved_budget",
+                _(
+                    "%(approved)s yuan is %(ratio)s times %(direction)s than the %(requested)s yuan requested: check "
+                    "the unit (yuan or 10 000 yuan). If the amount is right, tick the confirmation below and approve."
+                )
+                % {
+                    "approved": f"{approved:,.2f}",
+                    "requested": f"{requested:,.2f}",
+                    "ratio": f"{ratio:,.0f}",
+                    "direction": _("smaller") if approved < requested else _("larger"),
+                },
+            )
+        return data
 
 
 class StartForm(TransitionForm):
@@ -86,7 +130,7 @@ class CompleteForm(TransitionForm):
 class ProgressReportForm(BootstrapFormMixin, forms.Form):
     period_end = forms.DateField(label=_("Period ending"), widget=DateInput())
     physical_progress = forms.IntegerField(label=_("Physical progress (%)"), min_value=0, max_value=100)
-    spend_to_date = forms.DecimalField(label=_("Spend to date"), max_digits=18, decimal_places=2, help_text=MONEY_HELP)
+    spend_to_date = MoneyField(label=_("Spend to date"))
     narrative = forms.CharField(label=_("Narrative"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photo = forms.FileField(label=_("Photo"), required=False, help_text=_("JPEG or PNG, up to 20 MB."))
 

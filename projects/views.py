@@ -215,11 +215,12 @@ def project_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     spec = services.ACTIONS[action]
     form_class = ACTION_FORMS.get(action, forms.TransitionForm)
     initial = {"actual_start": timezone.localdate(), "actual_end": timezone.localdate()}
-    form = form_class(request.POST or None, initial=initial)
+    form = form_class(request.POST or None, initial=initial, project=project)
     if spec.needs_comment:
         form.fields["comment"].required = True
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        data.pop("confirm_amount", None)  # the form's own question, not the service's
         kwargs: dict[str, Any] = {"comment": data.pop("comment", "")}
         kwargs.update({k: v for k, v in data.items() if v not in (None, "")})
         if action == "evaluate":

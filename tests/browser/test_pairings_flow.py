@@ -64,7 +64,7 @@ def test_coordinator_creates_a_pairing_and_officer_records_flows_until_fulfilmen
     officer.goto(officer.base_url + "/fiscal-revenues/")
     officer.select_option("#revenue-form select[name=organization]", label="广东省人民政府")
     officer.fill("#revenue-form input[name=year]", "2010")
-    officer.fill("#revenue-form input[name=amount]", "427000000000")
+    officer.fill("#revenue-form input[name=amount_0]", "427000000000")
     officer.locator("#revenue-form button[type=submit]").click()
     expect(officer.locator(".alert-success")).to_be_visible()
 
@@ -77,7 +77,7 @@ def test_coordinator_creates_a_pairing_and_officer_records_flows_until_fulfilmen
     for kind, amount in (("commitment", "1000000000"), ("disbursement", "1153000000")):
         officer.locator("#record-flow").click()
         officer.select_option("select[name=kind]", kind)
-        officer.fill("input[name=amount]", amount)
+        officer.fill("input[name=amount_0]", amount)
         officer.fill("input[name=date]", "2012-05-01")
         officer.select_option("select[name=source]", "assisting_fiscal")
         officer.locator("#record-form button[type=submit]").click()

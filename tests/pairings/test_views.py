@@ -73,6 +73,34 @@ def test_recording_a_commitment_in_the_page_lands_with_history(client, world, pw
     assert HistoryEvent.objects.for_object(pw.shufu).filter(action="flow_recorded", actor=world.assisting).exists()
 
 
+def test_the_flow_form_takes_ten_thousands_and_shows_pledges_formatted(client, world, pw):
+    services.fund_flow_record(
+        by=None,
+        pairing=pw.shufu,
+        kind="pledge",
+        amount=Decimal("149020000.00"),
+        date=dt.date(2012, 1, 5),
+        source="assisting_fiscal",
+    )
+    login(client, world.assisting)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/pairings/{pw.shufu.pk}/flows/new/").content.decode()
+    assert "2012-01-05 · 1.49 亿元" in page  # not "认捐 149020000.00"
+    assert 'name="amount_1"' in page  # the unit beside the amount
+    response = client.post(
+        f"/pairings/{pw.shufu.pk}/flows/new/",
+        {
+            "kind": "commitment",
+            "amount_0": "120.5",
+            "amount_1": "wan",
+            "date": "2012-03-01",
+            "source": "assisting_fiscal",
+        },
+    )
+    assert response.status_code == 302
+    assert FundFlow.objects.get(kind="commitment").amount == Decimal("1205000.00")
+
+
 def test_a_recipient_officer_cannot_pledge_and_is_told_so_on_the_form(client, world, pw):
     response = login(client, world.recipient).post(
         f"/pairings/{pw.shufu.pk}/flows/new/",

@@ -608,13 +608,74 @@ def test_a_ready_draft_is_submitted_from_its_confirmation_page(client, world, dr
 
 def test_an_approver_approves_with_a_lower_budget(client, approver, proposed):
     login(client, approver)
-    assert 'name="approved_budget"' in client.get(f"/projects/{proposed.pk}/act/approve/").content.decode()
-    response = client.post(f"/projects/{proposed.pk}/act/approve/", {"approved_budget": "10000000", "comment": ""})
+    page = client.get(f"/projects/{proposed.pk}/act/approve/").content.decode()
+    assert 'name="approved_budget_0"' in page  # the amount, and beside it its unit
+    assert 'name="approved_budget_1"' in page
+    response = client.post(
+        f"/projects/{proposed.pk}/act/approve/",
+        {"approved_budget_0": "1000", "approved_budget_1": "wan", "comment": ""},
+    )
     assert response.status_code == 302
     proposed.refresh_from_db()
     assert (proposed.state, proposed.approved_budget) == (State.APPROVED, Decimal("10000000.00"))
     [event] = events(proposed, "approve")
     assert event.changes["approved_budget"]["new"] == "10000000.00"
+
+
+def test_an_approved_budget_ten_thousand_times_off_the_request_is_asked_about_first(client, approver, proposed):
+    """816 typed in yuan for a request of 8 160 000 yuan (816 万元): the form shows the request, warns and saves
+    nothing; the approver either switches the unit or confirms the amount."""
+    proposed.budget_requested = Decimal("8160000.00")
+    proposed.save(update_fields=["budget_requested"])
+    login(client, approver)
+    page = client.get(f"/projects/{proposed.pk}/act/approve/").content.decode()
+    assert "8,160,000.00" in page and "816.00" in page  # noqa: PT018 — the request, in yuan and in 万元
+    url = f"/projects/{proposed.pk}/act/approve/"
+    response = client.post(url, {"approved_budget_0": "816", "approved_budget_1": "yuan", "comment": "ok"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["approved_budget"]
+    assert "10,000" in form.errors["approved_budget"][0]
+    assert 'name="confirm_amount"' in response.content.decode()
+    assert 'value="816"' in response.content.decode()  # what was typed stays
+    proposed.refresh_from_db()
+    assert proposed.state == State.PROPOSED
+    assert not events(proposed, "approve")
+
+    # In 万元, the same figure is the request: approved.
+    response = client.post(url, {"approved_budget_0": "816", "approved_budget_1": "wan", "comment": "ok"})
+    assert response.status_code == 302
+    proposed.refresh_from_db()
+    assert (proposed.state, proposed.approved_budget) == (State.APPROVED, Decimal("8160000.00"))
+
+
+def test_an_unusual_approved_budget_goes_through_once_confirmed(client, approver, proposed):
+    proposed.budget_requested = Decimal("8160000.00")
+    proposed.save(update_fields=["budget_requested"])
+    login(client, approver)
+    url = f"/projects/{proposed.pk}/act/approve/"
+    body = {"approved_budget_0": "500000", "approved_budget_1": "yuan", "comment": "只批复一期"}
+    assert client.post(url, body).status_code == 200  # 16 times smaller: asked about
+    response = client.post(url, {**body, "confirm_amount": "on"})
+    assert response.status_code == 302
+    proposed.refresh_from_db()
+    assert proposed.approved_budget == Decimal("500000.00")
+
+
+def test_the_api_takes_any_approved_budget_in_yuan(approver, proposed):
+    """The plausibility question is the form's: the API (in yuan, for systems) approves 816 as asked."""
+    from tests.conftest import api_as
+
+    proposed.budget_requested = Decimal("8160000.00")
+    proposed.save(update_fields=["budget_requested"])
+    response = api_as(approver).post(
+        f"/api/v1/projects/{proposed.pk}/transitions/",
+        {"action": "approve", "approved_budget": "816.00", "comment": "ok"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    proposed.refresh_from_db()
+    assert proposed.approved_budget == Decimal("816.00")
 
 
 def test_approving_above_the_request_without_a_reason_is_refused(client, approver, proposed):
