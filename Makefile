@@ -10,10 +10,10 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports
+.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports
 
 help:
-	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager)"
+	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager);  make dev - the same with debug pages"
 	@echo "make stack  - run the production topology here at http://127.0.0.1:$(PORT): gunicorn, Celery worker and beat on PostgreSQL and Redis"
 	@echo "make test   - run the whole test suite against PostgreSQL (DATABASE_URL) and Chromium"
 	@echo "make lint   - ruff, mypy and the import layering (lint-imports);  make check - Django checks and missing migrations"
@@ -36,6 +36,10 @@ install-dev: $(VENV)/.dev
 
 compile-messages: $(VENV)/.base
 	@$(BIN)/python manage.py compile_translations
+
+# `make dev`: the same with Django's debug pages (tracebacks, the URL map) for developers.
+dev:
+	@DJANGO_DEBUG=true $(MAKE) --no-print-directory run
 
 run: $(VENV)/.base compile-messages
 	@mkdir -p var

@@ -441,7 +441,8 @@ def project_score_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def project_latest_score(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The score of PROJECT in the latest succeeded run that scored it (404 when none did)."""
+    """The score of PROJECT in the latest succeeded run that scored it; a project no run has scored yet shows its
+    page saying so, with its expert scores and ratings (404 only for a project the user may not see)."""
     score = (
         selectors.project_scores_visible_to(_user(request))
         .filter(project_id=project_id, run__status=RunStatus.SUCCEEDED)
@@ -449,7 +450,7 @@ def project_latest_score(request: HttpRequest, project_id: int) -> HttpResponse:
         .first()
     )
     if score is None:
-        raise Http404
+        return project_assess(request, project_id)
     return _project_score_page(request, score.project, score)
 
 

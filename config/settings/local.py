@@ -1,9 +1,11 @@
-"""The embedded default for `make run`: SQLite in WAL mode, Celery eager, debug on, demo data allowed."""
+"""The embedded default for `make run`: SQLite in WAL mode, Celery eager, demo data allowed; debug pages off (an
+official opening a page they may not see gets the friendly 404, an unknown `/api/` path the JSON error), on with
+`make dev` or DJANGO_DEBUG=true."""
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, cache_config, database_config, env, shared_cache_url
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 

@@ -158,10 +158,19 @@ def test_posting_a_rating_on_a_project_out_of_scope_is_not_found_and_writes_noth
     assert not SatisfactionRating.objects.exists()
 
 
-def test_a_project_never_scored_has_no_latest_score_page(ev, finished):
+def test_a_project_never_scored_says_so_on_its_score_page(ev, finished):
     client = client_for(ev.coordinator)
 
-    assert client.get(f"/evaluation/projects/{ev.shufu_draft.pk}/score/").status_code == 404
+    # The project page links here whatever its state: a project no run scored shows its page without a score.
+    response = client.get(f"/evaluation/projects/{ev.shufu_draft.pk}/score/")
+    assert response.status_code == 200
+    assert response.context.get("score") is None
+    assert (
+        f"/evaluation/projects/{ev.shufu_draft.pk}/score/"
+        in client.get(f"/projects/{ev.shufu_draft.pk}/").content.decode()
+    )
+    # A project the user may not see stays not found.
+    assert client_for(ev.outsider).get(f"/evaluation/projects/{ev.shufu_draft.pk}/score/").status_code == 404
     assert client.get("/evaluation/project-scores/999999/").status_code == 404
     assert client.get("/evaluation/scorecards/999999/").status_code == 404
     assert client.get("/evaluation/runs/999999/").status_code == 404
