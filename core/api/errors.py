@@ -1,10 +1,12 @@
 """The API's one error format for every 4xx: {"errors": [{"code", "message", "field"}]}."""
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -37,6 +39,28 @@ def errors_body(detail: Any) -> dict[str, list[dict[str, Any]]]:
     return {"errors": out}
 
 
+_WHERE = re.compile(r"line (\d+) column (\d+)")
+
+
+def _parse_error(exc: exceptions.ParseError) -> exceptions.ParseError:
+    """DRF's parse errors carry the parser's own English ("JSON parse error - Expecting value: line 1 column 45"):
+    say it in the caller's language, keeping where the body went wrong."""
+    text = str(exc.detail)
+    if text.startswith("JSON parse error"):
+        where = _WHERE.search(text)
+        message = (
+            _("The body is not valid JSON: the error is at line %(line)s, column %(column)s.")
+            % {"line": where.group(1), "column": where.group(2)}
+            if where
+            else _("The body is not valid JSON.")
+        )
+    elif text.startswith("Multipart form parse error"):
+        message = _("The body could not be read as a multipart form.")
+    else:
+        return exc
+    return exceptions.ParseError(message, code="parse_error")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         body = {"errors": [{"code": p.code, "message": str(p.message), "field": p.field} for p in exc.problems]}
@@ -47,6 +71,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(
             django_detail if isinstance(django_detail, dict) else {"non_field_errors": django_detail}
         )
+    if isinstance(exc, exceptions.ParseError):
+        exc = _parse_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -239,3 +239,21 @@ def test_an_unknown_page_url_gets_the_html_404(client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "请求体不是有效的 JSON：错误位于第 1 行第 10 列。"),
+        ("en", "The body is not valid JSON: the error is at line 1, column 10."),
+    ],
+)
+def test_a_malformed_json_body_is_told_in_the_callers_language(world, language, expected):
+    from tests.conftest import api_as
+
+    response = api_as(world.coordinator).generic(
+        "POST", "/api/v1/exports/", '{"kind": ', content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"code": "parse_error", "message": expected, "field": None}]
