@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import uploads as kept_uploads
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters
@@ -259,15 +261,29 @@ def _record_view(  # type: ignore[no-untyped-def]
     files: bool = False,
     fields: dict[str, str] | None = None,
 ):
+    declared = cast("type[django_forms.Form]", form_class).base_fields
+    file_fields = [name for name, f in declared.items() if isinstance(f, django_forms.FileField)]
+
     @login_required
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         project = _project_or_404(request, pk)
-        form = form_class(request.POST or None, request.FILES or None, initial={"date": timezone.localdate()})
-        if request.method == "POST" and form.is_valid():
+        posted = request.method == "POST"
+        # A file attached to an earlier, refused submit comes back unless another was chosen (core/uploads.py).
+        uploads = kept_uploads.restore(request, file_fields) if posted and file_fields else request.FILES
+        form = form_class(request.POST or None, uploads or None, initial={"date": timezone.localdate()})
+        if posted and form.is_valid():
             done = _handle(form, lambda: run(_user(request), project, form.cleaned_data), fields)
             if done is not None:
+                if file_fields:
+                    kept_uploads.discard(request)
                 messages.success(request, success)
                 return redirect("projects:project_detail", pk=pk)
+        if posted and file_fields and uploads:
+            # A file the form itself refused (a wrong type) is not kept: it is the mistake to fix.
+            accepted = uploads.copy()
+            for name in form.errors:
+                accepted.pop(name, None)
+            form.kept_uploads = kept_uploads.keep(request, accepted)
         return render(request, "projects/form.html", {"form": form, "project": project, "title": title, "files": files})
 
     return view

@@ -81,3 +81,9 @@ def published_date(value: str | None) -> str:
     if day is None:
         return f"{year}年{month}月" if zh else f"{MONTHS_EN[month - 1]} {year}"
     return f"{year}年{month}月{day}日" if zh else f"{day} {MONTHS_EN[month - 1]} {year}"
+
+
+@register.filter
+def kept_upload(field: Any) -> dict[str, Any] | None:
+    """The file a refused form kept for FIELD (a bound field), as core.uploads.keep gave it: its token and name."""
+    return (getattr(field.form, "kept_uploads", None) or {}).get(field.name)

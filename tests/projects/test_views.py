@@ -13,6 +13,7 @@ from django.contrib.messages import WARNING, get_messages
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
@@ -927,6 +928,64 @@ def test_a_report_with_a_forbidden_photo_is_not_stored_at_all(client, world, bui
     assert not Document.objects.exists()
     assert stored_files() == before
     assert not events(building, "progress_reported")
+
+
+def test_a_report_with_three_errors_keeps_every_field_and_the_photo(client, world, building):
+    """All three mistakes at once, everything typed kept, and the photo kept server-side: the fixed form saves the
+    report with that photo without choosing it again."""
+    url = f"/projects/{building.pk}/progress/new/"
+    response = login(client, world.assisting).post(
+        url,
+        {
+            "period_end": "2024-13-45",
+            "physical_progress": "150",
+            "spend_to_date_0": "七百万",
+            "spend_to_date_1": "wan",
+            "narrative": "主体结构封顶",
+            "photo": png_upload("topping-out.png"),
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) == {"period_end", "physical_progress", "spend_to_date"}
+    html = response.content.decode()
+    for typed in ('value="2024-13-45"', 'value="150"', 'value="七百万"', "主体结构封顶"):
+        assert typed in html
+    assert "topping-out.png" in html
+    token = form.kept_uploads["photo"]["token"]
+    assert f'name="photo_kept" value="{token}"' in html
+    assert not ProgressReport.objects.exists()
+
+    response = client.post(
+        url,
+        {
+            "period_end": "2024-09-30",
+            "physical_progress": "65",
+            "spend_to_date_0": "720",
+            "spend_to_date_1": "wan",
+            "narrative": "主体结构封顶",
+            "photo_kept": token,
+        },
+    )
+    assert response.status_code == 302
+    report = ProgressReport.objects.get()
+    assert report.spend_to_date == Decimal("7200000.00")
+    [photo] = report.photos.all()
+    assert photo.file.read() == png_bytes()
+    assert client.session["kept_uploads"] == {}  # the kept copy is gone once used
+
+
+def test_a_kept_file_belongs_to_the_session_that_uploaded_it(client, world, building):
+    url = f"/projects/{building.pk}/progress/new/"
+    response = login(client, world.assisting).post(
+        url, {"period_end": "", "physical_progress": "65", "spend_to_date": "1", "photo": png_upload("a.png")}
+    )
+    token = response.context["form"].kept_uploads["photo"]["token"]
+    other = Client()
+    other.force_login(world.assisting)  # another session, even of the same user
+    other.post(url, {"period_end": "2024-09-30", "physical_progress": "65", "spend_to_date": "1", "photo_kept": token})
+    report = ProgressReport.objects.get()
+    assert not report.photos.exists()
 
 
 def test_progress_cannot_go_backwards(client, world, records):
