@@ -344,6 +344,19 @@ class Pairing(models.Model):
     def __str__(self) -> str:
         return f"{self.assisting_organization} → {self.recipient_region}"
 
+    # A pairing's history also tells of its flows, people and mandates, whose fields the pairing does not have.
+    history_labels = {
+        "kind": _("kind"),
+        "amount": _("amount"),
+        "date": _("date"),
+        "source": _("source of funds"),
+        "headcount": _("headcount"),
+        "topic": _("topic"),
+        "people_trained": _("people trained"),
+        "year": _("year"),
+        "funds_required": _("funds required"),
+    }
+
     @classmethod
     def history_display(cls, name: str, value: object) -> str | None:
         """A pairing's history also tells of its flows and people: show their codes and sums as people read them."""

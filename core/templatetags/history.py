@@ -15,15 +15,19 @@ register = template.Library()
 
 @register.filter
 def field_label(event: HistoryEvent, name: str) -> str:
-    """The verbose name of field NAME on the event's model (or the model's `history_labels`)."""
+    """The label of NAME on the event's model: its `history_labels`, else the field's verbose name."""
     model = event.content_type.model_class()
     if model is None:
         return name
+    # The model's own labels first: a name there may also be a reverse relation (a project's `rectifications`),
+    # which has no verbose name to show.
+    labels = getattr(model, "history_labels", {})
+    if name in labels:
+        return str(labels[name])
     try:
         return str(getattr(model._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
-        labels = getattr(model, "history_labels", {})
-        return str(labels.get(name, name))
+        return name
 
 
 @register.filter

@@ -53,3 +53,28 @@ def test_chinese_names_read_family_name_first(world):
     assert world.assisting.get_full_name() == "陈志明"
     world.assisting.first_name, world.assisting.last_name = "Alice", "Wong"
     assert world.assisting.get_full_name() == "Alice Wong"
+
+
+def test_fields_a_model_does_not_have_are_named_in_the_readers_language(world, pw):
+    """A project's inspection tells how many rectifications it raised (a reverse relation of the project, not a
+    field); a pairing's history tells of its trainings: no raw field name reaches the page."""
+    from projects import services as project_services
+
+    project = project_services.project_create(by=None, pairing=pw.shufu, title="疏附县第二幼儿园")
+    inspection = history_record(obj=project, action="inspected", changes={"rectifications": (None, 2)})
+    training = history_record(obj=pw.shufu, action="training_recorded", changes={"people_trained": (None, 40)})
+    with translation.override("zh-hans"):
+        assert "rectifications" not in render(inspection)
+        assert "people_trained" not in render(training)
+    with translation.override("en"):
+        assert render(inspection) == "rectifications=—>2;"
+        assert render(training) == "people trained=—>40;"
+
+
+def test_the_timeline_names_people_not_usernames(world):
+    world.assisting.first_name, world.assisting.last_name = "国华", "王"
+    world.assisting.save()
+    event = history_record(obj=world.shenzhen_gov, action="updated", actor=world.assisting, changes={})
+    html = Template('{% include "includes/history.html" %}').render(Context({"events": [event]}))
+    assert world.assisting.get_full_name() in html
+    assert world.assisting.username not in html
