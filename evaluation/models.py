@@ -50,6 +50,14 @@ class IndicatorFramework(models.Model):
     def __str__(self) -> str:
         return f"{self.program.code} v{self.version}"
 
+    @property
+    def reason_shown(self) -> str:
+        """The reason as a reader sees it: the one given, or for the version the system wrote itself "Default
+        framework" in the reader's language (no text is stored for it, so it never shows in another language)."""
+        if self.reason:
+            return self.reason
+        return str(_("Default framework")) if self.created_by_id is None and self.version == 1 else ""
+
 
 class Level(models.TextChoices):
     PROJECT = "project", _("project")

@@ -19,7 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -147,10 +148,8 @@ def framework_default(program: Program) -> IndicatorFramework:
         existing = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
         if existing is not None:
             return existing
-        # Written by the system, not for a request: in the site's language, as the other system-written texts.
-        with translation.override(settings.LANGUAGE_CODE):
-            reason = _("Default framework")
-        return _write_framework(program, rows, specs, None, None, reason)
+        # No reason is stored: the page says "Default framework" in the reader's language (`reason_shown`).
+        return _write_framework(program, rows, specs, None, None, "")
 
 
 def framework_current(program: Program) -> IndicatorFramework:
@@ -527,7 +526,24 @@ def _fail(run_id: int, chunk_id: int | None, reason: str) -> None:
             if requested is not None:
                 seconds = (now - requested).total_seconds()
                 transaction.on_commit(lambda: observability.run_finished("failed", seconds))
+            transaction.on_commit(lambda: _tell_requester(run_id))
     logger.error("evaluation run %s failed: %s", run_id, reason)
+
+
+def _tell_requester(run_id: int) -> None:
+    """A run finished or failed: a notification (and an e-mail, if they have an address) for whoever asked for
+    it. A run nobody asked for (the nightly one) tells nobody."""
+    from accounts.services import notify
+
+    run = EvaluationRun.objects.select_related("program").filter(pk=run_id).first()
+    if run is None or run.requested_by_id is None or run.status not in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        return
+    kind = "run_succeeded" if run.status == RunStatus.SUCCEEDED else "run_failed"
+    params = {"run": run.pk, "program": run.program.code, "year": run.year}
+    try:
+        notify([run.requested_by_id], kind, params, reverse("evaluation:run_detail", args=[run.pk]), mail=True)
+    except Exception:  # the run's outcome stands whatever happens to the message
+        logger.exception("evaluation run %s: its requester could not be told", run_id)
 
 
 def chunk_fail(chunk_id: int, reason: str) -> None:
@@ -732,6 +748,7 @@ def run_finalize(run_id: int) -> bool:
         run.save(update_fields=["status", "done", "finished_at", "compared_with"])
         seconds = (now - run.created_at).total_seconds()
         transaction.on_commit(lambda: observability.run_finished("succeeded", seconds))
+        transaction.on_commit(lambda: _tell_requester(run_id))
     return True
 
 
