@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
@@ -15,17 +19,54 @@ class LoginForm(BootstrapFormMixin, AuthenticationForm):
     }
 
 
+class RegionPicker(forms.TextInput):
+    """A text input that offers regions as the official types (a name in Chinese or English, or a code): htmx asks
+    core's `region_options` for the matches and puts them in the input's datalist; choosing one fills in its code."""
+
+    template_name = "core/widgets/region_picker.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        options_id = f"{widget['attrs'].get('id') or name}-options"
+        widget["options_id"] = options_id
+        widget["attrs"].update(
+            {
+                "list": options_id,
+                "autocomplete": "off",
+                "hx-get": f"{reverse('core:region_options')}?field={name}",
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": f"#{options_id}",
+                "hx-swap": "innerHTML",
+            }
+        )
+        return context
+
+
 class RegionChoiceField(forms.CharField):
-    """A region typed as its code (select lists of 3,500 regions are unusable)."""
+    """A region typed as its code or its name (select lists of 3,500 regions are unusable): the picker offers the
+    matches as one types; a name that more than one region has asks for the code."""
+
+    widget = RegionPicker
 
     def clean(self, value: str) -> Region | None:  # type: ignore[override]
         value = super().clean(value)
         if not value:
             return None
-        region = Region.objects.filter(code=value.strip()).first()
+        text = value.strip()
+        region = Region.objects.filter(code=text).first()
         if region is None:
+            named = list(Region.objects.filter(Q(name=text) | Q(name_en__iexact=text), superseded_by__isnull=True)[:6])
+            if len(named) == 1:
+                return named[0]
+            if named:
+                raise forms.ValidationError(
+                    _("Several regions are called %(name)s: choose one from the list (%(codes)s)."),
+                    code="ambiguous_region",
+                    params={"name": text, "codes": ", ".join(r.code for r in named)},
+                )
             raise forms.ValidationError(
-                _("No region has the code %(code)s."), code="unknown_region", params={"code": value}
+                _("No region has the code or name %(code)s."), code="unknown_region", params={"code": text}
             )
         return region
 
@@ -35,9 +76,9 @@ class OrganizationForm(BootstrapFormMixin, forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganizationKind.choices)
     region = RegionChoiceField(
-        label=_("Region code"),
+        label=_("Region"),
         required=False,
-        help_text=_("Six-digit administrative code, e.g. 653121 for Shufu County."),
+        help_text=_("Type its name (Chinese or English) or code and choose it."),
     )
     parent = forms.ModelChoiceField(
         label=_("Parent organization"),

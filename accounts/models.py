@@ -148,3 +148,38 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class Notification(models.Model):
+    """One message in a user's inbox. Only the kind (a code) and its parameters are stored: the text is written
+    when it is shown, in the reader's language (accounts.notifications holds each kind's template)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    # Set for a message that must reach each recipient once (a reminder): a second send with the same key is
+    # dropped by the unique constraint below.
+    key = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~models.Q(key=""), name="unique_notification_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.kind}"
+
+    @property
+    def text(self) -> str:
+        from .notifications import render
+
+        return render(self.kind, self.params)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.models import Region
 
-from .models import Organization, User
+from .models import Notification, Organization, User
 
 
 @dataclass(frozen=True)
@@ -181,3 +181,12 @@ def locked_users() -> QuerySet[User]:
 
 def is_locked(user: User) -> bool:
     return _locked_usernames().filter(username=user.username).exists()
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """USER's own notifications, the newest first (the inbox index serves it)."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

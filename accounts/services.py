@@ -1,11 +1,15 @@
 """Writes on organizations and users: each checks the actor's right, validates, records history."""
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, Problem
@@ -13,7 +17,10 @@ from core.models import Region
 from core.services import diff_fields, history_record
 
 from . import policy
-from .models import Organization, Role, RoleAssignment, User
+from .models import Notification, Organization, Role, RoleAssignment, User
+from .notifications import render
+
+logger = logging.getLogger(__name__)
 
 
 def _check_parent(org: Organization | None, parent: Organization | None) -> None:
@@ -314,3 +321,59 @@ def user_set_language(*, user: User, language: str) -> User:
         User.objects.filter(pk=user.pk).update(preferred_language=language)
         user.preferred_language = language
     return user
+
+
+# --- notifications -------------------------------------------------------------------------------------------
+
+
+def notify(
+    users: Iterable[User | int],
+    kind: str,
+    params: dict[str, Any] | None = None,
+    link: str = "",
+    *,
+    key: str = "",
+    mail: bool = False,
+) -> list[int]:
+    """Put a notification of KIND (registered in accounts.notifications) in each user's inbox: one bulk insert.
+    KEY makes it once per user: a user who already holds a notification with that key gets none (a reminder
+    sent by a daily job). MAIL: also e-mail it, in each user's language, to those with an address. Returns the
+    ids of the users who got it."""
+    ids = list(dict.fromkeys(u if isinstance(u, int) else u.pk for u in users))
+    if not ids:
+        return []
+    params = params or {}
+    if key:
+        had = set(Notification.objects.filter(key=key, recipient_id__in=ids).values_list("recipient_id", flat=True))
+        ids = [pk for pk in ids if pk not in had]
+    # ignore_conflicts: a second run at the same moment loses to the unique (recipient, key) constraint.
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=pk, kind=kind, params=params, link=link, key=key) for pk in ids],
+        ignore_conflicts=bool(key),
+    )
+    if mail:
+        for user in User.objects.filter(pk__in=ids, is_active=True).exclude(email=""):
+            with translation.override(user.preferred_language):
+                text = render(kind, params)
+                subject = _("Duikou: %(text)s") % {"text": text[:120]}
+                body = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{link}" if link else text
+            try:
+                send_mail(subject, body, None, [user.email])
+            except OSError:
+                # The notification is in the inbox either way; a mail server that does not answer is logged.
+                logger.warning("notification %s: the e-mail to user %s could not be sent", kind, user.pk, exc_info=True)
+    return ids
+
+
+def notification_read(*, notification: Notification) -> Notification:
+    """Mark a notification read (one already read stays as it was). The caller found it in the reader's inbox
+    (accounts.selectors.notifications_of), so nobody marks another's."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_read_all(*, user: User) -> int:
+    """Mark every unread notification of USER read; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import notification_views, views
 
 app_name = "accounts"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("directory/users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
     path("directory/locked/", views.locked_accounts, name="locked_accounts"),
     path("directory/users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/open/", notification_views.notification_open, name="notification_open"),
+    path("notifications/read-all/", notification_views.notifications_read_all, name="notifications_read_all"),
 ]

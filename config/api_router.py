@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from accounts.api import views as accounts_views
+from accounts.api.notifications import NotificationViewSet
 from core.api.routers import Router
 from core.api.views import RegionViewSet
 from evaluation.api import views as evaluation_views
@@ -18,6 +19,7 @@ router = Router()
 router.register("regions", RegionViewSet, basename="region")
 router.register("organizations", accounts_views.OrganizationViewSet, basename="organization")
 router.register("users", accounts_views.UserViewSet, basename="user")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("programs", pairings_views.ProgramViewSet, basename="program")
 router.register("pairings", pairings_views.PairingViewSet, basename="pairing")
 router.register(r"pairings/(?P<pairing_pk>[0-9]+)/mandates", pairings_views.MandateViewSet, basename="pairing-mandate")

@@ -59,6 +59,10 @@ app.conf.update(
         "reconcile-evaluation-runs": {"task": "evaluation.tasks.reconcile_runs", "schedule": 60},
         "expire-exports": {"task": "exchange.tasks.expire_exports", "schedule": 60 * 60},
         "nightly-evaluation": {"task": "evaluation.tasks.nightly_evaluation", "schedule": crontab(hour=2, minute=30)},
+        "remind-rectifications": {
+            "task": "projects.tasks.remind_rectifications",
+            "schedule": crontab(hour=7, minute=0),
+        },
         "rectifications-overdue": {
             "task": "exchange.webhook_tasks.rectifications_overdue",
             "schedule": crontab(hour=1, minute=15),

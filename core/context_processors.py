@@ -15,7 +15,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"key": item.key, "label": item.label, "url": url, "active": False})
+        badge = item.badge(request.user) if item.badge else None
+        items.append({"key": item.key, "label": item.label, "url": url, "active": False, "badge": badge})
     # The item whose URL is the longest prefix of the path is the current one (/projects/tasks/ is
     # "My tasks", not "Projects").
     matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(str(i["url"])))]

@@ -14,6 +14,7 @@ class NavItem:
     url_name: str
     order: int = 100
     allowed: Callable[[Any], Any] | None = None  # the app's policy function; None: everyone signed in
+    badge: Callable[[Any], int] | None = None  # a count shown beside the entry (cheap: it runs on every page)
 
     def visible_to(self, user: Any) -> bool:
         return self.allowed is None or bool(self.allowed(user))

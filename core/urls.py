@@ -7,4 +7,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("regions/", views.regions, name="regions"),
+    path("regions/options/", views.region_options, name="region_options"),
 ]

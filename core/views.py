@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.db import connection
+from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -18,11 +19,24 @@ from .api.views import RegionFilter
 from .dashboard import panels_for
 from .list_filters import ListFilters
 from .models import Region, RegionLevel
+from .selectors import region_search
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"panels": panels_for(request)})
+
+
+@login_required
+def region_options(request: HttpRequest) -> HttpResponse:
+    """The choices of a region picker while an official types (`?field=<the input's name>&<name>=<text>`): regions
+    whose code starts with the text or whose Chinese or English name holds it (the closest names first: 疏附县 before
+    疏附县托克扎克镇), as `<option>`s for the input's datalist."""
+    field = request.GET.get("field", "")
+    text = (request.GET.get(field, "") if field else "").replace("\x00", "")[:50]
+    current = Region.objects.filter(superseded_by__isnull=True)
+    found = region_search(current, text).order_by(Length("name"), "code")[:20] if text.strip() else []
+    return render(request, "core/includes/region_options.html", {"regions": found})
 
 
 @login_required

@@ -11,7 +11,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +33,9 @@ from projects.selectors import projects_visible_to
 
 from . import forms, policy, selectors, services
 from .api.filters import RunFilter, WorklistFilter
-from .measures import FINAL_STATES, SCORED_STATES, SHARE_BASIS_NOTE
-from .models import EvaluationRun, ExpertScore, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
+from .measures import FINAL_STATES, SHARE_BASIS_NOTE
+from .models import EvaluationRun, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
+from .work import projects_to_score
 
 RUNS_PER_PAGE = 25
 ROWS_PER_PAGE = 50
@@ -496,12 +497,8 @@ def ratings(request: HttpRequest) -> HttpResponse:
         )
         to_rate = filters.page(rate_rows, ROWS_PER_PAGE)
     if policy.may_score(user):
-        scored = ExpertScore.objects.filter(project=OuterRef("pk"), evaluator=user)
-        score_rows = (
-            _worklist_rows(visible.filter(state__in=SCORED_STATES))
-            .filter(~Exists(scored))
-            .order_by("-updated_at", "-id")
-        )
+        # The same items as "My tasks" and the home count (evaluation.work), with this page's filters.
+        score_rows = projects_to_score(user, visible).order_by("-updated_at", "-id")
         to_score = filters.page(score_rows, ROWS_PER_PAGE, "spage")
     return render(
         request,

@@ -10,6 +10,7 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Data exchange")
 
     def ready(self) -> None:
+        from accounts.notifications import register_kinds as register_notification_kinds
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
 
@@ -20,6 +21,12 @@ class ExchangeConfig(AppConfig):
             {"secret_rotated": _("secret rotated"), "deleted": _("deleted"), "overdue": _("overdue")}
         )
         register_action_labels({"committed": _("import committed")})
+        register_notification_kinds(
+            {
+                "export_ready": _("Your export %(name)s is ready to download."),
+                "export_failed": _("Your export %(name)s failed."),
+            }
+        )
         # One entry for everyone signed in (everyone exports); its page leads on to imports and webhooks for those
         # their policies allow (exchange_subnav), so the menu stays one line wide.
         register_nav(NavItem("exchange", _("Data exchange"), "exchange:home", order=85))

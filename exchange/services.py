@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import notify
 from core.errors import DomainError, Problem
 
 from . import exports, reports
@@ -179,6 +180,11 @@ def export_make(export_id: int) -> Export | None:
 
 def _tell(export: Export) -> None:
     user = export.created_by
+    kind = "export_ready" if export.status == ExportStatus.DONE else "export_failed"
+    try:
+        notify([user], kind, {"name": export.filename, "export": export.pk}, reverse("exchange:export_list"))
+    except Exception:  # the file is on the exports page either way
+        logger.exception("export %s: its creator's notification could not be made", export.pk)
     if not user.email:
         return
     with translation.override(export.language):

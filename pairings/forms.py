@@ -24,7 +24,7 @@ class PairingForm(BootstrapFormMixin, forms.Form):
         label=_("Assisting organization"), queryset=Organization.objects.filter(is_active=True).order_by("path")
     )
     recipient_region = RegionChoiceField(
-        label=_("Recipient region code"), help_text=_("Six-digit administrative code, e.g. 653121 for Shufu County.")
+        label=_("Recipient region"), help_text=_("Type its name (Chinese or English) or code and choose it.")
     )
     parent = forms.ModelChoiceField(
         label=_("Parent pairing"),

@@ -7,24 +7,32 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Projects")
 
     def ready(self) -> None:
+        from accounts.notifications import register_kinds as register_notification_kinds
         from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
+        from core.worklist import waiting_total
         from pairings.checks import register_project_counter
         from pairings.services import register_project_check
 
-        from .dashboard import projects_panel
+        from . import work
+        from .dashboard import projects_panel, waiting_panel
         from .models import Project
+        from .notifications import NOTIFICATION_KINDS
         from .selectors import project_belongs_to_pairing
         from .services import ACTIONS
 
         register_panel(Panel("projects", "projects/panels/projects.html", projects_panel, order=30))
+        # What waits leads the home, before any figure.
+        register_panel(Panel("waiting", "projects/panels/waiting.html", waiting_panel, order=1))
+        work.register()
         register_project_check(project_belongs_to_pairing)
         register_project_counter(lambda code: Project.objects.filter(pairing__program__code=code).count())
 
         register_nav(NavItem("projects", _("Projects"), "projects:project_list", order=25))
-        register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26))
+        register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26, badge=waiting_total))
         register_action_labels({name: a.label for name, a in ACTIONS.items()})
+        register_notification_kinds(NOTIFICATION_KINDS)
         register_action_labels(
             {
                 "budget_revised": _("budget revised"),

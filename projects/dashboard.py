@@ -18,3 +18,12 @@ def projects_panel(request: HttpRequest) -> dict[str, Any]:
         "stages": list(counts.stages.items()),
         "total": counts.total,
     }
+
+
+def waiting_panel(request: HttpRequest) -> dict[str, Any]:
+    """The home's first panel: what waits for the user, kind by kind, each count linking to its list in "My
+    tasks" (the counts are core.worklist's, the same the inbox and the navigation show)."""
+    from core.worklist import waiting_for
+
+    waiting = waiting_for(request.user)
+    return {"waiting": waiting, "total": sum(w.count for w in waiting)}

@@ -19,9 +19,12 @@ class ProjectForm(BootstrapFormMixin, forms.Form):
     sector = forms.ChoiceField(label=_("Sector"), choices=[("", "—"), *Sector.choices], required=False)
     execution_mode = forms.ChoiceField(label=_("Execution mode"), choices=ExecutionMode.choices)
     location = RegionChoiceField(
-        label=_("Location (region code)"),
+        label=_("Location"),
         required=False,
-        help_text=_("The county or township where the project is, within the pairing's recipient region."),
+        help_text=_(
+            "The county or township where the project is, within the pairing's recipient region: type its name "
+            "(Chinese or English) or code and choose it."
+        ),
     )
     budget_requested = MoneyField(label=_("Budget requested"), required=False)
     planned_start = forms.DateField(label=_("Planned start"), widget=DateInput(), required=False)

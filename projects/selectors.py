@@ -57,46 +57,91 @@ def open_rectifications(project: Project) -> QuerySet[Rectification]:
     return project.rectifications.filter(closed_on__isnull=True)
 
 
+# --- what waits for a user: one function per kind of work (core.worklist registers them; the home, "My tasks"
+# and the navigation's count all read these) ------------------------------------------------------------------
+
+_NAMES = ("pairing__assisting_organization", "pairing__recipient_region")
+
+
+def proposals_to_approve(user: User) -> QuerySet[Project]:
+    """Proposals in scope waiting for a decision, except the user's own (nobody approves what they proposed)."""
+    return projects_visible_to(user).filter(state="proposed").exclude(proposed_by=user).select_related(*_NAMES)
+
+
+def reports_to_review(user: User) -> QuerySet[ProgressReport]:
+    return ProgressReport.objects.filter(project__in=projects_visible_to(user), review_status="pending").select_related(
+        "project", "reported_by"
+    )
+
+
+def acceptance_due(user: User) -> QuerySet[Project]:
+    """Completed projects wait for the supervisor until accepted: first the acceptance inspection, then the
+    acceptance itself (`passed` tells which of the two is next)."""
+    return (
+        projects_visible_to(user)
+        .filter(state="completed")
+        .annotate(passed=Exists(Inspection.objects.filter(project=OuterRef("pk"), kind="acceptance", result="passed")))
+        .select_related(*_NAMES)
+    )
+
+
+def rectifications_overdue(user: User) -> QuerySet[Rectification]:
+    return Rectification.objects.filter(
+        project__in=projects_visible_to(user), closed_on__isnull=True, deadline__lt=timezone.localdate()
+    ).select_related("project")
+
+
+def rectifications_due(user: User) -> QuerySet[Rectification]:
+    """Open rectifications not yet past their deadline (those past it are `rectifications_overdue`)."""
+    return (
+        Rectification.objects.filter(project__in=projects_visible_to(user), closed_on__isnull=True)
+        .exclude(deadline__lt=timezone.localdate())
+        .select_related("project")
+    )
+
+
+def drafts_to_submit(user: User) -> QuerySet[Project]:
+    """Drafts the user started, and proposals of theirs that an approver returned."""
+    return (
+        projects_visible_to(user)
+        .filter(Q(created_by=user) | Q(proposed_by=user), state="draft")
+        .select_related(*_NAMES)
+    )
+
+
+def may_approve(user: User) -> bool:
+    return bool(policy.may_transition(user, None, "approve"))
+
+
+def may_accept(user: User) -> bool:
+    return bool(policy.may_transition(user, None, "accept"))
+
+
+def may_submit(user: User) -> bool:
+    return bool(policy.may_transition(user, None, "submit"))
+
+
+def concerned_by_rectifications(user: User) -> bool:
+    """Open rectifications concern who closes them and who reports the work that puts them right."""
+    return bool(policy.may_close_rectification(user) or policy.may_report_progress(user))
+
+
 def tasks_for(user: User) -> dict[str, Any]:
     """What waits for USER, by role: proposals to decide, reports to review, projects awaiting acceptance
-    inspection, rectifications overdue, drafts to submit."""
-    visible = projects_visible_to(user)
-    today = timezone.localdate()
-    names = ("pairing__assisting_organization", "pairing__recipient_region")
+    inspection, rectifications overdue, drafts to submit (and the projects in construction they report on)."""
     tasks: dict[str, Any] = {}
-    if policy.may_transition(user, None, "approve"):
-        tasks["proposals"] = (
-            visible.filter(state="proposed").exclude(proposed_by=user).select_related(*names).order_by("updated_at")
-        )
+    if may_approve(user):
+        tasks["proposals"] = proposals_to_approve(user).order_by("updated_at")
     if policy.may_review_report(user):
-        tasks["reports"] = (
-            ProgressReport.objects.filter(project__in=visible, review_status="pending")
-            .select_related("project", "reported_by")
-            .order_by("reported_at")
-        )
-    if policy.may_transition(user, None, "accept"):
-        # Completed projects wait for the supervisor until accepted: first the acceptance inspection, then
-        # the acceptance itself (`passed` tells which of the two is next).
-        tasks["acceptance_due"] = (
-            visible.filter(state="completed")
-            .annotate(
-                passed=Exists(Inspection.objects.filter(project=OuterRef("pk"), kind="acceptance", result="passed"))
-            )
-            .select_related(*names)
-            .order_by("actual_end", "id")
-        )
-    # Overdue rectifications concern who closes them and who reports the work that puts them right.
-    if policy.may_close_rectification(user) or policy.may_report_progress(user):
-        tasks["overdue"] = (
-            Rectification.objects.filter(project__in=visible, closed_on__isnull=True, deadline__lt=today)
-            .select_related("project")
-            .order_by("deadline")
-        )
-    if policy.may_transition(user, None, "submit"):
-        # Drafts the user started, and proposals of theirs that an approver returned.
-        tasks["drafts"] = visible.filter(Q(created_by=user) | Q(proposed_by=user), state="draft").select_related(*names)
+        tasks["reports"] = reports_to_review(user).order_by("reported_at")
+    if may_accept(user):
+        tasks["acceptance_due"] = acceptance_due(user).order_by("actual_end", "id")
+    if concerned_by_rectifications(user):
+        tasks["overdue"] = rectifications_overdue(user).order_by("deadline")
+    if may_submit(user):
+        tasks["drafts"] = drafts_to_submit(user)
         tasks["in_construction"] = (
-            visible.filter(state="in_construction").select_related(*names).order_by("planned_end")
+            projects_visible_to(user).filter(state="in_construction").select_related(*_NAMES).order_by("planned_end")
         )
     return tasks
 

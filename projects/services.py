@@ -205,6 +205,17 @@ def _after_transition(project_ids: list[int], action: str) -> None:
         logger.exception("could not queue notify_transitions for projects %s (%s)", project_ids[:10], action)
 
 
+def _queue_notice(task_name: str, pk: int) -> None:
+    """Queue a task of projects.tasks that tells people about row PK, once the change is committed; a broker that
+    is down is logged (the change stands)."""
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).delay(pk)
+    except Exception:  # the broker's connection errors vary by transport
+        logger.exception("could not queue %s for %s", task_name, pk)
+
+
 # --- readiness -----------------------------------------------------------------------------------------------
 
 
@@ -769,6 +780,7 @@ def progress_report_submit(
                 "spend_to_date": (last.spend_to_date if last else None, spend),
             },
         )
+        transaction.on_commit(lambda: _queue_notice("notify_report_submitted", report.pk))
     return report
 
 
@@ -860,6 +872,7 @@ def inspection_record(
             comment=findings.strip(),
             changes={"inspection_kind": (None, kind), "result": (None, result), "rectifications": (None, len(items))},
         )
+        transaction.on_commit(lambda: _queue_notice("notify_inspection", inspection.pk))
     return inspection
 
 

@@ -416,11 +416,34 @@ def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileRespons
     )
 
 
+#: How many items of each kind the whole inbox shows (a kind's own page shows all of it, page by page).
+TASKS_PER_KIND = 50
+
+
 @login_required
 def my_tasks(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "projects/tasks.html", {"tasks": selectors.tasks_for(_user(request)), "today": timezone.localdate()}
-    )
+    """One inbox: every kind of work the user's roles have (core.worklist), soonest due first; `?kind=` shows one
+    kind whole, page by page. The counts are the home's and the navigation's."""
+    from django.core.paginator import Paginator
+
+    from core import worklist
+
+    user = _user(request)
+    waiting = worklist.waiting_for(user)
+    key = request.GET.get("kind", "")
+    kind = worklist.kind_named(user, key) if key else None
+    context: dict[str, Any] = {"waiting": waiting, "kind": kind, "today": timezone.localdate(), "page": None}
+    if key and kind is None:
+        context["rows"] = []
+        context["error"] = _("Your roles have no tasks of the kind “%(kind)s”.") % {"kind": key}
+        return render(request, "projects/tasks.html", context, status=400)
+    if kind is not None:
+        page = Paginator(kind.ordered(user), TASKS_PER_KIND).get_page(request.GET.get("page"))
+        context.update(page=page, rows=[(kind, kind.row(item)) for item in page])
+    else:
+        context["rows"] = worklist.inbox(user, per_kind=TASKS_PER_KIND)
+        context["truncated"] = any(w.count > TASKS_PER_KIND for w in waiting)
+    return render(request, "projects/tasks.html", context)
 
 
 @login_required

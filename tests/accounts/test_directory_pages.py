@@ -154,7 +154,7 @@ def test_a_bad_region_code_is_shown_on_the_region_field_and_keeps_what_was_typed
 
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors == {"region": ["No region has the code 999999."]}
+    assert form.errors == {"region": ["No region has the code or name 999999."]}
     html = response.content.decode()
     assert 'id="id_region_errors"' in html
     assert 'value="某某县人民政府"' in html

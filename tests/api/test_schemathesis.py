@@ -39,13 +39,15 @@ import schemathesis
 from django.core.files.base import ContentFile
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.db import close_old_connections, models, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 
-from accounts.models import Organization, User
+from accounts.models import Notification, Organization, User
+from accounts.services import notify
 from config.wsgi import application
 from core.models import Region
 from evaluation import services as evaluation_services
@@ -152,6 +154,7 @@ ROWS: dict[str, tuple[type[models.Model], str]] = {
     "webhooks": (Webhook, "pk"),
     "imports": (Import, "pk"),
     "exports": (Export, "pk"),
+    "notifications": (Notification, "pk"),
 }
 BODY_FIELDS = {
     "pairing": "pairings",
@@ -196,6 +199,10 @@ def _api_data(world, pw) -> None:
         hook = Webhook.objects.create(owner=owner, url="https://hooks.example.org/in", events=["project.created"])
     delivery = WebhookDelivery.objects.create(webhook=hook, event="project.created", payload={"id": "x"}, attempts=1)
     WebhookAttempt.objects.create(delivery=delivery, number=1, status_code=500, duration_ms=12, error="HTTP 500")
+    # Notifications of both callers, one read.
+    for owner in (world.coordinator, world.outsider):
+        notify([owner], "export_ready", {"name": "pairings.csv"}, "/exchange/exports/")
+    Notification.objects.filter(recipient=world.outsider).update(read_at=timezone.now())
 
     project_services.project_create(
         by=world.assisting,

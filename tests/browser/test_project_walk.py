@@ -139,7 +139,7 @@ def test_a_project_walks_from_draft_to_accepted_with_the_right_official_at_each_
     boss = open_as(approver, "en")
     boss.goto(boss.base_url + "/projects/tasks/")
     shot(boss, "project-03-tasks.en")
-    boss.locator(f"#task-proposals a[href='/projects/{project.pk}/']").click()
+    boss.locator(f"#task-list li[data-kind=proposals] a.dk-task-link[href='/projects/{project.pk}/']").click()
     expect_step(boss, "proposed", "submit", total=2)
     boss.locator("#project-actions a[data-action=approve]").click()
     expect(boss.locator("#act-form input[name=approved_budget_0]")).to_be_visible()

@@ -1,0 +1,106 @@
+"""The projects' kinds of work (core.worklist): proposals to approve, reports to review, completed projects to
+accept, rectifications due and overdue, drafts to submit. Each kind's items are one selector of selectors.py."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.worklist import WorkKind, WorkRow, register_work
+
+from . import policy, selectors
+from .models import ProgressReport, Project, Rectification
+
+
+def _pairing(p: Project) -> str:
+    return f"{p.pairing.assisting_organization} → {p.pairing.recipient_region}"
+
+
+def _project_row(p: Project) -> WorkRow:
+    return WorkRow(title=f"{p.code} {p.title}", url=reverse("projects:project_detail", args=[p.pk]), detail=_pairing(p))
+
+
+def _acceptance_row(p: Project) -> WorkRow:
+    step = _("inspection passed: accept it") if getattr(p, "passed", False) else _("acceptance inspection due")
+    return WorkRow(
+        title=f"{p.code} {p.title}",
+        url=reverse("projects:project_detail", args=[p.pk]),
+        due=p.actual_end,
+        detail=str(step),
+    )
+
+
+def _report_row(r: ProgressReport) -> WorkRow:
+    return WorkRow(
+        title=f"{r.project.code} {r.project.title}",
+        url=reverse("projects:report_review", args=[r.project_id, r.pk]),
+        detail=f"{r.physical_progress} % · {r.period_end:%Y-%m-%d}",
+    )
+
+
+def _rectification_row(r: Rectification) -> WorkRow:
+    return WorkRow(
+        title=f"{r.project.code} {r.project.title}",
+        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        due=r.deadline,
+        detail=r.finding[:80],
+    )
+
+
+def register() -> None:
+    for kind in (
+        WorkKind(
+            "proposals",
+            _("Proposals to approve"),
+            selectors.proposals_to_approve,
+            _project_row,
+            action=_("Approve or return"),
+            order=10,
+            allowed=selectors.may_approve,
+        ),
+        WorkKind(
+            "reports",
+            _("Progress reports to review"),
+            selectors.reports_to_review,
+            _report_row,
+            action=_("Review"),
+            order=20,
+            allowed=policy.may_review_report,
+        ),
+        WorkKind(
+            "rectifications_overdue",
+            _("Rectifications overdue"),
+            selectors.rectifications_overdue,
+            _rectification_row,
+            due="deadline",
+            order=30,
+            allowed=selectors.concerned_by_rectifications,
+            urgent=True,
+        ),
+        WorkKind(
+            "rectifications_due",
+            _("Rectifications due"),
+            selectors.rectifications_due,
+            _rectification_row,
+            due="deadline",
+            order=35,
+            allowed=selectors.concerned_by_rectifications,
+        ),
+        WorkKind(
+            "acceptance",
+            _("Completed projects to accept"),
+            selectors.acceptance_due,
+            _acceptance_row,
+            due="actual_end",
+            order=40,
+            allowed=selectors.may_accept,
+        ),
+        WorkKind(
+            "drafts",
+            _("Drafts to submit"),
+            selectors.drafts_to_submit,
+            _project_row,
+            action=_("Submit"),
+            order=50,
+            allowed=selectors.may_submit,
+        ),
+    ):
+        register_work(kind)

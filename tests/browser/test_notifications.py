@@ -1,0 +1,64 @@
+"""In the browser: a project is submitted; the approvers see the bell count 1, open the notification centre,
+read the notification in their own language with the action's label, and clicking it opens the project and
+clears the count."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from projects import services
+from tests.browser.conftest import shot, watch_errors
+from tests.browser.test_login_and_language import sign_in
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(("language", "label", "locale"), [("en", "Submit", "en-GB"), ("zh-hans", "申报", "zh-CN")])
+def test_an_approver_sees_the_bell_and_opens_the_submitted_project(
+    browser, live_server, world, pw, language, label, locale
+):
+    approver = UserFactory(
+        username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER], preferred_language=language
+    )
+    with translation.override("zh-hans" if language == "en" else "en"):  # made in the other language
+        project = services.project_create(
+            by=world.assisting,
+            pairing=pw.shufu,
+            title="疏附县第二中学教学楼",
+            category="infrastructure",
+            sector="education",
+            location=world.shufu,
+            budget_requested=Decimal("12000000.00"),
+            planned_start=dt.date(2024, 3, 1),
+            planned_end=dt.date(2025, 8, 31),
+            expected_beneficiaries=2400,
+            is_livelihood=True,
+        )
+        services.project_submit(project=project, by=world.assisting)  # commits: the task runs (eager)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    page = context.new_page()
+    watch_errors(page)
+    page.base_url = live_server.url
+    sign_in(page, approver.username)
+
+    expect(page.locator("#bell-count")).to_have_text("1")
+    page.locator("#bell").click()
+    expect(page).to_have_url(re.compile(r"/accounts/notifications/$"))
+    item = page.locator("#notifications li[data-unread=true]")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text(project.code)
+    expect(item).to_contain_text(label)
+    shot(page, f"notifications.{language}")
+
+    item.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/projects/{project.pk}/$"))
+    expect(page.locator("#bell-count")).to_have_count(0)
+    assert page.console_errors == []
+    context.close()
