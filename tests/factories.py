@@ -605,3 +605,15 @@ class CommitmentFactory(FundFlowFactory):
         date=factory.LazyAttribute(lambda o: _days_after(o.factory_parent.date, -30)),
         source=factory.SelfAttribute("..source"),
     )
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A project's turn in an approver's inbox, unread (accounts.services.notify writes them in bulk)."""
+
+    class Meta:
+        model = "accounts.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "project_turn"
+    params = factory.LazyFunction(lambda: {"code": "XIN-000001", "title": "疏附县第二幼儿园", "action": "submit"})
+    link = "/projects/1/"
