@@ -12,6 +12,8 @@ from accounts.models import Organization, OrganizationKind, Role, User
 from core.models import Region, RegionLevel
 from pairings import services as pairing_services
 from pairings.models import FundingRule, Pairing, Program
+from projects import services as project_services
+from projects.models import Project
 from tests.factories import OrganizationFactory, RegionFactory, UserFactory
 
 
@@ -163,3 +165,35 @@ def make_pairing_world(world: World) -> PairingWorld:
 @pytest.fixture
 def pw(world) -> PairingWorld:
     return make_pairing_world(world)
+
+
+# Projects: the approver and supervisor who act for Guangdong, and a draft in Guangdong → Shufu that passes the
+# readiness check (the projects, exchange and accounts tests share them).
+
+
+@pytest.fixture
+def approver(world):
+    return UserFactory(username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER])
+
+
+@pytest.fixture
+def supervisor(world):
+    return UserFactory(username="supervisor1", organization=world.guangdong_gov, roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def draft(world, pw) -> Project:
+    """A draft that passes the readiness check."""
+    return project_services.project_create(
+        by=world.assisting,
+        pairing=pw.shufu,
+        title="疏附县第二中学教学楼",
+        category="infrastructure",
+        sector="education",
+        location=world.shufu,
+        budget_requested=Decimal("12000000.00"),
+        planned_start=dt.date(2024, 3, 1),
+        planned_end=dt.date(2025, 8, 31),
+        expected_beneficiaries=2400,
+        is_livelihood=True,
+    )

@@ -23,33 +23,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/notifications/"
 
 
-@pytest.fixture
-def draft(world, pw) -> Project:
-    return services.project_create(
-        by=world.assisting,
-        pairing=pw.shufu,
-        title="疏附县第二中学教学楼",
-        category="infrastructure",
-        sector="education",
-        location=world.shufu,
-        budget_requested=Decimal("12000000.00"),
-        planned_start=dt.date(2024, 3, 1),
-        planned_end=dt.date(2025, 8, 31),
-        expected_beneficiaries=2400,
-        is_livelihood=True,
-    )
-
-
-@pytest.fixture
-def approver(world):
-    return UserFactory(username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER])
-
-
-@pytest.fixture
-def supervisor(world):
-    return UserFactory(username="supervisor1", organization=world.guangdong_gov, roles=[Role.SUPERVISOR])
-
-
 def submitted(project: Project, by, capture) -> Project:  # type: ignore[no-untyped-def]
     with capture(execute=True):
         services.project_submit(project=project, by=by)

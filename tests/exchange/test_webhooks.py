@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from unittest import mock
@@ -23,7 +22,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accounts.models import Role
 from core.models import HistoryEvent
 from core.services import history_record
 from exchange import webhooks
@@ -33,7 +31,7 @@ from pairings import services as pairing_services
 from projects import services as project_services
 from projects.models import Project, Rectification
 from tests.conftest import api_as
-from tests.factories import EvaluationRunFactory, InspectionFactory, UserFactory
+from tests.factories import EvaluationRunFactory, InspectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,28 +102,6 @@ def receiver() -> Iterator[Receiver]:
 def loopback_allowed(settings):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
-
-
-@pytest.fixture
-def approver(world):
-    return UserFactory(username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER])
-
-
-@pytest.fixture
-def draft(world, pw) -> Project:
-    return project_services.project_create(
-        by=world.assisting,
-        pairing=pw.shufu,
-        title="疏附县第二中学教学楼",
-        category="infrastructure",
-        sector="education",
-        location=world.shufu,
-        budget_requested=Decimal("12000000.00"),
-        planned_start=dt.date(2024, 3, 1),
-        planned_end=dt.date(2025, 8, 31),
-        expected_beneficiaries=2400,
-        is_livelihood=True,
-    )
 
 
 def register(user, url: str, events: list[str], **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ recorded on a project (progress reports, inspections, rectifications, documents,
 Three actors throughout (tests/conftest.py): `world.assisting` (alice, Guangdong) and `world.recipient` (bob,
 Shufu county) both see the Guangdong → Shufu projects; `world.outsider` (charlie, Jiangsu) sees only Jiangsu →
 Jiashi and gets 404 on every URL of a Guangdong → Shufu project. `approver` and `supervisor` act for Guangdong
-(tests/projects/conftest.py). Projects are taken to the state a test needs by the services themselves (by=None).
+(tests/conftest.py). Projects are taken to the state a test needs by the services themselves (by=None).
 Refused writes are checked to leave the project, its records and its history as they were.
 """
 

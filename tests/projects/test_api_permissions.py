@@ -4,7 +4,7 @@ action × four situations, each an expected status. Callers authenticate with a 
 Where each role sits:
 - in scope: `national_coordinator`, `evaluator` and `observer` act for the national office (they see every
   project); `assisting_officer`, `approver` and `supervisor` for Guangdong; `recipient_officer` for Shufu county.
-  The project is Guangdong → Shufu's ready school building (tests/projects/conftest.py `draft`), taken to the
+  The project is Guangdong → Shufu's ready school building (tests/conftest.py `draft`), taken to the
   state each case needs by the services themselves (by=None, so nobody in the matrix is its proposer).
 - out of scope: the same role acting for Jiangsu, which has no business with Guangdong → Shufu.
 

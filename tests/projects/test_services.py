@@ -2,7 +2,7 @@
 history event with its states and actor) and, for each guard, state, role and scope, which problems it names and
 that it wrote nothing. Then creating, editing by state, revising the budget, and mail scheduled after commit.
 
-Actors (tests/conftest.py, tests/projects/conftest.py): `assisting` (alice, Guangdong), `recipient` (bob, Shufu
+Actors (tests/conftest.py): `assisting` (alice, Guangdong), `recipient` (bob, Shufu
 county), `approver` and `supervisor` (Guangdong), `coordinator` (national office), `outsider` (charlie, Jiangsu).
 The draft is Guangdong → Shufu's school building, created by alice. Amounts are synthetic."""
 
