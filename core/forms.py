@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -6,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError
+from .errors import DomainError, Problem
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -14,6 +15,16 @@ def apply_domain_error(form: forms.Form, error: DomainError) -> None:
     so the page shows every message where the official has to act and keeps what was typed."""
     for p in error.problems:
         form.add_error(p.field if p.field in form.fields else None, str(p.message))
+
+
+def add_more_problems(form: forms.Form, problems: Iterable[Problem]) -> None:
+    """After the form refused some fields, add what the service's own checks say of the fields it accepted, so
+    every mistake shows after one submit (a field already refused keeps only its own message)."""
+    refused = set(form.errors)
+    for p in problems:
+        field = p.field if p.field in form.fields else None
+        if field not in refused:
+            form.add_error(field, str(p.message))
 
 
 class BootstrapFormMixin:

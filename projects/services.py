@@ -322,6 +322,15 @@ def _validate_fields(values: dict[str, Any], pairing: Pairing, problems: list[Pr
             problems.append(Problem(e.error_list[0].code or "invalid", e.messages[0], name))
 
 
+def field_problems(values: dict[str, Any], pairing: Pairing) -> list[Problem]:
+    """The rules a project's fields must meet on their own (choices, amounts, date order, the location within the
+    pairing's recipient region), for a form that refused other fields already: it shows these too, so an official
+    sees every mistake after one submit (create and update apply the same rules again)."""
+    problems: list[Problem] = []
+    _validate_fields(values, pairing, problems)
+    return problems
+
+
 #: The form of the codes the system gives (`_prefix` and the row's number): a code chosen by an importer may not have
 #: it, or a later project's own code could collide with it.
 GENERATED_CODE = re.compile(r"^[A-Z0-9_]{1,3}-[0-9]{6,}$")

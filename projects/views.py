@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core import uploads as kept_uploads
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.forms import apply_domain_error
+from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
 from core.models import HistoryEvent
 from pairings.models import PairingStatus, Program
@@ -68,6 +68,11 @@ def _handle(
             exc.problems = [replace(p, field=fields.get(p.field or "", p.field)) for p in exc.problems]
         apply_domain_error(form, exc)
         return None
+
+
+def _accepted(form: Any) -> dict[str, Any]:
+    """The values a refused form did accept, without the empty ones: what the service's checks can still read."""
+    return {k: v for k, v in form.cleaned_data.items() if k not in form.errors and v not in (None, "")}
 
 
 def _project_or_404(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
@@ -179,6 +184,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 request, _("Draft %(code)s created. Submit it when it is complete.") % {"code": project.code}
             )
             return redirect("projects:project_detail", pk=project.pk)
+    elif request.method == "POST" and form.cleaned_data.get("pairing") is not None:
+        values = {k: v for k, v in _accepted(form).items() if k != "pairing"}
+        add_more_problems(form, services.field_problems(values, form.cleaned_data["pairing"]))
     return render(request, "projects/form.html", {"form": form, "title": _("New project")})
 
 
@@ -201,6 +209,10 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if done is not None:
             messages.success(request, _("Project saved."))
             return redirect("projects:project_detail", pk=pk)
+    elif request.method == "POST":
+        accepted = {k: v for k, v in _accepted(form).items() if k in editable}
+        dates = {f: getattr(project, f) for f in ("planned_start", "planned_end") if f in editable}
+        add_more_problems(form, services.field_problems(dates | accepted, project.pairing))
     return render(request, "projects/form.html", {"form": form, "project": project, "title": _("Edit project")})
 
 

@@ -400,6 +400,47 @@ def test_a_location_outside_the_recipient_region_shows_on_location_and_keeps_wha
     assert not Project.objects.exists()
 
 
+def test_every_mistake_of_a_new_project_shows_after_one_submit(client, world, pw):
+    """The form's own refusals (no title, a negative count) and the service's rules (the dates' order, the location
+    within the recipient region) come back together, with what was typed kept."""
+    response = login(client, world.assisting).post(
+        "/projects/new/",
+        {
+            "title": "",
+            "pairing": pw.shufu.pk,
+            "execution_mode": "turnkey",
+            "location": world.jiashi.code,
+            "expected_beneficiaries": "-5",
+            "budget_requested": "2400000",
+            "planned_start": "2025-01-01",
+            "planned_end": "2024-01-01",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"title", "expected_beneficiaries", "planned_end", "location"}
+    assert "Shufu County" in str(errors["location"])
+    html = response.content.decode()
+    assert 'value="2400000"' in html
+    assert 'value="2025-01-01"' in html
+    assert not Project.objects.exists()
+
+
+def test_every_mistake_of_an_edit_shows_after_one_submit(client, world, draft):
+    response = login(client, world.assisting).post(
+        f"/projects/{draft.pk}/edit/",
+        {
+            "title": "",
+            "execution_mode": "turnkey",
+            "location": world.jiashi.code,
+            "planned_start": "2025-01-01",
+            "planned_end": "2024-01-01",
+        },
+    )
+    assert response.status_code == 200
+    assert {"title", "planned_end", "location"} <= set(response.context["form"].errors)
+
+
 def test_an_unknown_region_code_is_named_on_location(client, world, pw):
     response = login(client, world.assisting).post(
         "/projects/new/",
