@@ -922,6 +922,18 @@ def _check_dated(pairing: Pairing, date: dt.date | None, problems: _Problems, fi
         problems.add("too_far_ahead", _("The date is more than a year ahead."), field)
 
 
+def record_date_problems(pairing: Pairing, values: dict[str, Any]) -> list[Problem]:
+    """The date rules of a record on PAIRING (a flow's `date`, a deployment's or training's `start_date` within the
+    pairing's term; an end not before the start), for a form that refused other fields already: it shows these too,
+    so an official sees every mistake after one submit (the recording services apply the same rules again)."""
+    problems = _Problems()
+    for field in ("date", "start_date"):
+        if values.get(field) is not None:
+            _check_dated(pairing, values[field], problems, field)
+    _dates_in_order(values.get("start_date"), values.get("end_date"), problems)
+    return problems.items
+
+
 #: The longest external reference a record keeps (`Recorded.external_ref`).
 EXTERNAL_REF_MAX = 100
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from core.errors import DomainError, NotFound, PermissionDenied
-from core.forms import apply_domain_error
+from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
 from core.models import HistoryEvent
 
@@ -324,6 +324,9 @@ def _pairing_form_view(
             if done is not None:
                 messages.success(request, success)
                 return redirect("pairings:pairing_detail", pk=pairing.pk)
+        elif request.method == "POST":
+            accepted = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+            add_more_problems(form, services.record_date_problems(pairing, accepted))
         return render(request, "pairings/form.html", {"form": form, "pairing": pairing, "title": title})
 
     return view

@@ -8,7 +8,7 @@ import pytest
 
 from core.models import HistoryEvent, RegionLevel
 from pairings import services
-from pairings.models import FiscalRevenue, FundFlow, Pairing
+from pairings.models import Deployment, FiscalRevenue, FundFlow, Pairing
 from tests.factories import RegionFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,20 @@ def test_a_flow_with_bad_amount_and_date_shows_both_errors_and_keeps_the_input(c
     assert "date" in form.errors
     assert 'value="粤财 12 号"' in response.content.decode()
     assert not FundFlow.objects.exists()
+
+
+def test_a_deployment_with_three_mistakes_shows_all_three_after_one_submit(client, world, pw):
+    """The form's refusal (no headcount) and the service's date rules (before the pairing began, an end before the
+    start) come back together."""
+    response = login(client, world.assisting).post(
+        f"/pairings/{pw.shufu.pk}/deployments/new/",
+        {"kind": "cadre", "batch": "第10批", "headcount": "", "start_date": "2009-01-01", "end_date": "2008-01-01"},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) == {"headcount", "start_date", "end_date"}
+    assert 'value="第10批"' in response.content.decode()
+    assert not Deployment.objects.exists()
 
 
 def test_recording_a_commitment_in_the_page_lands_with_history(client, world, pw):
