@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports
+.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports bench-search
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager);  make dev - the same with debug pages"
@@ -96,7 +96,7 @@ clean:
 
 # The benchmarks at 100k projects (PostgreSQL, each its own database; see bench/README.md and the README):
 # the project list API, then a full evaluation, each against its limit and its peer.
-bench: bench-project-list bench-evaluation bench-exports
+bench: bench-project-list bench-evaluation bench-exports bench-search
 
 bench-project-list: $(VENV)/.dev
 	$(BIN)/python bench/project_list.py --projects 100000
@@ -106,3 +106,6 @@ bench-evaluation: $(VENV)/.dev
 
 bench-exports: $(VENV)/.dev
 	$(BIN)/python bench/exports.py --projects 100000
+
+bench-search: $(VENV)/.dev
+	$(BIN)/python bench/search.py --projects 100000

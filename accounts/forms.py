@@ -2,14 +2,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
 from core.models import Region
+from core.selectors import region_by_code_or_name
 
-from .models import Language, Organization, OrganizationKind, Role
+from .models import Language, NotificationEmail, Organization, OrganizationKind, Role
 
 
 class LoginForm(BootstrapFormMixin, AuthenticationForm):
@@ -53,22 +53,7 @@ class RegionChoiceField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        text = value.strip()
-        region = Region.objects.filter(code=text).first()
-        if region is None:
-            named = list(Region.objects.filter(Q(name=text) | Q(name_en__iexact=text), superseded_by__isnull=True)[:6])
-            if len(named) == 1:
-                return named[0]
-            if named:
-                raise forms.ValidationError(
-                    _("Several regions are called %(name)s: choose one from the list (%(codes)s)."),
-                    code="ambiguous_region",
-                    params={"name": text, "codes": ", ".join(r.code for r in named)},
-                )
-            raise forms.ValidationError(
-                _("No region has the code or name %(code)s."), code="unknown_region", params={"code": text}
-            )
-        return region
+        return region_by_code_or_name(value)
 
 
 class OrganizationForm(BootstrapFormMixin, forms.Form):
@@ -110,3 +95,11 @@ class UserEditForm(BootstrapFormMixin, forms.Form):
     )
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+
+
+class NotificationEmailForm(forms.Form):
+    """The user's own choice of how notifications reach their e-mail (the profile page)."""
+
+    notification_email = forms.ChoiceField(
+        label=_("Notification e-mails"), choices=NotificationEmail.choices, widget=forms.RadioSelect
+    )

@@ -87,6 +87,14 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
+class NotificationEmail(models.TextChoices):
+    """How a user's notifications reach their e-mail (the inbox holds them whatever the choice)."""
+
+    AT_ONCE = "at_once", _("At once")
+    DAILY_DIGEST = "daily_digest", _("Daily digest")
+    NONE = "none", _("No e-mail")
+
+
 class User(AbstractUser):
     """An official. Acts for exactly one organization (only a bootstrap superuser may have none) and holds
     one or more roles; what they may see comes from the organization, what they may do from the roles."""
@@ -101,6 +109,9 @@ class User(AbstractUser):
     )
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    notification_email = models.CharField(
+        _("notification e-mails"), max_length=16, choices=NotificationEmail.choices, default=NotificationEmail.AT_ONCE
     )
 
     # Labels for history entries that are not model fields.
@@ -135,6 +146,12 @@ class User(AbstractUser):
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    @property
+    def mails_at_once(self) -> bool:
+        """Whether a notification is e-mailed to this user as it is made (an active user with an address who chose
+        "at once"); a digest user gets it in the next daily digest instead (accounts.tasks.send_digests)."""
+        return self.is_active and bool(self.email) and self.notification_email == NotificationEmail.AT_ONCE
+
 
 class RoleAssignment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
@@ -163,6 +180,10 @@ class Notification(models.Model):
     key = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The daily digest that e-mailed it (a user who chose the digest); a notification is put in one digest only.
+    digest = models.ForeignKey(
+        "NotificationDigest", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -183,3 +204,22 @@ class Notification(models.Model):
         from .notifications import render
 
         return render(self.kind, self.params)
+
+
+class NotificationDigest(models.Model):
+    """The one daily e-mail a user who chose the digest was sent: its day (unique per user, so a second run or a
+    redelivered task sends nothing) and the notifications it listed (Notification.digest)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_digests")
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    count = models.PositiveIntegerField(_("notifications"), default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("notification digest")
+        verbose_name_plural = _("notification digests")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="unique_digest_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.day}"

@@ -17,6 +17,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Max, OuterRef,
 from django.utils import timezone
 
 from core.models import Region
+from core.selectors import search_words
 
 from .models import Notification, Organization, User
 
@@ -190,3 +191,33 @@ def notifications_of(user: User) -> QuerySet[Notification]:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- search --------------------------------------------------------------------------------------------------
+
+
+def organization_word_q(word: str, prefix: str = "") -> Q:
+    """Organizations (through the relation PREFIX) whose Chinese or English name holds WORD."""
+    return Q(**{f"{prefix}name__icontains": word}) | Q(**{f"{prefix}name_en__icontains": word})
+
+
+def organization_search(queryset: QuerySet[Organization], text: str) -> QuerySet[Organization]:
+    """Organizations of QUERYSET whose names hold every word of TEXT, in any order (organizations have no code)."""
+    match = Q()
+    for word in search_words(text):
+        match &= organization_word_q(word)
+    return queryset.filter(match)
+
+
+def user_search(queryset: QuerySet[User], text: str) -> QuerySet[User]:
+    """Users of QUERYSET that every word of TEXT matches, in any order: part of the username, the first or last
+    name, or their organization's name."""
+    match = Q()
+    for word in search_words(text):
+        match &= (
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | organization_word_q(word, "organization__")
+        )
+    return queryset.filter(match)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,8 +10,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError, Problem
 from core.models import Region
@@ -335,34 +338,146 @@ def notify(
     key: str = "",
     mail: bool = False,
 ) -> list[int]:
-    """Put a notification of KIND (registered in accounts.notifications) in each user's inbox: one bulk insert.
-    KEY makes it once per user: a user who already holds a notification with that key gets none (a reminder
-    sent by a daily job). MAIL: also e-mail it, in each user's language, to those with an address. Returns the
-    ids of the users who got it."""
+    """Put a notification of KIND (registered in accounts.notifications) in each user's inbox.
+    KEY makes it once per user (a reminder, a task's event): a user who already holds a notification with that key
+    gets none and is not e-mailed, even when two deliveries of the same task run at the same moment (the unique
+    (recipient, key) constraint decides). MAIL: also e-mail it, in each user's language, to those who chose e-mails
+    "at once" and have an address (digest users get it in their daily digest). Returns the ids of the users who
+    got it."""
     ids = list(dict.fromkeys(u if isinstance(u, int) else u.pk for u in users))
     if not ids:
         return []
     params = params or {}
     if key:
         had = set(Notification.objects.filter(key=key, recipient_id__in=ids).values_list("recipient_id", flat=True))
-        ids = [pk for pk in ids if pk not in had]
-    # ignore_conflicts: a second run at the same moment loses to the unique (recipient, key) constraint.
-    Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, kind=kind, params=params, link=link, key=key) for pk in ids],
-        ignore_conflicts=bool(key),
-    )
+        made = []
+        for pk in ids:
+            if pk in had:
+                continue
+            # One insert each: a concurrent delivery's row makes get_or_create answer "not created".
+            _note, created = Notification.objects.get_or_create(
+                recipient_id=pk, key=key, defaults={"kind": kind, "params": params, "link": link}
+            )
+            if created:
+                made.append(pk)
+        ids = made
+    else:
+        Notification.objects.bulk_create(
+            [Notification(recipient_id=pk, kind=kind, params=params, link=link) for pk in ids]
+        )
     if mail:
-        for user in User.objects.filter(pk__in=ids, is_active=True).exclude(email=""):
-            with translation.override(user.preferred_language):
-                text = render(kind, params)
-                subject = _("Duikou: %(text)s") % {"text": text[:120]}
-                body = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{link}" if link else text
-            try:
-                send_mail(subject, body, None, [user.email])
-            except OSError:
-                # The notification is in the inbox either way; a mail server that does not answer is logged.
-                logger.warning("notification %s: the e-mail to user %s could not be sent", kind, user.pk, exc_info=True)
+        for user in User.objects.filter(pk__in=ids):
+            if user.mails_at_once:
+                send_notification_mail(user, kind, params, link)
     return ids
+
+
+def send_notification_mail(user: User, kind: str, params: dict[str, Any], link: str = "") -> bool:
+    """E-mail one notification to USER in their language. Returns whether it went: a mail server that does not
+    answer is logged (the notification is in the inbox either way)."""
+    with translation.override(user.preferred_language):
+        text = render(kind, params)
+        subject = _("Duikou: %(text)s") % {"text": text[:120]}
+        body = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{link}" if link else text
+    try:
+        send_mail(subject, body, None, [user.email])
+    except OSError:
+        logger.warning("notification %s: the e-mail to user %s could not be sent", kind, user.pk, exc_info=True)
+        return False
+    return True
+
+
+def user_set_notification_email(*, user: User, choice: str) -> User:
+    """The user's own choice of how notifications reach their e-mail: at once, in a daily digest, or not at all."""
+    from .models import NotificationEmail
+
+    if choice not in NotificationEmail.values:
+        raise DomainError("invalid_choice", _("Choose at once, daily digest or no e-mail."), "notification_email")
+    if user.notification_email != choice:
+        old = user.notification_email
+        User.objects.filter(pk=user.pk).update(notification_email=choice)
+        user.notification_email = choice
+        history_record(obj=user, action="updated", actor=user, changes={"notification_email": (old, choice)})
+    return user
+
+
+#: A digest lists what was made since the previous one went out, starting this much earlier: a notification made
+#: just before a digest but committed just after it is not left out (one never goes in two digests).
+DIGEST_OVERLAP = timedelta(hours=1)
+#: At most this many notifications are written out in one digest; the rest are counted and the inbox lists all.
+DIGEST_MAX_ITEMS = 50
+
+
+def digest_send(*, user: User, day: date) -> int:
+    """The daily digest of USER for DAY: one e-mail in their language listing the notifications made since their
+    previous digest (the last day's on the first), each put in this digest only. The digest of a day is recorded
+    before the mail goes, under the unique (user, day) constraint, in one transaction with it: a second run or a
+    redelivered task that day sends nothing, and a mail server that fails leaves nothing recorded, so the next
+    run sends them. Nothing to tell, no mail. Returns how many notifications it listed."""
+    from .models import NotificationDigest
+
+    now = timezone.now()
+    previous = NotificationDigest.objects.filter(user=user, day__lt=day).order_by("-day").first()
+    since = previous.sent_at - DIGEST_OVERLAP if previous else now - timedelta(days=1)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                digest = NotificationDigest.objects.create(user=user, day=day)
+        except IntegrityError:
+            return 0  # sent already today
+        pending = list(
+            Notification.objects.select_for_update()
+            .filter(recipient=user, digest__isnull=True, created_at__gte=since, created_at__lte=now)
+            .order_by("created_at", "id")
+        )
+        if not pending:
+            transaction.set_rollback(True)
+            return 0
+        subject, body = _digest_mail(user, pending)
+        try:
+            send_mail(subject, body, None, [user.email])
+        except OSError:
+            logger.warning("the digest of user %s could not be sent", user.pk, exc_info=True)
+            transaction.set_rollback(True)
+            return 0
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(digest=digest)
+        NotificationDigest.objects.filter(pk=digest.pk).update(count=len(pending))
+    return len(pending)
+
+
+def _digest_mail(user: User, notes: list[Notification]) -> tuple[str, str]:
+    """The subject and text of a digest listing NOTES, in USER's language."""
+    site = settings.SITE_URL.rstrip("/")
+    n = len(notes)
+    with translation.override(user.preferred_language):
+        subject = ngettext(
+            "Duikou daily digest: %(n)s new notification", "Duikou daily digest: %(n)s new notifications", n
+        ) % {"n": n}
+        lines = [
+            ngettext(
+                "You have %(n)s new notification since your last digest:",
+                "You have %(n)s new notifications since your last digest:",
+                n,
+            )
+            % {"n": n},
+            "",
+        ]
+        for note in notes[:DIGEST_MAX_ITEMS]:
+            when = timezone.localtime(note.created_at).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"- {when} {note.text}")
+            if note.link:
+                lines.append(f"  {site}{note.link}")
+        if n > DIGEST_MAX_ITEMS:
+            lines.append(
+                ngettext("… and %(n)s more.", "… and %(n)s more.", n - DIGEST_MAX_ITEMS) % {"n": n - DIGEST_MAX_ITEMS}
+            )
+        lines += [
+            "",
+            _("All your notifications: %(url)s") % {"url": site + reverse("accounts:notifications")},
+            _("You receive one digest a day. To change how notifications reach you, see your profile: %(url)s")
+            % {"url": site + reverse("accounts:profile")},
+        ]
+    return subject, "\n".join(lines)
 
 
 def notification_read(*, notification: Notification) -> Notification:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("language/", views.set_language, name="set_language"),
     path("profile/", views.profile, name="profile"),
+    path("profile/notification-email/", views.notification_email, name="notification_email"),
     path("directory/", views.directory, name="directory"),
     path("directory/organizations/new/", views.organization_form, name="organization_create"),
     path("directory/organizations/<int:pk>/", views.organization_form, name="organization_edit"),

@@ -26,8 +26,8 @@ from core.models import HistoryEvent
 
 from . import services
 from .api.filters import OrganizationFilter, UserFilter
-from .forms import LoginForm, OrganizationForm, UserCreateForm, UserEditForm
-from .models import Language, Organization, Role, User
+from .forms import LoginForm, NotificationEmailForm, OrganizationForm, UserCreateForm, UserEditForm
+from .models import Language, NotificationEmail, Organization, Role, User
 from .policy import Decision, may_manage_organizations, may_manage_users, may_unlock_users
 from .selectors import locked_users, regions_in_scope, scope_for, scope_summary
 
@@ -124,8 +124,25 @@ def profile(request: HttpRequest) -> HttpResponse:
             "region_count": regions_in_scope(user).count(),
             "tokens": tokens,
             "history": HistoryEvent.objects.for_object(user).select_related("actor")[:20],
+            "notification_email_choices": NotificationEmail.choices,
         },
     )
+
+
+@login_required
+@require_POST
+def notification_email(request: HttpRequest) -> HttpResponse:
+    """The user's own choice of notification e-mails, from the profile page."""
+    form = NotificationEmailForm(request.POST)
+    if form.is_valid():
+        services.user_set_notification_email(
+            user=request.user,  # type: ignore[arg-type]
+            choice=form.cleaned_data["notification_email"],
+        )
+        messages.success(request, _("Your choice of notification e-mails has been saved."))
+    else:
+        messages.error(request, _("Choose at once, daily digest or no e-mail."))
+    return redirect("accounts:profile")
 
 
 def _require(decision: Decision) -> None:

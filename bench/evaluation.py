@@ -20,13 +20,14 @@ project was scored in):
     the same cohort, of what a run's ProjectScore rows hold (project, pairing, score, the measures as JSON, final
     or not, and what the row keeps of the project: state, budget, the county-level, livelihood and
     self-sustaining flags) into a scratch table without indexes, built from
-    `scoring.project_scores_select_sql(specs, with_bounds=False)` with `y1` the run's year's 31 December and the
-    same `as_of`. No chunks, no bookkeeping, no scorecards: what computing and keeping the scores costs at the
+    `scoring.project_scores_select_sql(specs, required=…, with_bounds=False)` (the framework's coverage rule) with
+    `y1` the run's year's 31 December and the same `as_of`. No chunks, no bookkeeping, no scorecards: what computing and keeping the scores costs at the
     least;
 (c) the peer: the textbook per-object ORM loop — for each project of the cohort (with its location and its
     pairing's recipient region joined in): its inspections, rectifications, fund flows, satisfaction ratings and
     expert scores fetched through the ORM (one query each, no prefetch), the measures computed in Python (the
-    definitions of `evaluation.measures`), the curves and the weighted sum of `evaluation.curves`, and a
+    definitions of `evaluation.measures`), the curves, the weighted sum and the coverage rule
+    (`evaluation.coverage.judge`), and a
     ProjectScore saved with `.save()`. At 100k projects it would take minutes a round, so it is measured on a
     deterministic sample (every k-th scored project of the cohorts in id order, `--peer-sample`, 2,000 by default)
     and **extrapolated per project to (a)'s project count**; both the measured and the scaled figure are printed;
@@ -490,8 +491,9 @@ def limit_statements(groups: Sequence[Cohort], as_of: dt.date) -> list[Statement
     final = ", ".join(f"'{s}'" for s in FINAL_STATES)
     inserts = []
     for cohort in groups:
-        specs = services.specs_of(services.framework_current(cohort.program), "project")
-        select = scoring.project_scores_select_sql(specs, with_bounds=False)
+        framework = services.framework_current(cohort.program)
+        specs = services.specs_of(framework, "project")
+        select = scoring.project_scores_select_sql(specs, required=framework.min_coverage, with_bounds=False)
         measures = "jsonb_build_object({})".format(", ".join(f"'{s.code}', r.v{i}" for i, s in enumerate(specs)))
         insert = (
             f"INSERT INTO {SCRATCH} (project_id, pairing_id, score, measures, is_final, {', '.join(KEPT)})"
@@ -652,7 +654,8 @@ def peer_sample(groups: Sequence[Cohort], size: int) -> dict[tuple[int, int], li
 
 def peer(runs: Mapping[tuple[int, int], Any], sample: Mapping[tuple[int, int], list[int]]) -> tuple[float, int]:
     """(c): the per-object loop over the sampled projects of each cohort; returns (seconds, projects)."""
-    from evaluation.curves import Spec, score_of
+    from evaluation.coverage import judge
+    from evaluation.curves import Spec
     from evaluation.measures import COUNTY_LEVELS, FINAL_STATES, SCORED_STATES
     from evaluation.models import ExpertScore, ProjectScore, SatisfactionRating
     from pairings.models import FundFlow
@@ -686,11 +689,14 @@ def peer(runs: Mapping[tuple[int, int], Any], sample: Mapping[tuple[int, int], l
                 list(SatisfactionRating.objects.filter(project=project)),
                 list(ExpertScore.objects.filter(project=project)),
             )
+            status, coverage, score = judge(specs, measures, run.framework.min_coverage)
             ProjectScore(
                 run=run,
                 project=project,
                 pairing_id=project.pairing_id,
-                score=score_of(specs, measures),
+                score=score,
+                status=status,
+                coverage=coverage,
                 measures=measures,
                 is_final=project.state in FINAL_STATES,
                 state=project.state,

@@ -63,6 +63,9 @@ app.conf.update(
             "task": "projects.tasks.remind_rectifications",
             "schedule": crontab(hour=7, minute=0),
         },
+        # After the reminders, so the day's reminders are in the digest.
+        "notification-digests": {"task": "accounts.tasks.send_digests", "schedule": crontab(hour=7, minute=30)},
+        "sweep-kept-uploads": {"task": "core.tasks.sweep_kept_uploads", "schedule": 60 * 60},
         "rectifications-overdue": {
             "task": "exchange.webhook_tasks.rectifications_overdue",
             "schedule": crontab(hour=1, minute=15),

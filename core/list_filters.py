@@ -37,7 +37,8 @@ class ListFilters:
 
     SHOWN names the filters the page's form offers, each with its label; the other filters still apply (a link may
     carry them) and are kept in the form as hidden inputs. CHOICES turns a filter into a select of those choices
-    (the first being the "any" choice). `qs` is the filtered queryset — none at all when a value was refused —
+    (the first being the "any" choice); WIDGETS gives a filter another input (a region picker). `qs` is the filtered
+    queryset — none at all when a value was refused —
     and `errors` the refusals by parameter.
     """
 
@@ -49,12 +50,16 @@ class ListFilters:
         *,
         shown: Mapping[str, str],
         choices: Mapping[str, Choices] | None = None,
+        widgets: Mapping[str, forms.Widget] | None = None,
     ) -> None:
         self.request = request
         self.labels = dict(shown)
         self.errors: dict[str, list[str]] = {}
         self.filterset = filterset_class(request.GET, queryset=queryset, request=request)
         self.form = self.filterset.form
+        for name, widget in (widgets or {}).items():
+            if name in self.form.fields:
+                self.form.fields[name].widget = widget
         self._dress(choices or {})
         self.qs: QuerySet[Any] = queryset.none()
         if not self.form.is_valid():

@@ -42,6 +42,11 @@ class Region(models.Model):
     code = models.CharField(_("code"), max_length=12, unique=True)
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=150, blank=True)
+    # What a picker matches typed pinyin against (core.region_names.search_keys): set from `name` on every save.
+    name_pinyin = models.CharField(_("name (pinyin)"), max_length=300, blank=True, editable=False, db_index=True)
+    name_initials = models.CharField(
+        _("name (pinyin initials)"), max_length=100, blank=True, editable=False, db_index=True
+    )
     level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
     is_xpcc = models.BooleanField(
         _("XPCC"),
@@ -90,7 +95,18 @@ class Region(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.path = self.compute_path()
+        self.set_search_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
         super().save(*args, **kwargs)
+
+    def set_search_keys(self) -> None:
+        """The pinyin a picker finds the region by, from its Chinese name (for writes that bypass `save`, such as
+        bulk_create)."""
+        from .region_names import search_keys  # pypinyin's tables load on the first write, not on every start
+
+        self.name_pinyin, self.name_initials = search_keys(self.name)
 
     @property
     def display_name(self) -> str:

@@ -184,8 +184,8 @@ _ETHNIC = "|".join(
 _PLACE_AND_GROUPS = re.compile(rf"^(?P<place>.+?)(?:{_ETHNIC})+$")
 _AUTONOMOUS = ("自治州", "自治县", "自治旗", "自治区")
 
-#: Characters whose place-name reading differs from pypinyin's default (长沙, 成都, 阿勒泰, 蚌山).
-CHARACTER_READINGS: dict[str, str] = {"长": "chang", "都": "du", "勒": "le", "蚌": "beng"}
+#: Characters whose place-name reading differs from pypinyin's default (长沙, 成都, 阿勒泰, 蚌山, 塔什库尔干).
+CHARACTER_READINGS: dict[str, str] = {"长": "chang", "都": "du", "勒": "le", "蚌": "beng", "什": "shi"}
 
 #: Whole place parts that pypinyin (or the character table above) reads wrongly → their pinyin syllables.
 READING_FIXES: dict[str, str] = {
@@ -254,3 +254,23 @@ def english_name(code: str, name: str) -> str:
     if known and known[0] == name:
         return known[1]
     return romanise(name)
+
+
+def _syllables(text: str) -> list[str]:
+    """TEXT's toneless pinyin syllables, with the place-name readings of ``pinyin``."""
+    if text in READING_FIXES:
+        return READING_FIXES[text].split()
+    syllables = lazy_pinyin(text, style=Style.NORMAL, v_to_u=True, errors="ignore")
+    if len(syllables) == len(text):
+        syllables = [CHARACTER_READINGS.get(char, syl) for char, syl in zip(text, syllables, strict=True)]
+    return [s for s in syllables if s]
+
+
+def search_keys(name: str) -> tuple[str, str]:
+    """What a region picker matches typed pinyin against: NAME's full pinyin in lower case without spaces or
+    apostrophes, and its initials (疏附县 → ("shufuxian", "sfx"); 长沙市 → ("changshashi", "css"))."""
+    place, suffix, _english = split_suffix(name)
+    syllables = _syllables(place) + _syllables(suffix)
+    full = "".join(syllables).replace("ü", "v").lower()
+    initials = "".join(s[0] for s in syllables).replace("ü", "v").lower()
+    return full, initials

@@ -1,16 +1,117 @@
 """Shared reads: the region table and the dashboard's figures."""
 
+import logging
+import re
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from .models import HistoryEvent, Region, RegionLevel
 
+logger = logging.getLogger(__name__)
+
+#: The most words a search takes (each is a condition on every row): more is refused by the filters.
+MAX_SEARCH_WORDS = 8
+#: The longest search text the filters take.
+MAX_SEARCH_LENGTH = 200
+#: A word naming at most this many regions reaches the regions within them too (喀什 finds what lies in Kashgar);
+#: one naming more (县, 市) matches the regions named only.
+SUBTREE_LIMIT = 30
+
+
+#: The cache key of the version of the names a search word is looked up in (regions, organizations, programmes,
+#: pairings): any change to them bumps it (`names_changed`), which leaves every cached lookup behind.
+NAMES_VERSION_KEY = "search:names:version"
+#: How long a cached lookup stands at most, for writes that bypass the signals and `names_changed`.
+NAMES_TIMEOUT = 300
+
+
+def names_changed(**_: Any) -> None:
+    """The regions, organizations, programmes or pairings changed: the cached lookups of search words are stale.
+    (Connected to their post_save and post_delete signals; bulk writes call it themselves.)"""
+    try:
+        cache.set(NAMES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.warning("search: the names' version could not be bumped in the cache")
+
+
+def names_version() -> str | None:
+    """The current version of the names (see NAMES_VERSION_KEY); None when the cache does not answer."""
+    try:
+        version = cache.get(NAMES_VERSION_KEY)
+        if version is None:
+            version = uuid.uuid4().hex
+            if not cache.add(NAMES_VERSION_KEY, version, timeout=None):
+                version = cache.get(NAMES_VERSION_KEY)
+        return version
+    except Exception:
+        return None
+
+
+def pinyin_query(text: str) -> str:
+    """Typed TEXT as it is compared with a region's pinyin keys (core.region_names.search_keys): lower case, without
+    spaces and apostrophes ("Shu Fu" → "shufu", "Xi'an" → "xian"); "" when it is not latin letters alone."""
+    key = re.sub(r"[\s'’]", "", text).lower()
+    return key if key.isascii() and key.isalpha() else ""
+
+
+def search_words(text: str) -> list[str]:
+    """TEXT's words: split on whitespace, NULs dropped; each must match somewhere for a row to match."""
+    return text.replace("\x00", "").split()[:MAX_SEARCH_WORDS]
+
+
+def region_word_q(word: str, prefix: str = "") -> Q:
+    """Regions (through the relation PREFIX, '' or 'recipient_region__') that WORD names: its code starts with it,
+    its Chinese or English name holds it, or — for latin letters — its pinyin or pinyin initials start with it
+    (shufu, sfx → 疏附县)."""
+    q = (
+        Q(**{f"{prefix}code__startswith": word})
+        | Q(**{f"{prefix}name__icontains": word})
+        | Q(**{f"{prefix}name_en__icontains": word})
+    )
+    key = pinyin_query(word)
+    if key:
+        q |= Q(**{f"{prefix}name_pinyin__startswith": key}) | Q(**{f"{prefix}name_initials__startswith": key})
+    return q
+
 
 def region_search(queryset: QuerySet[Region], text: str) -> QuerySet[Region]:
-    """Regions whose code starts with TEXT or whose name (Chinese or English) contains it."""
-    text = text.strip()
-    if not text:
+    """Regions of QUERYSET that every word of TEXT names (`region_word_q`), in any order; or whose pinyin starts
+    with the whole text run together ("shu fu", "Shu Fu Xian")."""
+    words = search_words(text)
+    if not words:
         return queryset
-    return queryset.filter(Q(code__startswith=text) | Q(name__icontains=text) | Q(name_en__icontains=text))
+    match = Q()
+    for word in words:
+        match &= region_word_q(word)
+    key = pinyin_query(text)
+    if key and len(words) > 1:
+        match |= Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key)
+    return queryset.filter(match)
+
+
+def region_by_code_or_name(text: str) -> Region:
+    """The region TEXT names: its code, or its Chinese or English name when one current region has it (as the region
+    picker offers them). Otherwise a ValidationError — `unknown_region`, or `ambiguous_region` listing the codes of
+    the regions of that name — for a form field or an API filter to put on its field."""
+    text = text.strip()
+    region = Region.objects.filter(code=text).first()
+    if region is not None:
+        return region
+    named = list(Region.objects.filter(Q(name=text) | Q(name_en__iexact=text), superseded_by__isnull=True)[:6])
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ValidationError(
+            _("Several regions are called %(name)s: choose one from the list (%(codes)s)."),
+            code="ambiguous_region",
+            params={"name": text, "codes": ", ".join(r.code for r in named)},
+        )
+    raise ValidationError(_("No region has the code or name %(code)s."), code="unknown_region", params={"code": text})
 
 
 def region_counts() -> dict[str, int]:

@@ -5,19 +5,24 @@ On a refused POST the view keeps each uploaded file in the storage under `kept/<
 the session (token → path, name, field); the form then carries the token in a hidden `<field>_kept` input and the
 page says the file is kept. On the next POST without a new file for that field, the kept file is put back into the
 request's files before the form is read. Only the session that uploaded a file can use its token; kept files are
-deleted once the form goes through (and the storage's `kept/` folder may be swept of anything older than a day).
+deleted once the form goes through, and `sweep` (an hourly task) deletes those nobody came back for.
 """
 
+import contextlib
+import datetime as dt
+import os
 import uuid
 from typing import Any, cast
 
 from django.core.files.base import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 SESSION_KEY = "kept_uploads"
+FOLDER = "kept"
 
 
 def _kept(request: HttpRequest) -> dict[str, dict[str, Any]]:
@@ -56,7 +61,7 @@ def keep(request: HttpRequest, files: "MultiValueDict[str, UploadedFile]") -> di
             continue
         token = uuid.uuid4().hex
         upload.seek(0)
-        path = default_storage.save(f"kept/{user_id}/{token}/{upload.name}", upload)
+        path = default_storage.save(f"{FOLDER}/{user_id}/{token}/{upload.name}", upload)
         kept[token] = {
             "path": path,
             "name": upload.name,
@@ -75,3 +80,41 @@ def discard(request: HttpRequest) -> None:
     for token in [t for t, e in kept.items() if request.POST.get(f"{e['field']}_kept") == t]:
         default_storage.delete(kept.pop(token)["path"])
     request.session[SESSION_KEY] = kept
+
+
+def sweep(older_than: dt.timedelta, storage: Storage | None = None) -> int:
+    """Delete every kept file last written more than OLDER_THAN ago (a form its official never came back to), and
+    the folders left empty on a storage with local paths. Returns how many files were deleted."""
+    storage = storage or default_storage
+    cutoff = timezone.now() - older_than
+    return _sweep(storage, FOLDER, cutoff)
+
+
+def _sweep(storage: Storage, folder: str, cutoff: dt.datetime) -> int:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in folders:
+        deleted += _sweep(storage, f"{folder}/{name}", cutoff)
+    for name in files:
+        path = f"{folder}/{name}"
+        try:
+            if storage.get_modified_time(path) < cutoff:
+                storage.delete(path)
+                deleted += 1
+        except FileNotFoundError:  # deleted meanwhile (the form went through)
+            continue
+    if folder != FOLDER:
+        _remove_if_empty(storage, folder)
+    return deleted
+
+
+def _remove_if_empty(storage: Storage, folder: str) -> None:
+    try:
+        path = storage.path(folder)
+    except NotImplementedError:  # a storage without folders of its own (object storage)
+        return
+    with contextlib.suppress(OSError):  # not empty (a file kept meanwhile), or gone already
+        os.rmdir(path)

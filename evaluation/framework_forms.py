@@ -155,6 +155,21 @@ class ReasonForm(BootstrapFormMixin, forms.Form):
     )
     #: The version that was current when the editor opened: saving over a newer one is refused.
     based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    #: Lenient text, judged by the service with the rest (its problem names this field).
+    min_coverage = forms.CharField(
+        label=gettext_lazy("Minimum data coverage (%)"),
+        max_length=10,
+        required=False,
+        help_text=gettext_lazy(
+            "A project is scored only when its indicators with data carry at least this share of the project "
+            "indicators' weight; below it, it shows “not enough data yet” and does not count in its pairing's "
+            "average."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["min_coverage"].widget.attrs.update(inputmode="decimal", size="6")
 
 
 def kept_forms(formset: BaseFormSet) -> list[tuple[int, forms.Form]]:  # type: ignore[type-arg]
@@ -200,10 +215,13 @@ def band_initial(bands: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
 class FrameworkEditor:
     """The three parts of the editor page, bound together, and the way back from the service's problems."""
 
-    def __init__(self, data: Any = None, *, rows: Sequence[Mapping[str, Any]] = (), bands: Any = (), based_on=None):  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, data: Any = None, *, rows: Sequence[Mapping[str, Any]] = (), bands: Any = (), based_on=None,
+        min_coverage: Any = None,
+    ):  # fmt: skip
         self.indicators = IndicatorFormSet(data, initial=indicator_initial(rows), prefix=INDICATORS_PREFIX)
         self.bands = BandFormSet(data, initial=band_initial(bands), prefix=BANDS_PREFIX)
-        self.reason = ReasonForm(data, initial={"based_on": based_on})
+        self.reason = ReasonForm(data, initial={"based_on": based_on, "min_coverage": _number_text(min_coverage)})
         self.indicator_errors: list[str] = []
         self.band_errors: list[str] = []
         self._kept_rows: list[tuple[int, forms.Form]] = []
@@ -221,7 +239,13 @@ class FrameworkEditor:
             [(form.cleaned_data.get("lowest") or "").strip(), (form.cleaned_data.get("grade") or "").strip()]
             for _i, form in kept_forms(self.bands)
         ]
-        return {"indicators": indicators, "grade_bands": bands, "reason": self.reason.cleaned_data.get("reason") or ""}
+        return {
+            "indicators": indicators,
+            "grade_bands": bands,
+            "reason": self.reason.cleaned_data.get("reason") or "",
+            # Left empty: the service keeps the current version's.
+            "min_coverage": (self.reason.cleaned_data.get("min_coverage") or "").strip() or None,
+        }
 
     def apply(self, error: DomainError) -> None:
         """Put each problem on the row and field it names (``indicators[2].weight`` is the third row saved)."""

@@ -143,15 +143,22 @@ def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data["indicators-TOTAL_FORMS"] = str(
             int(total) + 1 if total.isascii() and total.isdigit() and len(total) <= 3 else 1
         )
-        editor = FrameworkEditor(data, rows=services.framework_rows(framework), bands=framework.grade_bands)
+        editor = FrameworkEditor(
+            data, rows=services.framework_rows(framework), bands=framework.grade_bands,
+            min_coverage=framework.min_coverage,
+        )  # fmt: skip
         return _render_editor(request, framework, current, editor)
     if request.method != "POST":
         editor = FrameworkEditor(
-            rows=services.framework_rows(framework), bands=framework.grade_bands, based_on=current.pk
-        )
+            rows=services.framework_rows(framework), bands=framework.grade_bands, based_on=current.pk,
+            min_coverage=framework.min_coverage,
+        )  # fmt: skip
         return _render_editor(request, framework, current, editor)
 
-    editor = FrameworkEditor(request.POST, rows=services.framework_rows(framework), bands=framework.grade_bands)
+    editor = FrameworkEditor(
+        request.POST, rows=services.framework_rows(framework), bands=framework.grade_bands,
+        min_coverage=framework.min_coverage,
+    )  # fmt: skip
     if editor.is_valid():
         payload = editor.payload()
         based_on = editor.reason.cleaned_data.get("based_on")

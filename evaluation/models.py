@@ -4,6 +4,8 @@ A run's results are kept, keyed by run and object with a unique constraint, so a
 writes the same rows again (upsert) and officials can compare runs and follow trends.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -23,16 +25,30 @@ def default_grade_bands() -> list[list[object]]:
     return [list(b) for b in DEFAULT_GRADE_BANDS]
 
 
+#: The share (%) of a framework's project-indicator weight that must have data for a project to be scored,
+#: unless the framework sets its own (`IndicatorFramework.min_coverage`).
+DEFAULT_MIN_COVERAGE = Decimal("50")
+
+
 class IndicatorFramework(models.Model):
     """One version of a programme's indicators. Editing makes a new version; runs keep the one they used."""
 
-    history_labels = {"version": _("version"), "reason": _("reason")}
+    history_labels = {"version": _("version"), "reason": _("reason"), "min_coverage": _("minimum data coverage")}
 
     program = models.ForeignKey(
         Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="frameworks"
     )
     version = models.PositiveSmallIntegerField(_("version"))
     grade_bands = models.JSONField(_("grade bands"), default=default_grade_bands)
+    #: A project is scored only when its indicators with data carry at least this share (%) of the project
+    #: indicators' weight (`evaluation.coverage`); below it, it has "not enough data yet".
+    min_coverage = models.DecimalField(
+        _("minimum data coverage (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_MIN_COVERAGE,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     reason = models.TextField(_("reason"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -45,6 +61,9 @@ class IndicatorFramework(models.Model):
         ordering = ["program_id", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["program", "version"], name="unique_framework_version"),
+            models.CheckConstraint(
+                condition=Q(min_coverage__gte=0, min_coverage__lte=100), name="framework_min_coverage_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -260,8 +279,18 @@ class RunChunk(models.Model):
         return f"run {self.run_id} chunk {self.index}"
 
 
+class ScoreStatus(models.TextChoices):
+    """Whether a run scored a project, or left it out for too little data (`evaluation.coverage`)."""
+
+    SCORED = "scored", _("scored")
+    INSUFFICIENT_DATA = "insufficient_data", _("not enough data yet")
+
+
 class ProjectScore(models.Model):
-    """A project's score in a run, with the measured value of each indicator (keyed by indicator code)."""
+    """A project's score in a run, with the measured value of each indicator (keyed by indicator code), and
+    the share of the project indicators' weight that had data (`coverage`). A project whose coverage is below
+    its framework's `min_coverage` is not scored: status `insufficient_data`, no score, and it does not count
+    in its pairing's project scores."""
 
     # A run writes tens of thousands of these in a few statements, from rows it has just read; the database's
     # foreign-key checks (three trigger calls a row) and single-column indexes (each covered by a composite
@@ -276,6 +305,11 @@ class ProjectScore(models.Model):
         Pairing, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     score = models.FloatField(_("score"), null=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ScoreStatus.choices, default=ScoreStatus.SCORED, db_default="scored"
+    )
+    #: Per cent of the project indicators' weight whose measure had a value; null in runs before it was kept.
+    coverage = models.FloatField(_("data coverage (%)"), null=True, blank=True)
     measures = models.JSONField(_("measured values"), default=dict)
     #: Accepted or evaluated when scored: the score is final and moves an accepted project to `evaluated`.
     is_final = models.BooleanField(_("final"), default=False)
@@ -297,6 +331,11 @@ class ProjectScore(models.Model):
     def __str__(self) -> str:
         return f"{self.project_id}@{self.run_id}: {self.score}"
 
+    @property
+    def has_enough_data(self) -> bool:
+        """Scored by its run (the run decided, by `evaluation.coverage.has_enough_data`)."""
+        return self.status == ScoreStatus.SCORED
+
 
 class PairingScorecard(models.Model):
     """A pairing's score in a run: pairing-level indicators (one of them the budget-weighted project scores)
@@ -309,6 +348,10 @@ class PairingScorecard(models.Model):
     measures = models.JSONField(_("measured values"), default=dict)
     flags = models.JSONField(_("compliance flags"), default=list)
     project_count = models.PositiveIntegerField(_("projects"), default=0)
+    #: Of PROJECT_COUNT, the projects left out of the project scores: not enough data yet.
+    insufficient_data_count = models.PositiveIntegerField(
+        _("projects left out for too little data"), default=0, db_default=0
+    )
     budget = models.DecimalField(_("approved budget"), max_digits=18, decimal_places=2, default=0)
 
     class Meta:
@@ -320,6 +363,11 @@ class PairingScorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pairing_id}@{self.run_id}: {self.score}"
+
+    @property
+    def scored_count(self) -> int:
+        """The projects whose scores count in the pairing's project scores."""
+        return max(self.project_count - self.insufficient_data_count, 0)
 
 
 class Ranking(models.Model):

@@ -10,11 +10,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
 from projects.models import InspectionResult, Project
 
+from .coverage import has_enough_data
 from .curves import Spec, score_of
 from .measures import SCORED_STATES
 from .models import ExpertScore, SatisfactionRating
@@ -165,13 +167,25 @@ def cohort(program: Program, year: int) -> list[Project]:
     return out
 
 
-def reference_project_scores(program: Program, year: int, as_of: dt.date, specs: Sequence[Spec]) -> dict[int, Scored]:
+def reference_coverage(specs: Sequence[Spec], measures: Mapping[str, float | None]) -> float:
+    """Per cent of the SPECS' weight whose measure has a value: the weights of the measured indicators, added one
+    by one, over all the weights."""
+    measured = sum((s.weight for s in specs if measures.get(s.code) is not None), 0.0)
+    total = sum((s.weight for s in specs), 0.0)
+    return 100.0 * measured / total if total else 0.0
+
+
+def reference_project_scores(
+    program: Program, year: int, as_of: dt.date, specs: Sequence[Spec], required: Any
+) -> dict[int, Scored]:
     """Project id → (score, measured value by indicator code) for the cohort of PROGRAM's YEAR, with the
-    project-level SPECS."""
+    project-level SPECS; the score is None for a project without enough data by the coverage rule (REQUIRED:
+    the framework's `min_coverage`)."""
     out: dict[int, Scored] = {}
     for project in cohort(program, year):
         measures: Measures = {s.code: project_measure(s, project, as_of) for s in specs}
-        out[project.pk] = (score_of(specs, measures), measures)
+        enough = has_enough_data(reference_coverage(specs, measures), required)
+        out[project.pk] = (score_of(specs, measures) if enough else None, measures)
     return out
 
 

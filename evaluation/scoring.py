@@ -2,8 +2,8 @@
 
 - `score_projects(run, specs, first_id, last_id)`: one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` computes the
   measures of the run's projects with ids in [first_id, last_id] (aggregates over inspections, rectifications,
-  flows, ratings and expert scores, grouped by project), applies each indicator's curve and the weighted sum,
-  and upserts one ProjectScore per project. Run twice, it writes the same rows: that is what makes a chunk
+  flows, ratings and expert scores, grouped by project), applies each indicator's curve, the weighted sum and the
+  coverage rule (`evaluation.coverage`), and upserts one ProjectScore per project. Run twice, it writes the same rows: that is what makes a chunk
   idempotent.
 - `pairing_measures(run, specs)`: one SELECT with the pairing-level measures of every pairing of the run
   (mandate, flows, deployments and trainings of the year, the shares of the year's disbursements to county
@@ -28,6 +28,7 @@ from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FundFlow, Pairing, Training
 from projects.models import Inspection, Project, Rectification
 
+from . import coverage
 from .curves import Spec
 from .measures import FINAL_STATES, SCORED_STATES
 from .models import EvaluationRun, ExpertScore, ProjectScore, SatisfactionRating
@@ -227,15 +228,34 @@ LEFT JOIN (
     return sql, {}
 
 
-def project_scores_select_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> str:
-    """SELECT id, pairing_id, state, v0…vn, score: the measures, their curves and the weighted sum."""
+def coverage_sql(specs: Sequence[Spec], s: str = "s") -> str:
+    """SQL for `coverage.coverage_of`: per cent of the specs' weight whose score is not NULL, summed in the
+    specs' order and divided by their total weight (a literal, summed in Python the same way)."""
+    d = _dialect()
+    total = coverage.total_weight(specs)
+    if not specs or not total:
+        return d.f("0.0")
+    covered = " + ".join(f"(CASE WHEN {s}{i} IS NULL THEN 0.0 ELSE {_num(x.weight)} END)" for i, x in enumerate(specs))
+    return f"(100.0 * (0.0 + {covered}) / {_num(total)})"
+
+
+def project_scores_select_sql(specs: Sequence[Spec], *, required: Any, with_bounds: bool = True) -> str:
+    """SELECT id, pairing_id, state, v0…vn, score, coverage, status: the measures, their curves, the share of the
+    weight with data, and the weighted sum where the coverage rule (`evaluation.coverage`, REQUIRED: the
+    framework's `min_coverage`) lets the project be scored (NULL and `insufficient_data` where it does not)."""
     inner, _ = project_measures_sql(specs, with_bounds=with_bounds)
     n = len(specs)
     curves = ", ".join(f"{curve_sql(s, f'm.v{i}')} AS s{i}" for i, s in enumerate(specs))
-    vs = ", ".join(f"c.v{i}" for i in range(n))
+    vs = ", ".join(f"k.v{i}" for i in range(n))
+    ok = coverage.enough_data_sql("k.coverage", required)
     return f"""
-SELECT {", ".join(f"c.{col}" for col in CARRIED)}{", " + vs if n else ""}, {combine_sql(specs, "c.s")} AS score
-FROM (SELECT m.*{", " + curves if n else ""} FROM ({inner}) m) c
+SELECT {", ".join(f"k.{col}" for col in CARRIED)}{", " + vs if n else ""},
+       CASE WHEN {ok} THEN k.raw ELSE NULL END AS score, k.coverage,
+       CASE WHEN {ok} THEN '{coverage.SCORED}' ELSE '{coverage.INSUFFICIENT_DATA}' END AS status
+FROM (
+    SELECT c.*, {combine_sql(specs, "c.s")} AS raw, {coverage_sql(specs, "c.s")} AS coverage
+    FROM (SELECT m.*{", " + curves if n else ""} FROM ({inner}) m) c
+) k
 """  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
 
 
@@ -248,21 +268,23 @@ def _params(run: EvaluationRun, lo: int | None = None, hi: int | None = None) ->
 
 
 def score_projects(run: EvaluationRun, specs: Sequence[Spec], first_id: int, last_id: int) -> int:
-    """Compute and upsert the scores of the run's projects with ids in [FIRST_ID, LAST_ID]; returns the rows."""
+    """Compute and upsert the scores of the run's projects with ids in [FIRST_ID, LAST_ID], by the coverage rule
+    of the run's framework; returns the rows."""
     d = _dialect()
-    select = project_scores_select_sql(specs)
+    select = project_scores_select_sql(specs, required=run.framework.min_coverage)
     pairs = ", ".join(f"'{s.code}', r.v{i}" for i, s in enumerate(specs))
     measures = f"{d.json_object}({pairs})"
     final = ", ".join(f"'{s}'" for s in FINAL_STATES)
     sql = f"""
-INSERT INTO {_t(ProjectScore)} (run_id, project_id, pairing_id, score, measures, is_final, state, budget,
-    at_county_level, is_livelihood, is_self_sustaining)
-SELECT %(run)s, r.id, r.pairing_id, r.score, {measures}, r.state IN ({final}), r.state,
+INSERT INTO {_t(ProjectScore)} (run_id, project_id, pairing_id, score, status, coverage, measures, is_final, state,
+    budget, at_county_level, is_livelihood, is_self_sustaining)
+SELECT %(run)s, r.id, r.pairing_id, r.score, r.status, r.coverage, {measures}, r.state IN ({final}), r.state,
        COALESCE(r.approved_budget, 0), r.at_county_level, r.is_livelihood, r.is_self_sustaining
 FROM ({select}) r
 WHERE 1=1
 ON CONFLICT (run_id, project_id) DO UPDATE SET
-    pairing_id = excluded.pairing_id, score = excluded.score, measures = excluded.measures,
+    pairing_id = excluded.pairing_id, score = excluded.score, status = excluded.status,
+    coverage = excluded.coverage, measures = excluded.measures,
     is_final = excluded.is_final, state = excluded.state, budget = excluded.budget,
     at_county_level = excluded.at_county_level, is_livelihood = excluded.is_livelihood,
     is_self_sustaining = excluded.is_self_sustaining
@@ -287,8 +309,9 @@ def cohort_ids(run: EvaluationRun) -> list[int]:
 def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     """One dict per pairing of the programme active in the run's year, with every pairing-level measure
     (mandate_fulfilment, funds_delivery, county_share, livelihood_share, self_sustaining_share,
-    personnel_vs_quota, people_trained, project_scores) and what the scorecard keeps beside
-    (organization_id, parent_id, project_count, budget)."""
+    personnel_vs_quota, people_trained, project_scores: over the projects scored, not those with not enough
+    data) and what the scorecard keeps beside (organization_id, parent_id, project_count,
+    insufficient_data_count, budget)."""
     d = _dialect()
     s = d.exact_sum
     levels = _county_levels_sql()
@@ -304,7 +327,7 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
 SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
        man.funds_required, man.personnel_quota,
        fl.committed, fl.received, fl.county_disbursed, fl.livelihood_disbursed, dep.headcount, tr.trained,
-       pj.n, pj.budget, pj.sustaining, pj.weighted, pj.weights
+       pj.n, pj.insufficient, pj.budget, pj.sustaining, pj.weighted, pj.weights
 FROM {_t(Pairing)} pa
 LEFT JOIN {_t(AnnualMandate)} man ON man.pairing_id = pa.id AND man.year = %(year)s
 LEFT JOIN (
@@ -333,6 +356,7 @@ LEFT JOIN (
 ) tr ON tr.pairing_id = pa.id
 LEFT JOIN (
     SELECT ps.pairing_id, COUNT(*) AS n,
+           SUM(CASE WHEN ps.status = '{coverage.INSUFFICIENT_DATA}' THEN 1 ELSE 0 END) AS insufficient,
            {s("ps.budget")} AS budget,
            {s("CASE WHEN ps.is_self_sustaining THEN ps.budget ELSE 0 END")} AS sustaining,
            {s(f"CASE WHEN ps.score IS NULL THEN 0 ELSE {d.exact('ps.score')} * ps.budget END")} AS weighted,
@@ -365,6 +389,7 @@ def _pairing_measures(r: dict[str, Any]) -> dict[str, Any]:
         "organization_id": r["assisting_organization_id"],
         "parent_id": r["parent_id"],
         "project_count": int(r["n"] or 0),
+        "insufficient_data_count": int(r["insufficient"] or 0),
         "budget": budget,
         "measures": {
             "mandate_fulfilment": _ratio(r["received"], r["funds_required"]),

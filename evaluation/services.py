@@ -39,6 +39,7 @@ from .defaults import default_indicators
 from .measures import FINAL_STATES, SCORED_STATES
 from .models import (
     ACTIVE_RUN_STATUSES,
+    DEFAULT_MIN_COVERAGE,
     ChunkKind,
     ChunkStatus,
     EvaluationRun,
@@ -98,12 +99,16 @@ def _write_framework(
     grade_bands: Any,
     by: User | None,
     reason: str,
+    min_coverage: Decimal | None = None,
 ) -> IndicatorFramework:
     last = IndicatorFramework.objects.filter(program=program).order_by("-version").first()
+    if min_coverage is None:  # not given: as the version it follows (the default for a first version)
+        min_coverage = last.min_coverage if last else DEFAULT_MIN_COVERAGE
     framework = IndicatorFramework.objects.create(
         program=program,
         version=(last.version + 1) if last else 1,
         grade_bands=[[float(lo), str(g).strip()] for lo, g in grade_bands] if grade_bands else default_grade_bands(),
+        min_coverage=min_coverage,
         reason=reason,
         created_by=by,
     )
@@ -126,13 +131,10 @@ def _write_framework(
             for i, (row, spec) in enumerate(zip(rows, specs, strict=True))
         ]
     )
-    history_record(
-        obj=framework,
-        action="framework_revised",
-        actor=by,
-        changes={"version": (last.version if last else None, framework.version)},
-        comment=reason,
-    )
+    changes: dict[str, Any] = {"version": (last.version if last else None, framework.version)}
+    if last is not None and last.min_coverage != framework.min_coverage:
+        changes["min_coverage"] = (last.min_coverage, framework.min_coverage)
+    history_record(obj=framework, action="framework_revised", actor=by, changes=changes, comment=reason)
     return framework
 
 
@@ -207,17 +209,37 @@ def framework_revise(
     indicators: Sequence[Mapping[str, Any]],
     reason: str,
     grade_bands: Any = None,
+    min_coverage: Any = None,
 ) -> IndicatorFramework:
-    """A new version of PROGRAM's framework with INDICATORS. Every problem is reported at once, by field."""
+    """A new version of PROGRAM's framework with INDICATORS and the coverage a project needs to be scored
+    (MIN_COVERAGE, %; None keeps the current version's). Every problem is reported at once, by field."""
     policy.may_revise_framework(by, program).enforce()
     specs, problems = validate(indicators, grade_bands)
+    coverage: Decimal | None = None
+    if min_coverage is not None and str(min_coverage).strip() != "":
+        try:
+            if isinstance(min_coverage, bool):
+                raise InvalidOperation
+            coverage = Decimal(str(min_coverage).strip().rstrip("%").strip())
+            if not coverage.is_finite() or not 0 <= coverage <= 100:
+                raise InvalidOperation
+            coverage = coverage.quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError, TypeError):
+            coverage = None
+            problems.append(
+                Problem(
+                    "invalid_min_coverage",
+                    _("The minimum data coverage is a percentage from 0 to 100."),
+                    "min_coverage",
+                )
+            )
     if not (reason or "").strip():
         problems.append(Problem("reason_required", _("Say why the framework changes."), "reason"))
     if problems:
         raise DomainError.many(problems)
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()
-        return _write_framework(program, indicators, specs, grade_bands, by, reason.strip())
+        return _write_framework(program, indicators, specs, grade_bands, by, reason.strip(), coverage)
 
 
 def specs_of(framework: IndicatorFramework, level: str | None = None) -> list[Spec]:
@@ -682,6 +704,7 @@ def run_finalize(run_id: int) -> bool:
                     measures=measures,
                     flags=_flags(row["measures"], rule),
                     project_count=row["project_count"],
+                    insufficient_data_count=row["insufficient_data_count"],
                     budget=Decimal(str(round(row["budget"], 2))),
                 )
             )
@@ -689,7 +712,15 @@ def run_finalize(run_id: int) -> bool:
             cards,
             update_conflicts=True,
             unique_fields=["run", "pairing"],
-            update_fields=["organization", "score", "measures", "flags", "project_count", "budget"],
+            update_fields=[
+                "organization",
+                "score",
+                "measures",
+                "flags",
+                "project_count",
+                "insufficient_data_count",
+                "budget",
+            ],
         )
         compared = _compared_run(run)
         previous = {r.organization_id: r for r in Ranking.objects.filter(run=compared)} if compared else {}
@@ -734,9 +765,7 @@ def run_finalize(run_id: int) -> bool:
                 "project_id", "score"
             )
         }
-        project_evaluate_many(
-            scores=final_scores, comment=_("Final score of evaluation run %(run)s.") % {"run": run.pk}
-        )
+        project_evaluate_many(scores=final_scores, run=run.pk)
         now = timezone.now()
         RunChunk.objects.filter(run=run, kind=ChunkKind.FINALIZE).update(
             status=ChunkStatus.DONE, finished_at=now, error=""

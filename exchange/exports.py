@@ -33,6 +33,7 @@ from rest_framework.request import Request
 from accounts.models import User
 from core.errors import DomainError, NotFound, Problem
 from evaluation.api import views as evaluation_views
+from evaluation.models import ScoreStatus
 from pairings.api import views as pairing_views
 from pairings.models import (
     ContractingMode,
@@ -228,6 +229,9 @@ PROJECT_SCORE_COLUMNS = (
     Column("project_state", _("state"), "choice", State),
     Column("pairing", _("pairing"), "name", width=30),
     Column("score", _("score"), "number", width=10),
+    Column("status", _("status"), "choice", ScoreStatus, width=16),
+    Column("coverage", _("data coverage (%)"), "number", width=10),
+    Column("required_coverage", _("required coverage (%)"), "number", width=10),
     Column("is_final", _("final"), "bool", width=8),
 )
 
@@ -240,6 +244,7 @@ SCORECARD_COLUMNS = (
     Column("score", _("score"), "number", width=10),
     Column("grade", _("grade"), width=8),
     Column("project_count", _("projects"), "int", width=10),
+    Column("insufficient_data_count", _("projects left out for too little data"), "int", width=12),
     Column("budget", _money(_("budget")), "money", width=18),
     Column("flags", _("compliance flags"), "list", width=30),
 )

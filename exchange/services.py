@@ -185,7 +185,7 @@ def _tell(export: Export) -> None:
         notify([user], kind, {"name": export.filename, "export": export.pk}, reverse("exchange:export_list"))
     except Exception:  # the file is on the exports page either way
         logger.exception("export %s: its creator's notification could not be made", export.pk)
-    if not user.email:
+    if not user.mails_at_once:  # no address, or they chose the daily digest (which lists it) or no e-mail
         return
     with translation.override(export.language):
         link = settings.SITE_URL.rstrip("/") + reverse("exchange:export_list")

@@ -36,7 +36,7 @@ from evaluation.models import EvaluationRun
 from evaluation.selectors import runs_visible_to
 from pairings.models import FundFlow
 from pairings.selectors import fund_flows_visible_to
-from projects.models import Inspection, Project, Rectification
+from projects.models import RECTIFICATION_WAITING, Inspection, Project, Rectification
 from projects.selectors import projects_visible_to
 
 from . import netguard, policy
@@ -419,7 +419,8 @@ def rectifications_overdue_announce(today: dt.date | None = None) -> list[int]:
     with transaction.atomic():
         due = (
             Rectification.objects.select_for_update(skip_locked=True)
-            .filter(closed_on__isnull=True, deadline__lt=day)
+            # Waiting for the assisting side (open or sent back): one reported done waits for the supervisor.
+            .filter(closed_on__isnull=True, status__in=RECTIFICATION_WAITING, deadline__lt=day)
             .filter(~Exists(announced))
             .order_by("pk")
         )

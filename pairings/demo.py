@@ -1,7 +1,9 @@
 """Synthetic demo figures for `make run`, on top of the real programmes and pairings of `pairings.reference`.
 
 Nothing here is a real figure. Every row written is flagged `is_synthetic=True` (fiscal revenues also carry the
-source "synthetic demo figure"), so that nobody mistakes it for data:
+source 合成演示数字, "synthetic demo figure"), so that nobody mistakes it for data. The texts it writes (sources,
+notes, topics, batches) are stored in Chinese and shown in English on an English page (`demo_texts`,
+core/demo_texts.py). It writes:
 
 - fiscal revenues of the assisting governments for the years the funding rules need, loosely realistic in scale
   (a 2007 level per government, grown by a fixed yearly rate per period, with a small seeded jitter);
@@ -34,7 +36,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from core.services import history_record
 
-from . import rules, services
+from . import demo_texts, rules, services
 from .models import (
     AnnualMandate,
     Deployment,
@@ -50,7 +52,7 @@ from .models import (
 )
 from .reference import MIANSI_CODE, WENCHUAN, XINJIANG, XIZANG
 
-SYNTHETIC_SOURCE = "synthetic demo figure"
+SYNTHETIC_SOURCE = demo_texts.SYNTHETIC_SOURCE[0]
 #: Mandates and flows are generated up to this year for programmes that have no end year.
 LAST_YEAR = 2020
 YI = Decimal(100_000_000)  # 亿 yuan
@@ -113,7 +115,7 @@ FULFILMENT_TARGETS = (0.42, 1.1, 0.78, 0.95, 0.6, 1.05, 0.88, 0.5, 0.7, 1.0)
 WENCHUAN_RECEIVED_SHARE = Decimal("0.684")
 #: Zhuhai → Miansi's allocation from Guangdong → Wenchuan, by year (340 million yuan in all, as published).
 MIANSI_ALLOCATION = {2008: Decimal(120_000_000), 2009: Decimal(150_000_000), 2010: Decimal(70_000_000)}
-MIANSI_REASON = "allocated by Guangdong"
+MIANSI_REASON = demo_texts.MIANSI_REASON[0]
 
 
 @dataclass
@@ -187,7 +189,7 @@ def plan_flows(pairing: Pairing, mandates: dict[int, Decimal], target: float, rn
         source = FlowSource.ENTERPRISE if (not wenchuan and rng.random() < 0.15) else FlowSource.ASSISTING_FISCAL
         if rng.random() < 0.5:  # a pledge made early in the year, committed later
             pledged = _money(committed * Decimal("0.6"))
-            pledge = PlannedFlow(FlowKind.PLEDGE, pledged, _on(window, 0.05), source, note="synthetic pledge")
+            pledge = PlannedFlow(FlowKind.PLEDGE, pledged, _on(window, 0.05), source, note=demo_texts.PLEDGE_NOTE[0])
             flows += [
                 pledge,
                 PlannedFlow(FlowKind.COMMITMENT, pledged, _on(window, 0.2), source, fulfils=pledge),
@@ -198,7 +200,11 @@ def plan_flows(pairing: Pairing, mandates: dict[int, Decimal], target: float, rn
         if rng.random() < 0.3:  # a pledge still outstanding at the end of the year
             flows.append(
                 PlannedFlow(
-                    FlowKind.PLEDGE, _money(required * Decimal("0.1")), _on(window, 0.85), source, note="not committed"
+                    FlowKind.PLEDGE,
+                    _money(required * Decimal("0.1")),
+                    _on(window, 0.85),
+                    source,
+                    note=demo_texts.OPEN_PLEDGE_NOTE[0],
                 )
             )
         flows += [
@@ -244,7 +250,7 @@ def _backfill_flow(pairing: Pairing, flow: PlannedFlow) -> FundFlow:
         note=flow.note,
         is_synthetic=True,
     )
-    comment = "Synthetic demo figure, backfilled after the pairing ended."
+    comment = demo_texts.BACKFILLED[0]
     history_record(
         obj=pairing,
         action="flow_recorded",
@@ -281,13 +287,7 @@ def _write_flows(pairing: Pairing, plan: list[PlannedFlow]) -> int:
 
 XIZANG_CADRE_BATCHES = [(n, 1995 + 3 * (n - 1)) for n in range(1, 11)]  # the 10th batch in 2022
 XINJIANG_CADRE_BATCHES = [(n, 2010 + 3 * (n - 1)) for n in range(1, 5)]
-TRAINING_TOPICS = (
-    "基层干部培训 (grassroots cadre training)",
-    "乡村医生培训 (village doctor training)",
-    "双语教师培训 (bilingual teacher training)",
-    "农牧业实用技术培训 (farming and herding techniques)",
-    "职业技能培训 (vocational skills)",
-)
+TRAINING_TOPICS = tuple(chinese for chinese, _english in demo_texts.TRAINING_TOPICS)
 
 
 def _deploy(pairing: Pairing, rng: random.Random) -> int:
@@ -302,7 +302,7 @@ def _deploy(pairing: Pairing, rng: random.Random) -> int:
         rows.append(
             {
                 "kind": "cadre",
-                "batch": f"第{number}批 (batch {number})",
+                "batch": demo_texts.cadre_batch(number)[0],
                 "headcount": rng.randint(25, 60) + 3 * number,
                 "start_date": start,
                 "end_date": start.replace(year=start.year + 3) - dt.timedelta(days=1),
@@ -343,7 +343,9 @@ def _deploy(pairing: Pairing, rng: random.Random) -> int:
         )
     rows = [row for row in rows if pairing.start_date <= row["start_date"] <= today]
     for row in rows:
-        services.deployment_record(by=None, pairing=pairing, note="synthetic", is_synthetic=True, **row)
+        services.deployment_record(
+            by=None, pairing=pairing, note=demo_texts.SYNTHETIC_NOTE[0], is_synthetic=True, **row
+        )
     return len(rows)
 
 
@@ -359,7 +361,7 @@ def _train(pairing: Pairing, rng: random.Random) -> int:
             people_trained=rng.randint(30, 300),
             days=Decimal(rng.choice((2, 3, 5, 7, 10))),
             start_date=day,
-            note="synthetic",
+            note=demo_texts.SYNTHETIC_NOTE[0],
             is_synthetic=True,
         )
         written += 1

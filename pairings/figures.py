@@ -32,8 +32,8 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from .models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
 
@@ -179,6 +179,17 @@ def money_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dic
     )
     found = {r["pk"]: _money(r) for r in rows}
     return {pk: found.get(pk, Money()) for pk in ids}
+
+
+def pairing_money_expression(figure: str, year: int | None = None) -> Any:
+    """Each pairing's own FIGURE — one of MONEY_FIELDS, or `fulfilment` (received ÷ required, NULL when nothing is
+    required) — as an expression on a Pairing queryset, computed as `money_by_pairing` computes it: to sort a list
+    of pairings by the figure it shows."""
+    amounts = _money_annotations(None, year, "pairing")
+    if figure == "fulfilment":
+        required = NullIf(Cast(amounts["required"], FloatField()), Value(0.0))
+        return Cast(amounts["received"], FloatField()) / required
+    return amounts[figure]
 
 
 def pairing_money(pairing: Pairing, year: int | None = None) -> Money:

@@ -1,14 +1,22 @@
 """Reads shared by pages, API and tasks: what a user may see. The figures (money, people) are `figures`'s."""
 
+import hashlib
+import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils.translation import get_language
 
 from accounts.models import Organization, User
-from accounts.selectors import scope_for
+from accounts.selectors import organization_word_q, scope_for
+from core.models import Region
+from core.selectors import NAMES_TIMEOUT, SUBTREE_LIMIT, names_version, region_word_q, search_words
 
-from .figures import with_figures
+from .figures import pairing_money_expression, with_figures
 from .models import (
     AnnualMandate,
     Deployment,
@@ -18,6 +26,8 @@ from .models import (
     Program,
     Training,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def pairing_scope_q(user: User, prefix: str = "") -> Q:
@@ -133,3 +143,147 @@ def user_sees_pairing(user: User, pairing: Pairing) -> bool:
     if pairing.assisting_organization.path.startswith(org.path):
         return True
     return org.region is not None and pairing.recipient_region.path.startswith(org.region.path)
+
+
+# --- search --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Named:
+    """What one search word names: regions (with those within them) and pairings (by their recipient region, within
+    one of those regions, their assisting party or their programme)."""
+
+    regions: frozenset[int]
+    pairings: frozenset[int]
+
+
+def _pairing_name_q(word: str) -> Q:
+    return (
+        Q(program__code__icontains=word)
+        | Q(program__name__icontains=word)
+        | Q(program__name_en__icontains=word)
+        | organization_word_q(word, "assisting_organization__")
+    )
+
+
+def named_by(words: list[str]) -> dict[str, Named]:
+    """For each of WORDS, the regions and pairings it names (`Named`), looked up in the small tables before a list is
+    searched: one query for them all, and a second when a word names a place. A word naming a region names the
+    regions within it too (喀什 reaches Kashgar's counties) unless it names more than SUBTREE_LIMIT (县, 市: those
+    regions themselves).
+
+    Kept in the cache under the names' version (`core.selectors.names_version`), which every change to a region,
+    organization, programme or pairing bumps: a word is looked up once until they change."""
+    words = list(dict.fromkeys(words))
+    if not words:
+        return {}
+    version = names_version()
+    if version is None:  # no cache: look them up
+        return _named_by(words)
+    keys = {word: f"search:named:{version}:{hashlib.sha256(word.encode()).hexdigest()[:32]}" for word in words}
+    try:
+        kept = cache.get_many(list(keys.values()))
+    except Exception:
+        kept = {}
+    missing = [word for word in words if keys[word] not in kept]
+    fresh = _named_by(missing) if missing else {}
+    if fresh:
+        try:
+            cache.set_many({keys[word]: named for word, named in fresh.items()}, timeout=NAMES_TIMEOUT)
+        except Exception:
+            logger.warning("search: looked-up words could not be kept in the cache")
+    return {word: fresh[word] if word in fresh else kept[keys[word]] for word in words}
+
+
+def _named_by(words: list[str]) -> dict[str, Named]:
+    """`named_by` from the database."""
+    arms = []
+    for i, word in enumerate(words):
+        regions = Region.objects.filter(region_word_q(word)).annotate(t=Value(f"r{i}"), ref=F("pk"), p=F("path"))
+        pairings = Pairing.objects.filter(_pairing_name_q(word)).annotate(t=Value(f"p{i}"), ref=F("pk"), p=Value(""))
+        arms += [q.order_by().values_list("t", "pk", "ref", "p") for q in (regions, pairings)]
+    named: dict[str, list[tuple[int, str]]] = {f"r{i}": [] for i in range(len(words))}
+    by_name: dict[str, set[int]] = {f"p{i}": set() for i in range(len(words))}
+    for tag, pk, _ref, path in arms[0].union(*arms[1:], all=True).order_by():
+        if tag.startswith("r"):
+            named[tag].append((pk, path))
+        else:
+            by_name[tag].add(pk)
+    # The regions within those named (or those named alone, when many), and the pairings whose recipient is one.
+    prefixes = {path for rows in named.values() if len(rows) <= SUBTREE_LIMIT for _pk, path in rows}
+    many = {pk for rows in named.values() if len(rows) > SUBTREE_LIMIT for pk, _path in rows}
+    within_rows: list[tuple[str, int, int, str]] = []
+    if prefixes or many:
+        within = Q(pk__in=many) if many else Q()
+        for path in prefixes:
+            within |= Q(path__startswith=path)
+        recipients = Q(recipient_region_id__in=many) if many else Q()
+        for path in prefixes:
+            recipients |= Q(recipient_region__path__startswith=path)
+        regions_within = Region.objects.filter(within).annotate(t=Value("r"), ref=F("pk"), p=F("path"))
+        pairings_within = Pairing.objects.filter(recipients).annotate(
+            t=Value("p"), ref=F("recipient_region_id"), p=Value("")
+        )
+        arms = [q.order_by().values_list("t", "pk", "ref", "p") for q in (regions_within, pairings_within)]
+        within_rows = list(arms[0].union(arms[1], all=True).order_by())
+    result: dict[str, Named] = {}
+    for i, word in enumerate(words):
+        rows = named[f"r{i}"]
+        region_ids: frozenset[int]
+        if len(rows) > SUBTREE_LIMIT:
+            region_ids = frozenset(pk for pk, _path in rows)
+        else:
+            paths = tuple(path for _pk, path in rows)
+            region_ids = frozenset(
+                pk for tag, pk, _ref, path in within_rows if tag == "r" and paths and path.startswith(paths)
+            )
+        pairing_ids = by_name[f"p{i}"] | {pk for tag, pk, ref, _p in within_rows if tag == "p" and ref in region_ids}
+        result[word] = Named(regions=region_ids, pairings=frozenset(pairing_ids))
+    return result
+
+
+def pairing_search(queryset: QuerySet[Pairing], text: str) -> QuerySet[Pairing]:
+    """Pairings of QUERYSET that every word of TEXT names (`named_by`: the recipient region, within a region, the
+    assisting party, the programme), in any order ("广东 疏附", "Shufu Guangdong"). The one search of the pairing
+    list, page and API alike."""
+    words = search_words(text)
+    match = Q()
+    for named in named_by(words).values():
+        match &= Q(pk__in=sorted(named.pairings))
+    return queryset.filter(match) if words else queryset
+
+
+#: What a pairing list sorts by (the API's `ordering`, the page's `sort`), each as the list shows it.
+PAIRING_ORDERINGS = (
+    "assisting_organization",
+    "recipient_region",
+    "program",
+    "status",
+    "start_date",
+    "funds_required",
+    "received",
+    "fulfilment",
+)
+
+
+def pairing_orderings(year: int | None = None) -> dict[str, Any]:
+    """PAIRING_ORDERINGS as expressions on a Pairing queryset: the names in the active language (in English the
+    English name, the Chinese one where none is known), the money figures as the list computes them
+    (`figures.pairing_money_expression`, all time unless YEAR)."""
+    english = (get_language() or "").startswith("en")
+
+    def name(relation: str) -> Any:
+        if english:
+            return Coalesce(NullIf(F(f"{relation}__name_en"), Value("")), F(f"{relation}__name"))
+        return F(f"{relation}__name")
+
+    return {
+        "assisting_organization": name("assisting_organization"),
+        "recipient_region": name("recipient_region"),
+        "program": name("program"),
+        "status": F("status"),
+        "start_date": F("start_date"),
+        "funds_required": pairing_money_expression("required", year),
+        "received": pairing_money_expression("received", year),
+        "fulfilment": pairing_money_expression("fulfilment", year),
+    }

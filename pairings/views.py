@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.forms import RegionPicker
 from accounts.models import Organization, User
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import add_more_problems, apply_domain_error
@@ -118,9 +119,10 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
         PairingFilter,
         visible,
         shown={
+            "search": _("Region, party or programme"),
             "program": _("Programme"),
             "assisting_organization": _("Assisting organization"),
-            "recipient_region": _("Recipient region code"),
+            "recipient_region": _("Recipient region"),
             "status": _("Status"),
             "contracting_mode": _("Contracting mode"),
         },
@@ -130,10 +132,22 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "status": [("", _("Any status")), *PairingStatus.choices],
             "contracting_mode": [("", _("Any mode")), *ContractingMode.choices],
         },
+        widgets={"recipient_region": RegionPicker()},
     )
-    qs = filters.qs.order_by(
-        "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code"
-    )
+    # Sorted by a column as the API's `ordering` sorts (selectors.pairing_orderings); an unknown sort falls back to
+    # the default order: it changes how the rows are shown, never which.
+    sort = request.GET.get("sort", "")
+    orderings = selectors.pairing_orderings()
+    key = orderings.get(sort.lstrip("-"))
+    if key is None:
+        sort = ""
+        qs = filters.qs.order_by(
+            "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code", "id"
+        )
+    elif sort.startswith("-"):
+        qs = filters.qs.order_by(key.desc(nulls_last=True), "-id")
+    else:
+        qs = filters.qs.order_by(key.asc(nulls_last=True), "id")
     page = filters.page(qs, 50)
     money = figures.money_by_pairing(p.pk for p in page)
     rows = [{"pairing": p, "money": money[p.pk], "bar": charts.bar(money[p.pk].fulfilment)} for p in page]
@@ -144,6 +158,8 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filters": filters,
+            "sort": sort,
+            "sort_kept": {"sort": sort} if sort else {},
             "can_create": policy.may_create_pairing(_user(request), None),
         },
         status=filters.status,

@@ -8,6 +8,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.notifications import register_kinds as register_notification_kinds
+        from core import demo_texts
         from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
@@ -15,13 +16,14 @@ class ProjectsConfig(AppConfig):
         from pairings.checks import register_project_counter
         from pairings.services import register_project_check
 
-        from . import work
+        from . import synthetic_texts, work
         from .dashboard import projects_panel, waiting_panel
         from .models import Project
         from .notifications import NOTIFICATION_KINDS
         from .selectors import project_belongs_to_pairing
         from .services import ACTIONS
 
+        demo_texts.register(synthetic_texts.pairs())
         register_panel(Panel("projects", "projects/panels/projects.html", projects_panel, order=30))
         # What waits leads the home, before any figure.
         register_panel(Panel("waiting", "projects/panels/waiting.html", waiting_panel, order=1))
@@ -41,6 +43,9 @@ class ProjectsConfig(AppConfig):
                 "report_reviewed": _("progress report reviewed"),
                 "inspected": _("inspection recorded"),
                 "rectification_closed": _("rectification closed"),
+                "rectification_reported": _("rectification reported done"),
+                "rectification_verified": _("rectification verified"),
+                "rectification_sent_back": _("rectification sent back"),
                 "document_added": _("document attached"),
             }
         )

@@ -147,19 +147,55 @@ class InspectionForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=InspectionKind.choices)
     result = forms.ChoiceField(label=_("Result"), choices=InspectionResult.choices)
     findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    rectification = forms.CharField(
+
+
+class RectificationItemForm(BootstrapFormMixin, forms.Form):
+    """One rectification the inspection orders: a row of the inspection form. A row left empty is no
+    rectification; a row half filled is named."""
+
+    finding = forms.CharField(
         label=_("Rectification required"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("What must be put right (leave empty if nothing)."),
+        help_text=_("What must be put right."),
     )
     deadline = forms.DateField(label=_("Rectification deadline"), widget=DateInput(), required=False)
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean() or {}
-        if data.get("rectification") and not data.get("deadline"):
+        finding, deadline = (data.get("finding") or "").strip(), data.get("deadline")
+        if finding and not deadline and "deadline" not in self.errors:
             self.add_error("deadline", _("Give the rectification a deadline."))
+        if deadline and not finding:
+            self.add_error("finding", _("Describe the finding."))
         return data
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(str(self.data.get(self.add_prefix(name), "")).strip() for name in self.fields)
+
+
+#: The inspection form's rows of rectifications (one empty row to start; "Add a row" adds another).
+RectificationItemFormSet = forms.formset_factory(RectificationItemForm, extra=1, max_num=20, absolute_max=20)
+
+
+class RectificationReportForm(BootstrapFormMixin, forms.Form):
+    """The assisting side's report that a rectification was put right, with up to three photos."""
+
+    text = forms.CharField(label=_("How it was put right"), widget=forms.Textarea(attrs={"rows": 3}))
+    photo_1 = forms.FileField(label=_("Photo"), required=False, help_text=_("JPEG or PNG, up to 20 MB."))
+    photo_2 = forms.FileField(label=_("Another photo"), required=False)
+    photo_3 = forms.FileField(label=_("Another photo"), required=False)
+
+    PHOTO_FIELDS = ("photo_1", "photo_2", "photo_3")
+
+
+class RectificationVerifyForm(BootstrapFormMixin, forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RectificationSendBackForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("What is still not put right"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RectificationCloseForm(BootstrapFormMixin, forms.Form):

@@ -195,7 +195,10 @@ class Project(models.Model):
         "rectifications": _("rectifications"),
         "review_status": _("review"),
         "finding": _("finding"),
+        "rectification_status": _("status"),
+        "photos": _("photos"),
         "score": _("score"),
+        "evaluation_run": _("evaluation run"),
     }
 
     @classmethod
@@ -207,6 +210,7 @@ class Project(models.Model):
             "document_kind": dict(DocumentKind.choices),
             "result": dict(InspectionResult.choices),
             "review_status": dict(ReviewStatus.choices),
+            "rectification_status": dict(RectificationStatus.choices),
         }
         if name in choices and isinstance(value, str):
             return str(choices[name].get(value, value))
@@ -307,13 +311,42 @@ class Inspection(models.Model):
         return f"{self.project.code} {self.get_kind_display()} {self.date}"
 
 
+class RectificationStatus(models.TextChoices):
+    """Where a rectification stands (who may move it, and to where, is the policy's table)."""
+
+    OPEN = "open", _("To be put right")
+    REPORTED = "reported", _("Reported done")
+    SENT_BACK = "sent_back", _("Sent back")
+    VERIFIED = "verified", _("Verified")
+
+
+#: The statuses in which a rectification waits for the assisting side to put it right (and can fall overdue).
+RECTIFICATION_WAITING = frozenset({RectificationStatus.OPEN, RectificationStatus.SENT_BACK})
+
+
 class Rectification(models.Model):
+    """What an inspection ordered put right by a deadline: the assisting side reports it done with evidence, the
+    supervisor verifies it (closed) or sends it back. `closed_on` is the day it was verified."""
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rectifications")
     inspection = models.ForeignKey(
         Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="rectifications"
     )
     finding = models.TextField(_("finding"))
     deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
+    report_text = models.TextField(_("how it was put right"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    send_back_reason = models.TextField(_("why it was sent back"), blank=True)
+    sent_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_back_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     closure_note = models.TextField(_("closure note"), blank=True)
     evidence = models.ForeignKey(
@@ -329,18 +362,28 @@ class Rectification(models.Model):
         ordering = ["closed_on", "deadline", "id"]
         verbose_name = _("rectification")
         verbose_name_plural = _("rectifications")
-        indexes = [models.Index(fields=["closed_on", "deadline"])]
+        indexes = [
+            models.Index(fields=["closed_on", "deadline"]),
+            models.Index(fields=["status", "deadline"], name="rectification_status_deadline"),
+        ]
 
     def __str__(self) -> str:
         return self.finding[:60]
 
     @property
     def is_open(self) -> bool:
+        """Not closed (verified) yet: reported ones too, which still stop the project's acceptance."""
         return self.closed_on is None
 
     @property
+    def is_waiting(self) -> bool:
+        """Waiting for the assisting side to put it right (open, or sent back)."""
+        return self.closed_on is None and self.status in RECTIFICATION_WAITING
+
+    @property
     def is_overdue(self) -> bool:
-        return self.closed_on is None and self.deadline < timezone.localdate()
+        """Waiting for the assisting side past its deadline (one reported done waits for the supervisor)."""
+        return self.is_waiting and self.deadline < timezone.localdate()
 
 
 class DocumentKind(models.TextChoices):
@@ -380,6 +423,9 @@ class Document(models.Model):
     content_type = models.CharField(_("type"), max_length=100)
     progress_report = models.ForeignKey(
         ProgressReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    rectification = models.ForeignKey(
+        Rectification, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
     )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)

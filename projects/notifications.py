@@ -34,4 +34,10 @@ NOTIFICATION_KINDS: dict[str, Template] = {
     "rectification_overdue": gettext_lazy(
         "A rectification on project %(code)s is overdue since %(deadline)s: %(finding)s"
     ),
+    "rectification_reported": gettext_lazy(
+        "A rectification on project %(code)s was reported done and waits for your verification: %(finding)s"
+    ),
+    "rectification_sent_back": gettext_lazy(
+        "A rectification on project %(code)s was sent back: %(finding)s. Reason: %(reason)s"
+    ),
 }

@@ -15,7 +15,7 @@ from core.errors import Conflict, DomainError
 from pairings import policy as pairing_policy
 from pairings.models import Pairing
 
-from .models import ProgressReport, Project, Rectification, ReviewStatus, State
+from .models import ProgressReport, Project, Rectification, RectificationStatus, ReviewStatus, State
 
 NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
 APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
@@ -71,7 +71,6 @@ BUDGET_ROLES = frozenset({APPROVER})
 PROGRESS_ROLES = frozenset({AO, NC})
 REVIEW_ROLES = frozenset({APPROVER})
 INSPECTION_ROLES = frozenset({SUPERVISOR})
-RECTIFICATION_ROLES = frozenset({SUPERVISOR})
 DOCUMENT_ROLES = frozenset({AO, RO, SUPERVISOR, APPROVER, NC})
 MILESTONE_ROLES = frozenset({AO, RO, NC})
 
@@ -174,13 +173,82 @@ def may_record_inspection(user: User | None, project: Project | None = None) -> 
     return requires(user, INSPECTION_ROLES, _("Only supervisors record inspections."))
 
 
+# --- rectifications: both ways (the table is read by the service, the API's `allowed_actions` and the page) ----
+
+OPEN, REPORTED, SENT_BACK, VERIFIED = (
+    RectificationStatus.OPEN,
+    RectificationStatus.REPORTED,
+    RectificationStatus.SENT_BACK,
+    RectificationStatus.VERIFIED,
+)
+
+#: A rectification's steps: the assisting side reports it done (with a text and photos), the supervisor verifies
+#: it or sends it back with a reason (then it is reported again). `close` is the supervisor closing one nobody
+#: reported, on their own finding (with a note and, usually, a document). Overdue is not a status: it is derived
+#: from the deadline while the rectification waits for the assisting side.
+RECTIFICATION_ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("report", [OPEN, SENT_BACK], REPORTED, [AO], _("Report done")),
+        Action("verify", [REPORTED], VERIFIED, [SUPERVISOR], _("Verify and close")),
+        Action("send_back", [REPORTED], SENT_BACK, [SUPERVISOR], _("Send back"), needs_comment=True),
+        Action("close", [OPEN, SENT_BACK], VERIFIED, [SUPERVISOR], _("Close on re-inspection"), needs_comment=True),
+    ]
+}
+RECTIFICATION_ROLES = frozenset({SUPERVISOR})
+
+
+def rectification_status(rectification: Rectification) -> str:
+    """The status the table reads: one closed before statuses existed (closed_on set) is verified."""
+    return VERIFIED if rectification.closed_on is not None else rectification.status
+
+
+def may_act_on_rectification(user: User | None, rectification: Rectification | None, action: str) -> Decision:
+    """ACTION (a name of RECTIFICATION_ACTIONS) on RECTIFICATION now: its status first (409 when it moved on),
+    then the role."""
+    spec = RECTIFICATION_ACTIONS[action]
+    if rectification is not None:
+        status = rectification_status(rectification)
+        if status not in spec.sources:
+            if status == VERIFIED:
+                return refuse(
+                    _("This rectification is already closed."),
+                    code="already_closed",
+                    field="closed_on",
+                    error=Conflict,
+                )
+            return refuse(
+                _("The rectification is “%(status)s” now: “%(action)s” is not possible.")
+                % {"status": RectificationStatus(status).label, "action": spec.label},
+                code="state_conflict",
+                field="status",
+                error=Conflict,
+            )
+    messages = {
+        "report": _("Only the assisting side's officers report a rectification done."),
+        "verify": _("Only supervisors verify rectifications."),
+        "send_back": _("Only supervisors send rectifications back."),
+        "close": _("Only supervisors close rectifications."),
+    }
+    return requires(user, spec.roles, messages[action])
+
+
+def rectification_actions(user: User, rectification: Rectification) -> list[str]:
+    """The steps USER may take on RECTIFICATION now, in the table's order: what the API reports and the page
+    shows."""
+    status = rectification_status(rectification)
+    return [
+        name
+        for name, spec in RECTIFICATION_ACTIONS.items()
+        if status in spec.sources and may_act_on_rectification(user, rectification, name)
+    ]
+
+
 def may_close_rectification(user: User | None, rectification: Rectification | None = None) -> Decision:
-    decision = requires(user, RECTIFICATION_ROLES, _("Only supervisors close rectifications."))
-    if decision and rectification is not None and rectification.closed_on is not None:
-        return refuse(
-            _("This rectification is already closed."), code="already_closed", field="closed_on", error=Conflict
-        )
-    return decision
+    """Close a rectification: verify one reported done, or close one nobody reported."""
+    if rectification is not None and rectification_status(rectification) == REPORTED:
+        return may_act_on_rectification(user, rectification, "verify")
+    return may_act_on_rectification(user, rectification, "close")
 
 
 def may_upload_document(user: User | None, project: Project | None = None) -> Decision:

@@ -6,16 +6,19 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from pairings.selectors import pairing_scope_q
+from core.selectors import search_words
+from pairings.selectors import named_by, pairing_scope_q
 
 from . import policy
 from .models import (
+    RECTIFICATION_WAITING,
     Inspection,
     InspectionKind,
     InspectionResult,
     ProgressReport,
     Project,
     Rectification,
+    RectificationStatus,
     ReviewStatus,
 )
 
@@ -54,7 +57,14 @@ def latest_acceptance(project: Project) -> Inspection | None:
 
 
 def open_rectifications(project: Project) -> QuerySet[Rectification]:
+    """Not closed yet: waiting for the assisting side, or reported done and waiting for verification."""
     return project.rectifications.filter(closed_on__isnull=True)
+
+
+def rectifications_waiting(qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
+    """Those of QS waiting for the assisting side to put them right (open, or sent back): the ones that fall
+    overdue and are reminded of."""
+    return qs.filter(closed_on__isnull=True, status__in=RECTIFICATION_WAITING)
 
 
 # --- what waits for a user: one function per kind of work (core.worklist registers them; the home, "My tasks"
@@ -85,19 +95,48 @@ def acceptance_due(user: User) -> QuerySet[Project]:
     )
 
 
+def _waiting_statuses(user: User) -> list[str]:
+    """What counts as due or overdue for USER: everything waiting for the assisting side, except for those who
+    report rectifications done, who have the ones sent back to them as a kind of their own (each item counted
+    once)."""
+    if may_report_rectification(user):
+        return [RectificationStatus.OPEN]
+    return sorted(RECTIFICATION_WAITING)
+
+
 def rectifications_overdue(user: User) -> QuerySet[Rectification]:
     return Rectification.objects.filter(
-        project__in=projects_visible_to(user), closed_on__isnull=True, deadline__lt=timezone.localdate()
+        project__in=projects_visible_to(user),
+        closed_on__isnull=True,
+        status__in=_waiting_statuses(user),
+        deadline__lt=timezone.localdate(),
     ).select_related("project")
 
 
 def rectifications_due(user: User) -> QuerySet[Rectification]:
-    """Open rectifications not yet past their deadline (those past it are `rectifications_overdue`)."""
+    """Rectifications waiting for the assisting side, not yet past their deadline (those past it are
+    `rectifications_overdue`; those reported done wait for the supervisor: `rectifications_to_verify`)."""
     return (
-        Rectification.objects.filter(project__in=projects_visible_to(user), closed_on__isnull=True)
+        Rectification.objects.filter(
+            project__in=projects_visible_to(user), closed_on__isnull=True, status__in=_waiting_statuses(user)
+        )
         .exclude(deadline__lt=timezone.localdate())
         .select_related("project")
     )
+
+
+def rectifications_to_verify(user: User) -> QuerySet[Rectification]:
+    """Rectifications reported done, waiting for a supervisor to verify them or send them back."""
+    return Rectification.objects.filter(
+        project__in=projects_visible_to(user), closed_on__isnull=True, status=RectificationStatus.REPORTED
+    ).select_related("project")
+
+
+def rectifications_sent_back(user: User) -> QuerySet[Rectification]:
+    """Rectifications the supervisor sent back, to be put right and reported again."""
+    return Rectification.objects.filter(
+        project__in=projects_visible_to(user), closed_on__isnull=True, status=RectificationStatus.SENT_BACK
+    ).select_related("project")
 
 
 def drafts_to_submit(user: User) -> QuerySet[Project]:
@@ -119,6 +158,14 @@ def may_accept(user: User) -> bool:
 
 def may_submit(user: User) -> bool:
     return bool(policy.may_transition(user, None, "submit"))
+
+
+def may_verify_rectification(user: User) -> bool:
+    return bool(policy.may_act_on_rectification(user, None, "verify"))
+
+
+def may_report_rectification(user: User) -> bool:
+    return bool(policy.may_act_on_rectification(user, None, "report"))
 
 
 def concerned_by_rectifications(user: User) -> bool:
@@ -150,3 +197,25 @@ def project_belongs_to_pairing(pairing: Any, project_id: int) -> bool:
     """Whether money of PAIRING may be recorded against PROJECT_ID: a project of that pairing that has been
     approved (drafts, proposals, rejected and cancelled projects receive no funds)."""
     return Project.objects.filter(pk=project_id, pairing_id=pairing.pk, state__in=policy.FUNDED_STATES).exists()
+
+
+# --- search --------------------------------------------------------------------------------------------------
+
+
+def project_search(queryset: QuerySet[Project], text: str) -> QuerySet[Project]:
+    """Projects of QUERYSET that every word of TEXT matches, in any order: part of the code or the title (trigram
+    indexes on PostgreSQL), or a place or party — the location is a region the word names (or lies within one), or
+    the pairing is one it names (`pairings.selectors.named_by`: its recipient region, assisting party or
+    programme). "疏附 幼儿园" finds the kindergartens in Shufu. The places and parties are looked up first in their
+    small tables, so the project table is searched by ids. The one search of the project list, page and API
+    alike."""
+    words = search_words(text)
+    match = Q()
+    for word, named in named_by(words).items():
+        q = Q(title__icontains=word) | Q(code__icontains=word)
+        if named.regions:
+            q |= Q(location_id__in=sorted(named.regions))
+        if named.pairings:
+            q |= Q(pairing_id__in=sorted(named.pairings))
+        match &= q
+    return queryset.filter(match) if words else queryset

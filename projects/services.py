@@ -179,7 +179,7 @@ def _transition(
         locked = _lock_visible(by, project)
         from_state, changes = _step(locked, by=by, action=action, comment=comment, guard=guard, apply=apply)
         locked.save()
-        history_record(
+        event = history_record(
             obj=locked,
             action=action,
             actor=by,
@@ -188,30 +188,31 @@ def _transition(
             changes=changes,
             comment=comment.strip(),
         )
-        transaction.on_commit(lambda: _after_transition([locked.pk], action))
+        transaction.on_commit(lambda: _after_transition([locked.pk], action, [event.pk]))
     project.refresh_from_db()
     return locked
 
 
-def _after_transition(project_ids: list[int], action: str) -> None:
+def _after_transition(project_ids: list[int], action: str, event_ids: list[int] | None = None) -> None:
     """Side effects run once the change is committed: tell the people whose turn it is now (one message for the
-    projects one commit moved). The change stands whatever happens here: a broker that is down is logged, not
-    shown to the official as a failure."""
+    projects one commit moved; EVENT_IDS, their history events, make a redelivered message tell nobody twice).
+    The change stands whatever happens here: a broker that is down is logged, not shown to the official as a
+    failure."""
     from .tasks import notify_transitions
 
     try:
-        notify_transitions.delay(project_ids, action)
+        notify_transitions.delay(project_ids, action, event_ids)
     except Exception:  # the broker's connection errors vary by transport
         logger.exception("could not queue notify_transitions for projects %s (%s)", project_ids[:10], action)
 
 
-def _queue_notice(task_name: str, pk: int) -> None:
-    """Queue a task of projects.tasks that tells people about row PK, once the change is committed; a broker that
-    is down is logged (the change stands)."""
+def _queue_notice(task_name: str, pk: int, *args: int) -> None:
+    """Queue a task of projects.tasks that tells people about row PK (with ARGS), once the change is committed; a
+    broker that is down is logged (the change stands)."""
     from . import tasks
 
     try:
-        getattr(tasks, task_name).delay(pk)
+        getattr(tasks, task_name).delay(pk, *args)
     except Exception:  # the broker's connection errors vary by transport
         logger.exception("could not queue %s for %s", task_name, pk)
 
@@ -646,12 +647,15 @@ def project_evaluate(*, project: Project, by: User | None, score: Any, comment: 
     )
 
 
-def project_evaluate_many(*, scores: Mapping[int, Any], comment: str = "", batch_size: int = 2000) -> list[int]:
+def project_evaluate_many(
+    *, scores: Mapping[int, Any], comment: str = "", run: int | None = None, batch_size: int = 2000
+) -> list[int]:
     """`evaluate` for many projects at once, as an evaluation run finishes (by=None): the same step as
     `project_evaluate` for each accepted project of SCORES (project id -> its final score) — same checks, same
     history event with the score as a decimal, same notification after commit — with the rows locked and
     written a batch at a time in one transaction. Projects no longer accepted are left alone (the run is not
-    the place to complain). Returns the ids that moved."""
+    the place to complain). RUN, the evaluation run's id, is recorded among the changes (a stored comment would
+    stay in the language the task ran in). Returns the ids that moved."""
     spec = ACTIONS["evaluate"]
     values = {pk: final_score(score) for pk, score in scores.items() if score is not None}
     ids = sorted(values)
@@ -676,6 +680,8 @@ def project_evaluate_many(*, scores: Mapping[int, Any], comment: str = "", batch
                     guard=_evaluate_guard(value),
                     apply=_evaluate_apply(value),
                 )
+                if run is not None:
+                    changes["evaluation_run"] = (None, run)
                 events.append(
                     history_event(
                         obj=p,
@@ -816,6 +822,50 @@ def progress_report_review(
     return locked
 
 
+def inspection_problems(
+    project: Project,
+    *,
+    date: dt.date | None,
+    kind: str | None,
+    result: str | None,
+    findings: str = "",
+    rectifications: Iterable[Mapping[str, Any]] = (),
+    complete: bool = True,
+) -> list[Problem]:
+    """Every problem with an inspection as sent, at once. The form asks this of what it could read, too, so that
+    a refused page shows every mistake (COMPLETE false: a value it could not read is not named again here)."""
+    problems: list[Problem] = []
+    if kind is not None and kind not in InspectionKind.values:
+        problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
+    if result is not None and result not in InspectionResult.values:
+        problems.append(Problem("invalid_choice", _("Choose a valid result."), "result"))
+    if kind == InspectionKind.ACCEPTANCE and project.state != State.COMPLETED:
+        problems.append(Problem("not_completed", _("An acceptance inspection is for a completed project."), "kind"))
+    elif kind == InspectionKind.ROUTINE and project.state not in ACTIVE_STATES | {State.APPROVED}:
+        problems.append(Problem("not_in_construction", _("Routine inspections are for projects being built."), "kind"))
+    if date is None:
+        if complete:
+            problems.append(Problem("required", _("Enter the date."), "date"))
+    elif date > timezone.localdate():
+        problems.append(Problem("future", _("The inspection date cannot be in the future."), "date"))
+    if result == InspectionResult.FAILED and not findings.strip():
+        problems.append(Problem("findings_required", _("Describe what failed."), "findings"))
+    for i, item in enumerate(rectifications):
+        if not str(item.get("finding", "")).strip():
+            problems.append(Problem("required", _("Describe the finding."), f"rectifications.{i}.finding"))
+        if not isinstance(item.get("deadline"), dt.date):
+            problems.append(Problem("required", _("Enter the deadline."), f"rectifications.{i}.deadline"))
+        elif date and item["deadline"] < date:
+            problems.append(
+                Problem(
+                    "deadline_before_inspection",
+                    _("The deadline is before the inspection."),
+                    f"rectifications.{i}.deadline",
+                )
+            )
+    return problems
+
+
 def inspection_record(
     *,
     by: User | None,
@@ -826,54 +876,32 @@ def inspection_record(
     findings: str = "",
     rectifications: Iterable[dict[str, Any]] = (),
 ) -> Inspection:
-    """A supervisor's inspection; a failed one usually comes with rectifications (finding and deadline)."""
+    """A supervisor's inspection; a failed one usually comes with rectifications, several at once, each with its
+    own finding (what must be put right) and deadline."""
     with transaction.atomic():
         locked = _lock_visible(by, project)
         policy.may_record_inspection(by, locked).enforce()
-        problems: list[Problem] = []
-        if kind not in InspectionKind.values:
-            problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
-        if result not in InspectionResult.values:
-            problems.append(Problem("invalid_choice", _("Choose a valid result."), "result"))
-        if kind == InspectionKind.ACCEPTANCE and locked.state != State.COMPLETED:
-            problems.append(Problem("not_completed", _("An acceptance inspection is for a completed project."), "kind"))
-        elif kind == InspectionKind.ROUTINE and locked.state not in ACTIVE_STATES | {State.APPROVED}:
-            problems.append(
-                Problem("not_in_construction", _("Routine inspections are for projects being built."), "kind")
-            )
-        if date is None:
-            problems.append(Problem("required", _("Enter the date."), "date"))
-        elif date > timezone.localdate():
-            problems.append(Problem("future", _("The inspection date cannot be in the future."), "date"))
-        if result == InspectionResult.FAILED and not findings.strip():
-            problems.append(Problem("findings_required", _("Describe what failed."), "findings"))
         items = list(rectifications)
-        for i, item in enumerate(items):
-            if not str(item.get("finding", "")).strip():
-                problems.append(Problem("required", _("Describe the finding."), f"rectifications.{i}.finding"))
-            if not isinstance(item.get("deadline"), dt.date):
-                problems.append(Problem("required", _("Enter the deadline."), f"rectifications.{i}.deadline"))
-            elif date and item["deadline"] < date:
-                problems.append(
-                    Problem(
-                        "deadline_before_inspection",
-                        _("The deadline is before the inspection."),
-                        f"rectifications.{i}.deadline",
-                    )
-                )
+        problems = inspection_problems(
+            locked, date=date, kind=kind, result=result, findings=findings, rectifications=items
+        )
         if problems:
             raise DomainError.many(problems)
         inspection = Inspection.objects.create(
             project=locked, date=date, kind=kind, result=result, findings=findings.strip(), inspector=by
         )
-        for item in items:
-            Rectification.objects.create(
-                project=locked,
-                inspection=inspection,
-                finding=str(item["finding"]).strip(),
-                deadline=item["deadline"],
-                created_by=by,
-            )
+        Rectification.objects.bulk_create(
+            [
+                Rectification(
+                    project=locked,
+                    inspection=inspection,
+                    finding=str(item["finding"]).strip(),
+                    deadline=item["deadline"],
+                    created_by=by,
+                )
+                for item in items
+            ]
+        )
         history_record(
             obj=locked,
             action="inspected",
@@ -885,6 +913,159 @@ def inspection_record(
     return inspection
 
 
+# --- rectifications: both ways (the steps and who may take each are policy.RECTIFICATION_ACTIONS) ----------
+
+#: The history action of each rectification step.
+RECTIFICATION_HISTORY = {
+    "report": "rectification_reported",
+    "verify": "rectification_verified",
+    "send_back": "rectification_sent_back",
+    "close": "rectification_closed",
+}
+#: How many photos one report may carry.
+MAX_REPORT_PHOTOS = 10
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+RectificationCheck = Callable[[Rectification, list[Problem]], None]
+RectificationApply = Callable[[Rectification], None]
+
+
+def _rectification_step(
+    *,
+    by: User | None,
+    rectification: Rectification,
+    action: str,
+    comment: str,
+    comment_field: str,
+    comment_message: str,
+    check: RectificationCheck | None = None,
+    apply: RectificationApply | None = None,
+) -> Rectification:
+    """One step of a rectification, the shape of every transition: lock (the project, then the row), check the
+    status (409 when it moved on) and the right (403), then what was sent (400, every problem at once); change
+    the row and its status; one history event on the project; the notification after commit."""
+    spec = policy.RECTIFICATION_ACTIONS[action]
+    with transaction.atomic():
+        project = _lock_visible(by, rectification.project)
+        locked = Rectification.objects.select_for_update().get(pk=rectification.pk, project=project)
+        policy.may_act_on_rectification(by, locked, action).enforce()
+        problems: list[Problem] = []
+        if spec.needs_comment and not comment.strip():
+            problems.append(Problem("required", comment_message, comment_field))
+        if check is not None:
+            check(locked, problems)
+        if problems:
+            raise DomainError.many(problems)
+        from_status = policy.rectification_status(locked)
+        if apply is not None:
+            apply(locked)
+        locked.status = spec.target
+        locked.save()
+        event = history_record(
+            obj=project,
+            action=RECTIFICATION_HISTORY[action],
+            actor=by,
+            comment=comment.strip(),
+            changes={"finding": (locked.finding[:80], None)}
+            if spec.target == policy.VERIFIED
+            else {"rectification_status": (from_status, spec.target)},
+        )
+        notice = {"report": "notify_rectification_reported", "send_back": "notify_rectification_sent_back"}
+        if action in notice:
+            # The event's id keys the notification: a redelivered task tells nobody twice, a second report does.
+            transaction.on_commit(lambda: _queue_notice(notice[action], locked.pk, event.pk))
+    return locked
+
+
+def rectification_report(
+    *, by: User | None, rectification: Rectification, text: str, photos: Iterable[UploadedFile] = ()
+) -> Rectification:
+    """The assisting side reports a rectification done: how it was put right, with photos as evidence (each
+    checked like every upload, all of them before any is stored). Again after it was sent back."""
+    uploads = list(photos)
+    types: list[str] = []
+    stored: list[Document] = []
+
+    def check(locked: Rectification, problems: list[Problem]) -> None:
+        if not text.strip():
+            problems.append(Problem("required", _("Say how it was put right."), "text"))
+        if len(uploads) > MAX_REPORT_PHOTOS:
+            problems.append(Problem("too_many", _("Attach at most %(n)s photos.") % {"n": MAX_REPORT_PHOTOS}, "photos"))
+        for i, upload in enumerate(uploads):
+            declared, found = check_upload(upload, f"photos.{i}", allowed=PHOTO_TYPES)
+            problems.extend(found)
+            types.append(declared or "")
+
+    def apply(locked: Rectification) -> None:
+        locked.report_text, locked.reported_by, locked.reported_at = text.strip(), by, timezone.now()
+        for i, (upload, content_type) in enumerate(zip(uploads, types, strict=True), start=1):
+            stored.append(
+                _store_document(
+                    by=by,
+                    project=locked.project,
+                    upload=upload,
+                    content_type=content_type,
+                    kind=DocumentKind.EVIDENCE,
+                    title=_("Rectification photo %(n)s: %(finding)s") % {"n": i, "finding": locked.finding[:60]},
+                    rectification=locked,
+                )
+            )
+
+    try:
+        return _rectification_step(
+            by=by,
+            rectification=rectification,
+            action="report",
+            comment=text,
+            comment_field="text",
+            comment_message=_("Say how it was put right."),
+            check=check,
+            apply=apply,
+        )
+    except Exception:
+        # The files were stored before the transaction that would have kept their rows failed: remove them.
+        for doc in stored:
+            doc.file.storage.delete(doc.file.name or "")
+        raise
+
+
+def rectification_verify(*, by: User | None, rectification: Rectification, note: str = "") -> Rectification:
+    """The supervisor finds a reported rectification put right: it is closed today."""
+
+    def apply(locked: Rectification) -> None:
+        locked.closed_on, locked.closed_by = timezone.localdate(), by
+        if note.strip():
+            locked.closure_note = note.strip()
+
+    return _rectification_step(
+        by=by,
+        rectification=rectification,
+        action="verify",
+        comment=note,
+        comment_field="note",
+        comment_message="",
+        apply=apply,
+    )
+
+
+def rectification_send_back(*, by: User | None, rectification: Rectification, reason: str) -> Rectification:
+    """The supervisor does not find a reported rectification put right: it goes back to the assisting side with
+    the reason, to be put right and reported again."""
+
+    def apply(locked: Rectification) -> None:
+        locked.send_back_reason, locked.sent_back_by, locked.sent_back_at = reason.strip(), by, timezone.now()
+
+    return _rectification_step(
+        by=by,
+        rectification=rectification,
+        action="send_back",
+        comment=reason,
+        comment_field="reason",
+        comment_message=_("Say what is still not put right."),
+        apply=apply,
+    )
+
+
 def rectification_close(
     *,
     by: User | None,
@@ -893,30 +1074,35 @@ def rectification_close(
     note: str = "",
     evidence: Document | None = None,
 ) -> Rectification:
-    with transaction.atomic():
-        _lock_visible(by, rectification.project)
-        locked = Rectification.objects.select_for_update().get(pk=rectification.pk)
-        policy.may_close_rectification(by, locked).enforce()
-        problems: list[Problem] = []
-        if not note.strip():
-            problems.append(Problem("required", _("Say how it was put right."), "closure_note"))
+    """The supervisor closes a rectification on their own finding, with a note and, usually, a document as
+    evidence (a reported one is verified: the same close, after the assisting side's report)."""
+    # Which of the two, the rectification as stored says (the step checks it again under the lock).
+    stored = Rectification.objects.filter(pk=rectification.pk).only("status", "closed_on").first() or rectification
+    action = "verify" if policy.rectification_status(stored) == policy.REPORTED else "close"
+
+    def check(locked: Rectification, problems: list[Problem]) -> None:
         if evidence is not None and evidence.project_id != locked.project_id:
             problems.append(
                 Problem("invalid_evidence", _("The evidence must be a document of this project."), "evidence")
             )
-        if problems:
-            raise DomainError.many(problems)
-        locked.closed_on = closed_on or timezone.localdate()
-        locked.closure_note, locked.evidence, locked.closed_by = note.strip(), evidence, by
-        locked.save()
-        history_record(
-            obj=locked.project,
-            action="rectification_closed",
-            actor=by,
-            comment=note.strip(),
-            changes={"finding": (locked.finding[:80], None)},
-        )
-    return locked
+
+    def apply(locked: Rectification) -> None:
+        locked.closed_on, locked.closed_by = closed_on or timezone.localdate(), by
+        if note.strip():
+            locked.closure_note = note.strip()
+        if evidence is not None:
+            locked.evidence = evidence
+
+    return _rectification_step(
+        by=by,
+        rectification=rectification,
+        action=action,
+        comment=note,
+        comment_field="closure_note",
+        comment_message=_("Say how it was put right."),
+        check=check,
+        apply=apply,
+    )
 
 
 # Uploads: what officials attach, checked before anything is stored.
@@ -945,6 +1131,79 @@ def _sniff(upload: UploadedFile) -> str | None:
     return None
 
 
+def check_upload(
+    upload: UploadedFile, field: str = "file", allowed: Iterable[str] | None = None
+) -> tuple[str | None, list[Problem]]:
+    """The type an upload declares by its extension, and every problem with it (size, type, content): checked
+    before anything is stored. ALLOWED narrows the types (photos are JPEG or PNG)."""
+    types = {t: exts for t, exts in ALLOWED_TYPES.items() if allowed is None or t in allowed}
+    problems: list[Problem] = []
+    name = (upload.name or "").lower()
+    ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    declared = next((t for t, exts in types.items() if ext in exts), None)
+    if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
+        problems.append(
+            Problem(
+                "too_large",
+                _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024},
+                field,
+            )
+        )
+    elif upload.size == 0:
+        problems.append(Problem("empty", _("The file is empty."), field))
+    if declared is None:
+        message = (
+            _("Upload a JPEG or PNG photo.")
+            if allowed is not None
+            else _("Upload a JPEG, PNG, PDF, DOCX or XLSX file.")
+        )
+        problems.append(Problem("forbidden_type", message, field))
+    elif not problems:
+        sniffed = _sniff(upload)
+        expected = "zip" if declared.startswith("application/vnd.openxmlformats") else declared
+        if sniffed != expected:
+            problems.append(Problem("type_mismatch", _("The file's content does not match its extension."), field))
+    return declared, problems
+
+
+def _store_document(
+    *,
+    by: User | None,
+    project: Project,
+    upload: UploadedFile,
+    content_type: str,
+    kind: str,
+    title: str,
+    progress_report: ProgressReport | None = None,
+    rectification: Rectification | None = None,
+) -> Document:
+    """Store a checked upload and its row, with one history event; the file is removed if the row is not written."""
+    doc = Document(
+        project=project,
+        kind=kind,
+        title=(title or upload.name or "").strip()[:200],
+        size=upload.size or 0,
+        content_type=content_type,
+        progress_report=progress_report,
+        rectification=rectification,
+        uploaded_by=by,
+    )
+    doc.file.save(upload.name or "upload", upload, save=False)
+    try:
+        doc.save()
+        history_record(
+            obj=project,
+            action="document_added",
+            actor=by,
+            changes={"title": (None, doc.title), "document_kind": (None, kind)},
+        )
+    except Exception:
+        # The file was stored before its row: if the row cannot be written, do not leave the file behind.
+        doc.file.storage.delete(doc.file.name or "")
+        raise
+    return doc
+
+
 def document_upload(
     *,
     by: User | None,
@@ -958,53 +1217,21 @@ def document_upload(
     with transaction.atomic():
         locked = _lock_visible(by, project)
         policy.may_upload_document(by, locked).enforce()
-        problems: list[Problem] = []
-        name = (upload.name or "").lower()
-        ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-        declared = next((t for t, exts in ALLOWED_TYPES.items() if ext in exts), None)
-        if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
-            problems.append(
-                Problem(
-                    "too_large",
-                    _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024},
-                    "file",
-                )
-            )
-        elif upload.size == 0:
-            problems.append(Problem("empty", _("The file is empty."), "file"))
-        if declared is None:
-            problems.append(Problem("forbidden_type", _("Upload a JPEG, PNG, PDF, DOCX or XLSX file."), "file"))
-        elif not problems:
-            sniffed = _sniff(upload)
-            expected = "zip" if declared.startswith("application/vnd.openxmlformats") else declared
-            if sniffed != expected:
-                problems.append(Problem("type_mismatch", _("The file's content does not match its extension."), "file"))
+        declared, problems = check_upload(upload)
         if kind not in DocumentKind.values:
             problems.append(Problem("invalid_choice", _("Choose a valid kind."), "kind"))
         if progress_report is not None and progress_report.project_id != locked.pk:
             problems.append(Problem("invalid", _("The report belongs to another project."), "progress_report"))
         if problems:
             raise DomainError.many(problems)
-        doc = Document(
+        assert declared is not None  # noqa: S101 — check_upload refuses a file of no allowed type
+        doc = _store_document(
+            by=by,
             project=locked,
+            upload=upload,
+            content_type=declared,
             kind=kind,
-            title=(title or upload.name or "").strip()[:200],
-            size=upload.size or 0,
-            content_type=declared or "",
+            title=title,
             progress_report=progress_report,
-            uploaded_by=by,
         )
-        doc.file.save(upload.name or "upload", upload, save=False)
-        try:
-            doc.save()
-            history_record(
-                obj=locked,
-                action="document_added",
-                actor=by,
-                changes={"title": (None, doc.title), "document_kind": (None, kind)},
-            )
-        except Exception:
-            # The file was stored before its row: if the row cannot be written, do not leave the file behind.
-            doc.file.storage.delete(doc.file.name or "")
-            raise
     return doc

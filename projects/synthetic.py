@@ -4,9 +4,10 @@ What it is for: trying the list, the pages and the API with realistic volumes, a
 Nothing here is a real project. Every row written is marked:
 
 - `Project.is_synthetic` and `FundFlow.is_synthetic` are true;
-- every HistoryEvent written carries the comment ``"synthetic"`` (`MARK`);
-- progress reports, inspections and rectifications belong to synthetic projects (and say "synthetic" in their
-  narrative, findings or notes);
+- every HistoryEvent written carries the comment ``"合成数据"`` (`MARK`, "synthetic");
+- progress reports, inspections and rectifications belong to synthetic projects (and say "合成数据" in their
+  narrative, findings or notes). These texts are stored in Chinese and shown in English on an English page
+  (`synthetic_texts`, core/demo_texts.py);
 - the actors are inactive users named ``synthetic-<organization id>-<role>`` (no usable password), one officer,
   approver and supervisor per assisting organization. They are created once and kept.
 
@@ -67,6 +68,7 @@ from core.models import HistoryEvent, Region
 from core.services import history_record
 from pairings.models import FlowKind, FlowSource, FundFlow, Pairing, PairingStatus
 
+from . import synthetic_texts
 from .models import (
     Category,
     Document,
@@ -78,6 +80,7 @@ from .models import (
     ProgressReport,
     Project,
     Rectification,
+    RectificationStatus,
     ReviewStatus,
     Sector,
 )
@@ -86,7 +89,7 @@ from .services import _prefix
 #: Dates are laid out against this day, not today, so that a seed gives the same data whenever it is run.
 AS_OF = dt.date(2026, 10, 31)
 FIRST_YEAR, LAST_YEAR = 2008, 2026
-MARK = "synthetic"
+MARK = synthetic_texts.MARK[0]
 #: Rows per INSERT statement, and projects built and written at a time (memory stays flat at any size).
 BATCH_SIZE = 1000
 CHUNK = 5000
@@ -167,7 +170,7 @@ ACTOR_OF = {
     "accept": "supervisor",
     "cancel": "approver",
 }
-ACTOR_NAMES = {"officer": "合成专员", "approver": "合成审批人", "supervisor": "合成监督员"}
+ACTOR_NAMES = {key: chinese for key, (chinese, _english) in synthetic_texts.ACTOR_NAMES.items()}
 ROLE_OF = {"officer": Role.ASSISTING_OFFICER, "approver": Role.APPROVER, "supervisor": Role.SUPERVISOR}
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -201,14 +204,7 @@ AGENCIES: dict[str, str] = {
     Sector.ECOLOGY: "林业和草原局",
     Sector.OTHER: "人民政府",
 }
-FINDINGS = (
-    "混凝土强度检测不达标 (concrete strength below specification)",
-    "施工资料不全 (construction records incomplete)",
-    "消防设施未按图施工 (fire safety not as designed)",
-    "屋面渗漏 (roof leaks)",
-    "外墙保温层脱落 (insulation coming off)",
-    "安全防护不到位 (site safety lacking)",
-)
+FINDINGS = synthetic_texts.FINDINGS
 
 
 class MissingReferenceData(Exception):
@@ -469,10 +465,7 @@ class Drawer:
                 if rng.random() < 0.3
                 else f"{location.name}{AGENCIES[sector]}"
             ),
-            description=(
-                f"{slot.label}对口支援项目：{title}。建设内容、规模和资金来源见可行性研究报告。"
-                f"（合成数据，仅供测试与性能基准 / synthetic data for testing and benchmarks）"
-            ),
+            description=synthetic_texts.description()[0],
             repayment_terms=(
                 f"{rng.choice((5, 8, 10, 15))}年期，年利率{rng.choice(('1.2', '1.5', '2.0'))}%，按年还本付息"
                 if category == Category.REIMBURSABLE
@@ -562,7 +555,7 @@ class Drawer:
                         spend_to_date=(
                             funded * Decimal(progress) / 100 * Decimal(str(round(spend_factor, 3)))
                         ).quantize(Decimal("0.01")),
-                        narrative=f"第{i + 1}期进度（{MARK}）",
+                        narrative=synthetic_texts.narrative(i + 1)[0],
                         reported_by=officer,
                         reported_at=_at(min(reported, slot.end), rng),
                         review_status=ReviewStatus.PENDING if pending else ReviewStatus.ACCEPTED,
@@ -636,7 +629,7 @@ class Drawer:
             date=on,
             kind=kind,
             result=InspectionResult.FAILED if failed else InspectionResult.PASSED,
-            findings=f"{rng.choice(FINDINGS)}（{MARK}）" if failed else "",
+            findings=synthetic_texts.marked(rng.choice(FINDINGS))[0] if failed else "",
             inspector=by,
             recorded_at=_at(on, rng),
         )
@@ -647,10 +640,11 @@ class Drawer:
     ) -> Rectification:
         return Rectification(
             project_id=pk,
-            finding=f"{rng.choice(FINDINGS)}（{MARK}）",
+            finding=synthetic_texts.marked(rng.choice(FINDINGS))[0],
             deadline=deadline,
             closed_on=closed_on,
-            closure_note=f"已整改（{MARK}）" if closed_on else "",
+            status=RectificationStatus.VERIFIED if closed_on else RectificationStatus.OPEN,
+            closure_note=synthetic_texts.marked(synthetic_texts.CLOSED)[0] if closed_on else "",
             created_by=by,
             closed_by=by if closed_on else None,
             created_at=_at(on, rng),

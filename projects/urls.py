@@ -17,6 +17,11 @@ urlpatterns = [
     path(
         "projects/<int:pk>/rectifications/<int:rect_pk>/close/", views.rectification_close, name="rectification_close"
     ),
+    path(
+        "projects/<int:pk>/rectifications/<int:rect_pk>/<slug:action>/",
+        views.rectification_act,
+        name="rectification_act",
+    ),
     path("projects/<int:pk>/documents/new/", views.document_create, name="document_create"),
     path("projects/<int:pk>/flows/new/", views.project_flow_create, name="flow_create"),
     path("projects/<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document_download"),

@@ -13,12 +13,14 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.forms import RegionPicker
 from accounts.models import User
 from core import uploads as kept_uploads
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
 from core.models import HistoryEvent
@@ -92,12 +94,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
         ProjectFilter,
         selectors.project_list_rows(_user(request)),
         shown={
-            "search": _("Code or title"),
+            "search": _("Code, title or place"),
             "program": _("Programme"),
             "state": _("State"),
             "category": _("Category"),
             "sector": _("Sector"),
-            "region": _("Region code"),
+            "region": _("Region"),
             "year": _("Year"),
         },
         choices={
@@ -106,6 +108,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "category": [("", _("Any category")), *Category.choices],
             "sector": [("", _("Any sector")), *Sector.choices],
         },
+        widgets={"region": RegionPicker()},
     )
     # An unknown sort falls back to the default order: it changes how the rows are shown, never which.
     sort = request.GET.get("sort", "-created")
@@ -135,7 +138,17 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     actions = policy.allowed_actions(user, project)
     reports = list(project.progress_reports.select_related("reported_by", "reviewed_by")[:20])
-    rectifications = list(project.rectifications.select_related("evidence")[:50])
+    rectifications = list(
+        project.rectifications.select_related("evidence", "inspection", "reported_by", "sent_back_by")
+        .prefetch_related("photos")
+        .order_by("closed_on", "deadline", "id")[:50]
+    )
+    for r in rectifications:
+        # The steps the user may take on each, as the policy's table says (the services enforce the same).
+        r.steps = [  # type: ignore[attr-defined]
+            (name, policy.RECTIFICATION_ACTIONS[name].label, rectification_step_url(project.pk, r.pk, name))
+            for name in policy.rectification_actions(user, r)
+        ]
     return render(
         request,
         "projects/project_detail.html",
@@ -157,7 +170,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_report": policy.may_report_progress(user, project),
             "can_inspect": policy.may_record_inspection(user, project),
             "reviewable": {r.pk for r in reports if policy.may_review_report(user, r)},
-            "closable": {r.pk for r in rectifications if policy.may_close_rectification(user, r)},
             "can_upload": policy.may_upload_document(user, project),
             "can_record_flow": policy.may_record_flow(user, project),
             "today": timezone.localdate(),
@@ -325,19 +337,6 @@ def _report(by: User, project: Any, d: dict) -> Any:
     return report
 
 
-def _inspect(by: User, project: Any, d: dict) -> Any:
-    items = [{"finding": d["rectification"], "deadline": d["deadline"]}] if d.get("rectification") else []
-    return services.inspection_record(
-        by=by,
-        project=project,
-        date=d["date"],
-        kind=d["kind"],
-        result=d["result"],
-        findings=d["findings"],
-        rectifications=items,
-    )
-
-
 progress_create = _record_view(
     forms.ProgressReportForm,
     _("Report progress"),
@@ -345,13 +344,6 @@ progress_create = _record_view(
     _("Progress reported."),
     files=True,
     fields={"file": "photo"},
-)
-inspection_create = _record_view(
-    forms.InspectionForm,
-    _("Record an inspection"),
-    _inspect,
-    _("Inspection recorded."),
-    fields={"rectifications.0.finding": "rectification", "rectifications.0.deadline": "deadline"},
 )
 document_create = _record_view(
     forms.DocumentForm,
@@ -381,38 +373,204 @@ def report_review(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse
     return render(request, "projects/review.html", {"form": form, "project": project, "report": report})
 
 
+def _rectification_rows(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rectifications the formset's filled rows order, and each one's row (empty rows order nothing)."""
+    items, rows = [], []
+    for i, row in enumerate(formset.forms):
+        if row.is_empty:
+            continue
+        data = getattr(row, "cleaned_data", {}) or {}
+        items.append({"finding": data.get("finding", ""), "deadline": data.get("deadline")})
+        rows.append(i)
+    return items, rows
+
+
+def _place_problems(form: Any, formset: Any, rows: list[int], problems: list[Problem]) -> None:
+    """Each problem on its field: `rectifications.<n>.<field>` on the row it came from, the rest on the form
+    (a field that already shows its own error keeps only that)."""
+    for p in problems:
+        parts = (p.field or "").split(".")
+        if len(parts) == 3 and parts[0] == "rectifications" and parts[1].isdigit() and int(parts[1]) < len(rows):
+            row = formset.forms[rows[int(parts[1])]]
+            if parts[2] not in row.errors:
+                row.add_error(parts[2] if parts[2] in row.fields else None, str(p.message))
+        elif p.field not in form.errors:
+            form.add_error(p.field if p.field in form.fields else None, str(p.message))
+
+
 @login_required
-def rectification_close(request: HttpRequest, pk: int, rect_pk: int) -> HttpResponse:
+def inspection_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an inspection with the rectifications it orders, as many as needed, a row each ("Add a row" keeps
+    what was typed and adds an empty row). A refused submit keeps every row and shows every mistake at once: the
+    form's, each row's and the service's."""
     project = _project_or_404(request, pk)
-    rect = get_object_or_404(Rectification, pk=rect_pk, project=project)
-    form = forms.RectificationCloseForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        user = _user(request)
-
-        def run() -> Any:
-            from django.db import transaction
-
-            with transaction.atomic():
-                evidence = None
-                if d.get("evidence"):
-                    evidence = services.document_upload(
-                        by=user,
-                        project=project,
-                        upload=d["evidence"],
-                        kind="evidence",
-                        title=_("Evidence: %(finding)s") % {"finding": rect.finding[:60]},
-                    )
-                return services.rectification_close(by=user, rectification=rect, note=d["note"], evidence=evidence)
-
-        if _handle(form, run, {"file": "evidence", "closure_note": "note"}) is not None:
-            messages.success(request, _("Rectification closed."))
-            return redirect("projects:project_detail", pk=pk)
+    user = _user(request)
+    prefix = "rectifications"
+    if request.method == "POST" and "add_row" in request.POST:
+        # Not a submit: the same page with what was typed and one more row, nothing checked yet.
+        posted = forms.RectificationItemFormSet(request.POST, prefix=prefix)
+        kept = [
+            {name: row.data.get(row.add_prefix(name), "") for name in row.fields}
+            for row in posted.forms
+            if not row.is_empty
+        ]
+        form = forms.InspectionForm(initial={k: request.POST.get(k, "") for k in forms.InspectionForm.base_fields})
+        formset = forms.RectificationItemFormSet(initial=kept, prefix=prefix)
+    elif request.method == "POST":
+        form = forms.InspectionForm(request.POST)
+        formset = forms.RectificationItemFormSet(request.POST, prefix=prefix)
+        form_ok, rows_ok = form.is_valid(), formset.is_valid()
+        items, rows = _rectification_rows(formset)
+        if form_ok and rows_ok:
+            d = form.cleaned_data
+            try:
+                services.inspection_record(
+                    by=user,
+                    project=project,
+                    date=d["date"],
+                    kind=d["kind"],
+                    result=d["result"],
+                    findings=d["findings"],
+                    rectifications=items,
+                )
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.message) from exc
+            except DomainError as exc:
+                _place_problems(form, formset, rows, exc.problems)
+            else:
+                messages.success(request, _("Inspection recorded."))
+                return redirect("projects:project_detail", pk=pk)
+        else:
+            # Every mistake at once: what the service would say of what the form could read.
+            d = _accepted(form)
+            readable = [i for i, r in zip(items, rows, strict=True) if not formset.forms[r].errors]
+            readable_rows = [r for r in rows if not formset.forms[r].errors]
+            _place_problems(
+                form,
+                formset,
+                readable_rows,
+                services.inspection_problems(
+                    project,
+                    date=d.get("date"),
+                    kind=d.get("kind"),
+                    result=d.get("result"),
+                    findings=d.get("findings", ""),
+                    rectifications=readable,
+                    complete=False,
+                ),
+            )
+    else:
+        form = forms.InspectionForm(initial={"date": timezone.localdate()})
+        formset = forms.RectificationItemFormSet(prefix=prefix)
     return render(
         request,
-        "projects/form.html",
-        {"form": form, "project": project, "files": True, "title": _("Close a rectification"), "explain": rect.finding},
+        "projects/inspection_form.html",
+        {"form": form, "formset": formset, "project": project, "title": _("Record an inspection")},
     )
+
+
+#: Each step's form on the page (`close` is the supervisor closing one nobody reported, with evidence).
+RECTIFICATION_FORMS: dict[str, type[django_forms.Form]] = {
+    "report": forms.RectificationReportForm,
+    "verify": forms.RectificationVerifyForm,
+    "send_back": forms.RectificationSendBackForm,
+    "close": forms.RectificationCloseForm,
+}
+RECTIFICATION_DONE = {
+    "report": _("Rectification reported done. The supervisor will verify it."),
+    "verify": _("Rectification verified and closed."),
+    "send_back": _("Rectification sent back."),
+    "close": _("Rectification closed."),
+}
+
+
+def rectification_step_url(project_id: int, rectification_id: int, action: str) -> str:
+    if action == "close":
+        return reverse("projects:rectification_close", args=[project_id, rectification_id])
+    return reverse("projects:rectification_act", args=[project_id, rectification_id, action])
+
+
+def _run_rectification_step(user: User, project: Any, rect: Rectification, action: str, d: dict) -> Any:
+    from django.db import transaction
+
+    if action == "report":
+        photos = [d[name] for name in forms.RectificationReportForm.PHOTO_FIELDS if d.get(name)]
+        return services.rectification_report(by=user, rectification=rect, text=d["text"], photos=photos)
+    if action == "verify":
+        return services.rectification_verify(by=user, rectification=rect, note=d["note"])
+    if action == "send_back":
+        return services.rectification_send_back(by=user, rectification=rect, reason=d["reason"])
+    with transaction.atomic():
+        evidence = None
+        if d.get("evidence"):
+            evidence = services.document_upload(
+                by=user,
+                project=project,
+                upload=d["evidence"],
+                kind="evidence",
+                title=_("Evidence: %(finding)s") % {"finding": rect.finding[:60]},
+            )
+        return services.rectification_close(by=user, rectification=rect, note=d["note"], evidence=evidence)
+
+
+@login_required
+def rectification_act(request: HttpRequest, pk: int, rect_pk: int, action: str = "close") -> HttpResponse:
+    """One step of a rectification (policy.RECTIFICATION_ACTIONS): its form (GET, which says at once why the step
+    cannot be taken, if it cannot) and the step (POST: a step the user's roles do not allow is a 403, one the
+    rectification has moved past is said on the form). A photo attached to a refused report is kept
+    (core/uploads.py)."""
+    if action not in policy.RECTIFICATION_ACTIONS:
+        raise Http404
+    project = _project_or_404(request, pk)
+    rect = get_object_or_404(
+        Rectification.objects.select_related("reported_by", "sent_back_by").prefetch_related("photos"),
+        pk=rect_pk,
+        project=project,
+    )
+    user = _user(request)
+    spec = policy.RECTIFICATION_ACTIONS[action]
+    decision = policy.may_act_on_rectification(user, rect, action)
+    form_class = RECTIFICATION_FORMS[action]
+    file_fields = [n for n, f in form_class.base_fields.items() if isinstance(f, django_forms.FileField)]
+    posted = request.method == "POST"
+    uploads = kept_uploads.restore(request, file_fields) if posted else None
+    form = form_class(request.POST or None, uploads or None)
+    if posted and form.is_valid():
+        fields = {"text": "text", "reason": "reason", "closure_note": "note", "file": "evidence"}
+        if action == "report":
+            # The service numbers the photos it was given: the filled fields, in order.
+            filled = [n for n in forms.RectificationReportForm.PHOTO_FIELDS if form.cleaned_data.get(n)]
+            fields |= {f"photos.{i}": name for i, name in enumerate(filled)}
+        done = _handle(form, lambda: _run_rectification_step(user, project, rect, action, form.cleaned_data), fields)
+        if done is not None:
+            if file_fields:
+                kept_uploads.discard(request)
+            messages.success(request, RECTIFICATION_DONE[action])
+            return redirect(reverse("projects:project_detail", args=[pk]) + "#rectifications-table")
+    if posted and file_fields and uploads:
+        accepted = uploads.copy()
+        for name in form.errors:
+            accepted.pop(name, None)
+        form.kept_uploads = kept_uploads.keep(request, accepted)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "projects/rectification_form.html",
+        {
+            "form": form,
+            "project": project,
+            "rect": rect,
+            "spec": spec,
+            "files": bool(file_fields),
+            "refusal": "" if posted or decision else decision.message,
+            "title": spec.label if action != "close" else _("Close a rectification"),
+        },
+    )
+
+
+def rectification_close(request: HttpRequest, pk: int, rect_pk: int) -> HttpResponse:
+    return rectification_act(request, pk, rect_pk, "close")
 
 
 @login_required

@@ -1,9 +1,10 @@
 """The projects' kinds of work (core.worklist): proposals to approve, reports to review, completed projects to
-accept, rectifications due and overdue, drafts to submit. Each kind's items are one selector of selectors.py."""
+accept, rectifications due and overdue, reported done (to verify) and sent back, drafts to submit. Each kind's items are one selector of selectors.py."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.demo_texts import in_language
 from core.worklist import WorkKind, WorkRow, register_work
 
 from . import policy, selectors
@@ -41,7 +42,25 @@ def _rectification_row(r: Rectification) -> WorkRow:
         title=f"{r.project.code} {r.project.title}",
         url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
         due=r.deadline,
-        detail=r.finding[:80],
+        detail=in_language(r.finding)[:80],
+    )
+
+
+def _reported_row(r: Rectification) -> WorkRow:
+    return WorkRow(
+        title=f"{r.project.code} {r.project.title}",
+        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        due=r.deadline,
+        detail=f"{in_language(r.finding)[:60]} · {r.report_text[:60]}",
+    )
+
+
+def _sent_back_row(r: Rectification) -> WorkRow:
+    return WorkRow(
+        title=f"{r.project.code} {r.project.title}",
+        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        due=r.deadline,
+        detail=f"{in_language(r.finding)[:60]} · {r.send_back_reason[:60]}",
     )
 
 
@@ -83,6 +102,26 @@ def register() -> None:
             due="deadline",
             order=35,
             allowed=selectors.concerned_by_rectifications,
+        ),
+        WorkKind(
+            "rectifications_reported",
+            _("Rectifications reported done, to verify"),
+            selectors.rectifications_to_verify,
+            _reported_row,
+            action=_("Verify or send back"),
+            due="deadline",
+            order=32,
+            allowed=selectors.may_verify_rectification,
+        ),
+        WorkKind(
+            "rectifications_sent_back",
+            _("Rectifications sent back"),
+            selectors.rectifications_sent_back,
+            _sent_back_row,
+            action=_("Put right and report again"),
+            due="deadline",
+            order=33,
+            allowed=selectors.may_report_rectification,
         ),
         WorkKind(
             "acceptance",

@@ -370,6 +370,23 @@ class RectificationFactory(factory.django.DjangoModelFactory):
     finding = "外墙保温层厚度不足，需返工"
     deadline = factory.LazyAttribute(lambda o: _days_after(o.inspection.date, 30))
     created_by = factory.SubFactory(UserFactory, roles=["supervisor"])
+    status = "open"
+
+    class Params:
+        # Reported done by the assisting side, waiting for the supervisor (`RectificationFactory(reported=True)`).
+        reported = factory.Trait(
+            status="reported",
+            report_text="已返工，保温层厚度复测合格",
+            reported_by=factory.SubFactory(UserFactory, roles=["assisting_officer"]),
+            reported_at=factory.LazyFunction(_now),
+        )
+        # Verified by the supervisor: closed on the day (`RectificationFactory(verified=True)`).
+        verified = factory.Trait(
+            status="verified",
+            closed_on=factory.LazyAttribute(lambda o: _days_after(o.inspection.date, 25)),
+            closure_note="复查合格",
+            closed_by=factory.SelfAttribute("created_by"),
+        )
 
 
 class DocumentFactory(factory.django.DjangoModelFactory):
@@ -617,3 +634,14 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = "project_turn"
     params = factory.LazyFunction(lambda: {"code": "XIN-000001", "title": "疏附县第二幼儿园", "action": "submit"})
     link = "/projects/1/"
+
+
+class NotificationDigestFactory(factory.django.DjangoModelFactory):
+    """The daily digest a user who chose it was sent (accounts.tasks.send_digests writes one per user and day)."""
+
+    class Meta:
+        model = "accounts.NotificationDigest"
+
+    day = factory.Sequence(lambda n: _date(2026, 1, 1 + n % 28))
+    user = factory.SubFactory(UserFactory, notification_email="daily_digest")
+    count = 1

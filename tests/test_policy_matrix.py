@@ -169,6 +169,20 @@ def _build() -> World:
         rectifications=[{"finding": "加固脚手架", "deadline": D(2024, 8, 1)}],
     )
     ids["rectification"] = inspection.rectifications.get().pk
+    # A second inspection's rectification, reported done by the assisting side: the supervisor's to verify or
+    # send back.
+    second = project_services.inspection_record(
+        by=None,
+        project=building,
+        date=D(2024, 7, 2),
+        kind="routine",
+        result="failed",
+        findings="排水不畅",
+        rectifications=[{"finding": "疏通排水沟", "deadline": D(2024, 8, 2)}],
+    )
+    ids["reported"] = project_services.rectification_report(
+        by=None, rectification=second.rectifications.get(), text="已疏通"
+    ).pk
 
     pages, apis = {}, {}
     for who, user in users.items():
@@ -264,6 +278,38 @@ def _transition_case(action: str, state: str, allowed: frozenset[str], **kwargs:
         ),
         # Projects are marked evaluated by an evaluation run with their final score; the page offers no button.
         page=None if action == "evaluate" else page,
+        api=api,
+    )
+
+
+def _rectification_case(action: str, which: str, allowed: frozenset[str], **body: Any) -> Case:
+    """A step of a rectification (projects.policy.RECTIFICATION_ACTIONS) on one in the status it starts from."""
+    run = {
+        "report": project_services.rectification_report,
+        "verify": project_services.rectification_verify,
+        "send_back": project_services.rectification_send_back,
+    }[action]
+
+    def rect(w: World) -> Rectification:
+        return Rectification.objects.get(pk=w.ids[which])
+
+    def api(w: World, who: str) -> bool:
+        path = action.replace("_", "-")
+        url = f"/api/v1/projects/{w.ids[State.IN_CONSTRUCTION]}/rectifications/{w.ids[which]}/{path}/"
+        # The rectification's `allowed_actions` give the same answer as trying (asked first: trying may move it).
+        listed = w.apis[who].get(url.rsplit("/", 2)[0] + "/").json()["allowed_actions"]
+        allows = api_allows(w, who, "post", url, body, format="multipart" if action == "report" else "json")
+        assert (action in listed) == allows, (who, action, listed)
+        return allows
+
+    return Case(
+        allowed=allowed,
+        policy=lambda w, u: project_policy.may_act_on_rectification(u, rect(w), action),
+        service=lambda w, u: run(by=u, rectification=rect(w), **body),
+        page=_project_page(
+            State.IN_CONSTRUCTION,
+            lambda w: href("projects:rectification_act", w.ids[State.IN_CONSTRUCTION], w.ids[which], action),
+        ),
         api=api,
     )
 
@@ -372,6 +418,9 @@ CASES: dict[str, Case] = {
             f"/api/v1/projects/{w.ids[State.IN_CONSTRUCTION]}/rectifications/{w.ids['rectification']}/close/",
         ),
     ),
+    "rectification_report": _rectification_case("report", "rectification", roles(AO), text="已加固"),
+    "rectification_verify": _rectification_case("verify", "reported", roles(SUPERVISOR)),
+    "rectification_send_back": _rectification_case("send_back", "reported", roles(SUPERVISOR), reason="未疏通"),
     "document": Case(
         allowed=roles(AO, RO, SUPERVISOR, APPROVER, NC),
         policy=lambda w, u: project_policy.may_upload_document(u, w.project(State.IN_CONSTRUCTION)),

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from accounts.models import Organization, Role, User
+from accounts.models import Language, NotificationEmail, Organization, Role, User
 from accounts.selectors import scope_summary
 from core.api.fields import region_by_code
 from core.api.serializers import StrictSerializerMixin
@@ -42,6 +42,7 @@ class MeSerializer(serializers.ModelSerializer):
             "last_name",
             "email",
             "preferred_language",
+            "notification_email",
             "organization",
             "roles",
             "scope",
@@ -63,6 +64,14 @@ class MeSerializer(serializers.ModelSerializer):
     )
     def get_scope(self, obj: User) -> dict:
         return scope_summary(obj)
+
+
+class MePreferencesSerializer(StrictSerializerMixin, serializers.Serializer):
+    """What the caller may change of their own: the interface language and how notifications reach their e-mail
+    (`at_once`, `daily_digest` or `none`). A field left out is left as it is."""
+
+    preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
+    notification_email = serializers.ChoiceField(choices=NotificationEmail.choices, required=False)
 
 
 class OrganizationSerializer(StrictSerializerMixin, serializers.ModelSerializer):

@@ -28,6 +28,7 @@ from .filters import OrganizationFilter, UserFilter
 from .serializers import (
     LockedUserSerializer,
     LoginSerializer,
+    MePreferencesSerializer,
     MeSerializer,
     OrganizationSerializer,
     TokenSerializer,
@@ -79,13 +80,25 @@ class LogoutView(KnoxLogoutView):
 
 
 class MeView(APIView):
-    """The caller: who they are, their organization, roles and the reach of their scope."""
+    """The caller: who they are, their organization, roles and the reach of their scope; PATCH changes their own
+    preferences (language, notification e-mails)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeSerializer, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MePreferencesSerializer, responses=MeSerializer, tags=["auth"])
+    def patch(self, request: Request) -> Response:
+        data = MePreferencesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_of(request)
+        if "preferred_language" in data.validated_data:
+            services.user_set_language(user=user, language=data.validated_data["preferred_language"])
+        if "notification_email" in data.validated_data:
+            services.user_set_notification_email(user=user, choice=data.validated_data["notification_email"])
+        return Response(MeSerializer(user).data)
 
 
 class OrganizationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

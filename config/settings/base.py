@@ -333,6 +333,10 @@ EXPORT_SYNC_ROWS = env.int("EXPORT_SYNC_ROWS", default=5000)
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Files a refused form kept server-side (core/uploads.py) that nobody came back for are deleted after this many
+# hours by an hourly Celery task.
+KEPT_UPLOADS_MAX_AGE_HOURS = env.int("KEPT_UPLOADS_MAX_AGE_HOURS", default=24)
+
 # Spreadsheet imports (exchange/imports.py): a larger file or one with more data rows is refused before it is read.
 # A row goes through its form's service (about 5 ms each): 5 000 rows check and commit within gunicorn's 60 s.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

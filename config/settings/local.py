@@ -39,4 +39,6 @@ DUIKOU_BOOTSTRAP_COMMANDS = [
     "seed_pairings_demo",
     # A few hundred synthetic projects in every state, so each page has something to show.
     ["generate_projects", "--projects", "400", "--if-empty"],
+    # Finished evaluation runs (Celery is eager here), so that the rankings and scorecards have content.
+    "seed_evaluation_demo",
 ]

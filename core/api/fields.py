@@ -31,7 +31,10 @@ class CodeRelatedField(serializers.SlugRelatedField):
     ASCII no longer than its column, so a NUL byte (which PostgreSQL refuses with a DataError, a 500), a control
     character or a code too long is a 400 naming the field (`invalid`), never a query."""
 
-    default_error_messages = {"invalid": _("Not a valid code.")}
+    default_error_messages = {
+        "invalid": _("Not a valid code."),
+        "does_not_exist": _("Nothing has the code {value}."),
+    }
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str) or not data.isascii() or not data.isprintable():

@@ -9,8 +9,17 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+
+from core.models import Region
+from core.selectors import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, region_by_code_or_name
 
 from .bounds import BIGINT_MAX, DATE_YEAR_MAX, INT_MAX, SMALLINT_MAX
 
@@ -79,3 +88,83 @@ class FilterSet(django_filters.FilterSet):
         models.PositiveSmallIntegerField: _column_range(0, SMALLINT_MAX),
         models.PositiveBigIntegerField: _column_range(0, BIGINT_MAX),
     }
+
+
+def _few_words(value: str) -> None:
+    if len(value.split()) > MAX_SEARCH_WORDS:
+        raise ValidationError(
+            _("Search with at most %(count)d words.") % {"count": MAX_SEARCH_WORDS}, code="too_many_words"
+        )
+
+
+def search_filter(help_text: str, method: str = "filter_search") -> django_filters.CharFilter:
+    """A list's `search`: words in any order, every one of which must match (the list's search selector says
+    where). At most MAX_SEARCH_LENGTH characters and MAX_SEARCH_WORDS words: more is a 400 naming `search`."""
+    help_text = f"{help_text} At most {MAX_SEARCH_WORDS} words."
+    search = django_filters.CharFilter(
+        method=method, help_text=help_text, max_length=MAX_SEARCH_LENGTH, validators=[_few_words]
+    )
+    extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH, "description": help_text})(search)
+    return search
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`ordering` by the view's `ordering_fields` only (an unknown one is a 400 naming `ordering`, not ignored).
+    A field the view lists in `ordering_expressions` orders by that expression (a name, an annotation); the
+    others by the column of that name. Rows without the value come last either way, and ties are broken by id so
+    that pages do not overlap. The view's `ordering_help` ends the parameter's description (the default order)."""
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        term = "-?(?:" + "|".join(view.ordering_fields) + ")"
+        fields = list(view.ordering_fields)
+        description = (
+            f"Order by {', '.join(fields[:-1])} or {fields[-1]}; `-` in front for descending, several separated by "
+            f"commas. {getattr(view, 'ordering_help', '')}"
+        ).strip()
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param:
+                # Empty: the default order.
+                parameter["schema"] = {"type": "string", "pattern": f"^(?:{term}(?:,{term})*)?$"}
+                parameter["description"] = description
+        return parameters
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[Any]:
+        params = request.query_params.get(self.ordering_param) or ""
+        terms = [term.strip() for term in params.split(",") if term.strip()]
+        if not terms:
+            return list(self.get_default_ordering(view) or [])
+        allowed = set(view.ordering_fields)
+        unknown = [term for term in terms if term.lstrip("-") not in allowed]
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    self.ordering_param: [
+                        serializers.ErrorDetail(
+                            _("Order by one of: %(fields)s.") % {"fields": ", ".join(view.ordering_fields)},
+                            code="invalid_choice",
+                        )
+                    ]
+                }
+            )
+        terms.append("-id" if terms[-1].startswith("-") else "id")
+        expressions = getattr(view, "ordering_expressions", None) or {}
+        ordering = []
+        for term in terms:
+            name = term.lstrip("-")
+            expression = expressions.get(name, F(name))
+            ordering.append(
+                expression.desc(nulls_last=True) if term.startswith("-") else expression.asc(nulls_last=True)
+            )
+        return ordering
+
+
+def region_param(value: str, name: str) -> Region:
+    """The region a filter parameter NAME names — its code, or a name one current region has (as the pages' region
+    picker takes it) — or a 400 naming NAME (`unknown_region`, `ambiguous_region`)."""
+    try:
+        return region_by_code_or_name(value)
+    except ValidationError as exc:
+        problem = exc.error_list[0]
+        message = problem.message % problem.params if problem.params else problem.message
+        raise serializers.ValidationError({name: [serializers.ErrorDetail(str(message), problem.code)]}) from None

@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 
-from core.api.filters import FilterSet
+from core.api.filters import FilterSet, search_filter
 from core.api.routers import PLAIN_CODE
 from core.models import Region, RegionLevel
 from core.selectors import region_search
@@ -53,7 +53,11 @@ class RegionFilter(FilterSet):
     level = django_filters.ChoiceFilter(choices=RegionLevel.choices)
     parent = django_filters.CharFilter(method="filter_parent", help_text="The parent region's code.")
     within = django_filters.CharFilter(method="filter_within", help_text="A region's code: it and its subtree.")
-    search = django_filters.CharFilter(method="filter_search", help_text="Code prefix or name, Chinese or English.")
+    search = search_filter(
+        "Words in any order, each of which must match: the start of the code, part of the Chinese or English name, "
+        "or the start of the name's pinyin or its initials (shufu or sfx for 疏附县); pinyin may be typed with "
+        "spaces."
+    )
 
     class Meta:
         model = Region

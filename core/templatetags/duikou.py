@@ -87,3 +87,12 @@ def published_date(value: str | None) -> str:
 def kept_upload(field: Any) -> dict[str, Any] | None:
     """The file a refused form kept for FIELD (a bound field), as core.uploads.keep gave it: its token and name."""
     return (getattr(field.form, "kept_uploads", None) or {}).get(field.name)
+
+
+@register.filter
+def in_language(text: str | None) -> str:
+    """A text the demo or the synthetic data wrote, in the page's language (core/demo_texts.py); any other text
+    as stored."""
+    from core.demo_texts import in_language as shown
+
+    return shown(text or "")

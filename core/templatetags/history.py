@@ -6,6 +6,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
+from core.demo_texts import in_language
 from core.history import action_label as _action_label
 from core.models import HistoryEvent
 from core.money import format_cny
@@ -89,4 +90,5 @@ def change_value(value: Any) -> str:
         return str(value["label"])
     if isinstance(value, list):
         return "、".join(change_value(v) for v in value) if value else "—"
-    return str(value)
+    # A text the demo or the synthetic data wrote (a training's topic) reads in the page's language.
+    return in_language(str(value))

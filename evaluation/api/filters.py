@@ -16,6 +16,7 @@ from evaluation.models import (
     ProjectScore,
     RunStatus,
     SatisfactionRating,
+    ScoreStatus,
 )
 from projects.models import Project
 
@@ -75,10 +76,13 @@ class ProjectScoreFilter(FilterSet):
     year = year_filter("run__year", max_value=SMALLINT_MAX)
     project = id_filter("project_id")
     pairing = id_filter("pairing_id")
+    status = django_filters.ChoiceFilter(
+        choices=ScoreStatus.choices, help_text="scored, or insufficient_data (not enough data yet: no score)."
+    )
 
     class Meta:
         model = ProjectScore
-        fields = ["run", "program", "year", "project", "pairing"]
+        fields = ["run", "program", "year", "project", "pairing", "status"]
 
     def filter_program(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(_program_q("run__", value))

@@ -25,6 +25,7 @@ from evaluation.models import (
     Ranking,
     RunStatus,
     SatisfactionRating,
+    ScoreStatus,
 )
 from pairings.models import AnnualMandate
 
@@ -69,6 +70,11 @@ class FrameworkSerializer(serializers.ModelSerializer):
     program = serializers.IntegerField(source="program_id", read_only=True)
     program_code = serializers.CharField(source="program.code", read_only=True)
     grade_bands = GradeBandsField(read_only=True)
+    min_coverage = serializers.FloatField(
+        read_only=True,
+        help_text="Per cent (0–100) of the project indicators' weight that must have data for a project to be "
+        "scored; below it the project has not enough data yet (no score, left out of its pairing's project scores).",
+    )
     is_current = serializers.BooleanField(read_only=True, help_text="The programme's latest version.")
     created_by = by_username()
     indicators = IndicatorSerializer(many=True, read_only=True)
@@ -82,6 +88,7 @@ class FrameworkSerializer(serializers.ModelSerializer):
             "version",
             "is_current",
             "grade_bands",
+            "min_coverage",
             "reason",
             "created_by",
             "created_at",
@@ -153,6 +160,13 @@ class FrameworkWriteSerializer(StrictSerializerMixin, serializers.Serializer):
     program = ProgramField()
     indicators = IndicatorWriteSerializer(many=True, max_length=200)  # type: ignore[call-arg]
     grade_bands = GradeBandsField(required=False, allow_null=True)
+    min_coverage = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Per cent, 0–100: the share of the project indicators' weight that must have data for a project "
+        "to be scored. Left out: the current version's (50 for a programme's first).",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required.")
 
     def to_internal_value(self, data: Any) -> Any:
@@ -291,14 +305,26 @@ class LineSerializer(serializers.Serializer):
 
 class ProjectScoreSerializer(serializers.ModelSerializer):
     """A project's score in a run (0–100, 2 places), with each indicator's measured value. `is_final`: the
-    project was accepted when scored, so the score is its final one."""
+    project was accepted when scored, so the score is its final one. `status`: `scored`, or
+    `insufficient_data` when the indicators with data carried less than `required_coverage` % of the weight
+    (`coverage`): then `score` is null and the project does not count in its pairing's project scores."""
 
     program = serializers.IntegerField(source="run.program_id", read_only=True)
     year = serializers.IntegerField(source="run.year", read_only=True)
     project_code = serializers.CharField(source="project.code", read_only=True)
     project_title = serializers.CharField(source="project.title", read_only=True)
     project_state = serializers.CharField(source="project.state", read_only=True)
-    score = ScoreField()
+    score = ScoreField(help_text="Null when the project has not enough data yet (`status`).")
+    status = NamedChoiceField(ScoreStatus, enum_name="ProjectScoreStatusEnum", read_only=True)
+    coverage = ScoreField(
+        help_text="Per cent of the project indicators' weight whose measure had a value; null for runs made "
+        "before coverage was kept."
+    )
+    required_coverage = serializers.FloatField(
+        source="run.framework.min_coverage",
+        read_only=True,
+        help_text="The run's framework's `min_coverage`: the coverage (%) a project needs to be scored.",
+    )
     measures = MeasuresField()
 
     class Meta:
@@ -314,6 +340,9 @@ class ProjectScoreSerializer(serializers.ModelSerializer):
             "project_state",
             "pairing",
             "score",
+            "status",
+            "coverage",
+            "required_coverage",
             "is_final",
             "measures",
         ]
@@ -352,6 +381,12 @@ class ScorecardSerializer(serializers.ModelSerializer):
     budget = serializers.DecimalField(
         max_digits=18, decimal_places=2, read_only=True, help_text="Approved budget of the scored projects, yuan."
     )
+    project_count = serializers.IntegerField(read_only=True, help_text="Projects of the pairing in the run.")
+    insufficient_data_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Of `project_count`, the projects left out of the pairing's project scores (its average) "
+        "because they had not enough data yet (coverage below the framework's `min_coverage`).",
+    )
     mandate_unverified = serializers.SerializerMethodField(
         help_text="True when the pairing's mandate for the run's year was computed with a rule whose rate or base "
         "year no source gives (the Xinjiang rule today): its fulfilment is measured against an unverified figure."
@@ -380,6 +415,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "measures",
             "flags",
             "project_count",
+            "insufficient_data_count",
             "budget",
             "share_basis",
             "mandate_unverified",

@@ -125,6 +125,7 @@ class FrameworkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             indicators=[dict(row) for row in data["indicators"]],
             reason=data["reason"],
             grade_bands=data.get("grade_bands"),
+            min_coverage=data.get("min_coverage"),
         )
         fresh = self.get_queryset().get(pk=framework.pk)
         return Response(FrameworkSerializer(fresh).data, status=status.HTTP_201_CREATED)

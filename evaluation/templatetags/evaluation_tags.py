@@ -282,3 +282,37 @@ def score_chart(points: Sequence[tuple[str, float | None]], width: int = 360, he
         line,
         dots,
     )
+
+
+# --- the coverage rule (evaluation.coverage): what a page says of a project left out for too little data --------
+
+
+@register.filter
+def coverage_pct(value: Any) -> str:
+    """A coverage (per cent of the weight) as '35 %', '33.3 %' ('—' when the run did not keep it)."""
+    if value is None or value == "":
+        return "—"
+    return f"{_number(float(value), 1)} %"
+
+
+@register.filter
+def coverage_detail(project_score: Any) -> str:
+    """'Indicators with data carry 35 % of the weight; 50 % is needed for a score.' for a project score (the
+    required share is its run's framework's)."""
+    required = coverage_pct(project_score.run.framework.min_coverage)
+    if project_score.coverage is None:
+        return _("%(required)s of the weight must have data for a score.") % {"required": required}
+    return _("Indicators with data carry %(coverage)s of the weight; %(required)s is needed for a score.") % {
+        "coverage": coverage_pct(project_score.coverage),
+        "required": required,
+    }
+
+
+@register.filter
+def not_enough_data_badge(project_score: Any) -> SafeString:
+    """The badge a project left out for too little data shows where its score would be, its reason as a title."""
+    return format_html(
+        '<span class="badge text-bg-light border dk-not-enough-data" title="{}">{}</span>',
+        coverage_detail(project_score),
+        _("Not enough data yet"),
+    )

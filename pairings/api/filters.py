@@ -4,12 +4,9 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
-from rest_framework import serializers
 
 from core.api.bounds import BIGINT_MAX
-from core.api.filters import FilterSet, id_filter, year_filter
-from core.models import Region
+from core.api.filters import FilterSet, id_filter, region_param, search_filter, year_filter
 from pairings.models import (
     ContractingMode,
     Deployment,
@@ -24,17 +21,9 @@ from pairings.models import (
     ProgramModel,
     Training,
 )
+from pairings.selectors import pairing_search
 
 # --- serializer building blocks ----------------------------------------------------------------------------
-
-
-def _region_by_code(code: str, name: str) -> Region:
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise serializers.ValidationError(
-            {name: [serializers.ErrorDetail(_("No region has the code %(code)s.") % {"code": code}, "unknown_region")]}
-        )
-    return region
 
 
 # --- programmes --------------------------------------------------------------------------------------------
@@ -61,15 +50,30 @@ class PairingFilter(FilterSet):
     assisting_organization = id_filter("assisting_organization_id")
     recipient_region = django_filters.CharFilter(
         method="filter_recipient_region",
-        help_text="A region's code: pairings whose recipient region is that region or lies within it.",
+        help_text=(
+            "A region's code, or a name one region has: pairings whose recipient region is that region or lies "
+            "within it."
+        ),
     )
     status = django_filters.ChoiceFilter(choices=PairingStatus.choices)
     contracting_mode = django_filters.ChoiceFilter(choices=ContractingMode.choices)
     parent = id_filter("parent_id", help_text="The parent pairing's id.")
+    search = search_filter(
+        "Words in any order, each of which must match: the recipient region (its Chinese, English or pinyin name or "
+        "its code, or a region it lies within), the assisting party's name, or the programme's code or name."
+    )
 
     class Meta:
         model = Pairing
-        fields = ["program", "assisting_organization", "recipient_region", "status", "contracting_mode", "parent"]
+        fields = [
+            "program",
+            "assisting_organization",
+            "recipient_region",
+            "status",
+            "contracting_mode",
+            "parent",
+            "search",
+        ]
 
     def filter_program(self, queryset: QuerySet[Pairing], name: str, value: str) -> QuerySet[Pairing]:
         match = Q(program__code=value)
@@ -78,7 +82,10 @@ class PairingFilter(FilterSet):
         return queryset.filter(match)
 
     def filter_recipient_region(self, queryset: QuerySet[Pairing], name: str, value: str) -> QuerySet[Pairing]:
-        return queryset.filter(recipient_region__path__startswith=_region_by_code(value, name).path)
+        return queryset.filter(recipient_region__path__startswith=region_param(value, name).path)
+
+    def filter_search(self, queryset: QuerySet[Pairing], name: str, value: str) -> QuerySet[Pairing]:
+        return pairing_search(queryset, value)
 
 
 # --- fiscal revenue ----------------------------------------------------------------------------------------

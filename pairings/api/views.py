@@ -24,6 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.caller import user_of
+from core.api.filter_backend import StrictFilterBackend
+from core.api.filters import StrictOrderingFilter
 from core.api.permissions import PolicyPermission, require
 from core.api.routers import PLAIN_CODE
 from pairings import figures as pairing_figures
@@ -179,6 +181,13 @@ class PairingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     serializer_class = PairingSerializer
     filterset_class = PairingFilter
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
+    ordering_fields = list(selectors.PAIRING_ORDERINGS)
+    ordering_help = (
+        "Names in the language of the request; funds_required, received and fulfilment (received ÷ required, none "
+        "when nothing is required) are the pairing's own, all time. By programme, assisting party and recipient "
+        "region by default."
+    )
     permission_classes = [IsAuthenticated, PolicyPermission]
     write_policies = {
         "create": policy.may_create_pairing,
@@ -196,6 +205,10 @@ class PairingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
                 "program__start_year", "program__code", "assisting_organization__name", "recipient_region__code", "id"
             )
         )
+
+    @property
+    def ordering_expressions(self) -> dict[str, Any]:
+        return selectors.pairing_orderings()
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "partial_update":
@@ -231,7 +244,14 @@ class PairingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         # Not `pairings_figures_retrieve`: that is the one pairing's figures.
         operation_id="pairings_scope_figures",
     )
-    @action(detail=False, methods=["get"], url_path="figures", url_name="figures", pagination_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="figures",
+        url_name="figures",
+        pagination_class=None,
+        filter_backends=[StrictFilterBackend],  # the list's filters; no order
+    )
     def scope_figures(self, request: Request) -> Response:
         return _figures(request, self.filter_queryset(self.get_queryset()))
 

@@ -26,6 +26,7 @@ from projects.models import (
     ProgressReport,
     Project,
     Rectification,
+    RectificationStatus,
 )
 
 from .columns import PROJECT_LIST_FIELDS
@@ -235,13 +236,48 @@ class ReviewSerializer(StrictSerializerMixin, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class RectificationSerializer(serializers.ModelSerializer):
-    """Something an inspection found that must be put right by the deadline."""
+# The steps of a rectification as one named enum in the schema (`allowed_actions` of a rectification).
+RectificationAction = models.TextChoices(  # type: ignore[call-overload]
+    "RectificationAction",
+    [(name.upper(), (name, spec.label)) for name, spec in policy.RECTIFICATION_ACTIONS.items()],
+)
 
-    is_open = serializers.BooleanField(read_only=True)
-    is_overdue = serializers.BooleanField(read_only=True, help_text="Open and past its deadline.")
+
+class RectificationPhotoSerializer(serializers.ModelSerializer):
+    """A photo the assisting side attached to its report, fetched through the project's documents."""
+
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = ["id", "title", "content_type", "size", "uploaded_at", "download"]
+        read_only_fields = fields
+
+    def get_download(self, obj: Document) -> str:
+        return reverse(
+            "api:project-document-download",
+            kwargs={"project_pk": obj.project_id, "pk": obj.pk},
+            request=self.context.get("request"),
+        )
+
+
+class RectificationSerializer(serializers.ModelSerializer):
+    """Something an inspection found that must be put right by the deadline. The assisting side reports it done
+    (`report/`, with a text and photos); a supervisor verifies it (`verify/`, which closes it) or sends it back
+    with a reason (`send-back/`), after which it is reported again. `allowed_actions` are the steps the caller may
+    take now."""
+
+    status = NamedChoiceField(RectificationStatus, enum_name="RectificationStatusEnum", read_only=True)
+    is_open = serializers.BooleanField(read_only=True, help_text="Not closed (verified) yet.")
+    is_overdue = serializers.BooleanField(
+        read_only=True, help_text="Waiting for the assisting side (open or sent back) and past its deadline."
+    )
     created_by = by_username()
+    reported_by = by_username()
+    sent_back_by = by_username()
     closed_by = by_username()
+    photos = RectificationPhotoSerializer(many=True, read_only=True, help_text="The report's photos.")
+    allowed_actions = serializers.SerializerMethodField(help_text="The steps the caller may take now.")
 
     class Meta:
         model = Rectification
@@ -250,21 +286,62 @@ class RectificationSerializer(serializers.ModelSerializer):
             "inspection",
             "finding",
             "deadline",
+            "status",
             "is_open",
             "is_overdue",
+            "report_text",
+            "reported_by",
+            "reported_at",
+            "photos",
+            "send_back_reason",
+            "sent_back_by",
+            "sent_back_at",
             "closed_on",
             "closure_note",
             "evidence",
             "created_by",
             "closed_by",
             "created_at",
+            "allowed_actions",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(
+        serializers.ListField(child=NamedChoiceField(RectificationAction, enum_name="RectificationActionEnum"))
+    )
+    def get_allowed_actions(self, obj: Rectification) -> list[str]:
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return []
+        return policy.rectification_actions(user_of(request), obj)
+
+
+class RectificationReportSerializer(StrictSerializerMixin, serializers.Serializer):
+    """The assisting side's report that a rectification was put right (multipart/form-data)."""
+
+    text = serializers.CharField(help_text="How it was put right.")
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=services.MAX_REPORT_PHOTOS,
+        help_text="Evidence photos, JPEG or PNG, up to 20 MB each; repeat the field for several.",
+    )
+
+
+class RectificationVerifySerializer(StrictSerializerMixin, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="What was found.")
+
+
+class RectificationSendBackSerializer(StrictSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(help_text="What is still not put right.")
+
 
 class RectificationItemSerializer(StrictSerializerMixin, serializers.Serializer):
-    finding = serializers.CharField()
-    deadline = serializers.DateField()
+    """One rectification an inspection orders."""
+
+    finding = serializers.CharField(help_text="What must be put right.")
+    deadline = serializers.DateField(help_text="By when; not before the inspection.")
 
 
 class InspectionSerializer(serializers.ModelSerializer):
@@ -283,7 +360,8 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 
 class InspectionWriteSerializer(StrictSerializerMixin, serializers.Serializer):
-    """An inspection to record, with the rectifications it orders (each a finding and a deadline)."""
+    """An inspection to record, with the rectifications it orders: a list, each with its own finding (what must
+    be put right) and deadline."""
 
     date = serializers.DateField(help_text="Not in the future.")
     kind = NamedChoiceField(InspectionKind, enum_name="InspectionKindEnum")

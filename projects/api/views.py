@@ -31,6 +31,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.api.caller import CallerMixin, user_of
 from core.api.filter_backend import StrictFilterBackend
+from core.api.filters import StrictOrderingFilter
 from core.api.pagination import StandardPagination
 from core.api.permissions import require
 from core.errors import DomainError, Problem
@@ -40,7 +41,7 @@ from projects import figures as project_figures
 from projects import listing, policy, selectors, services
 from projects.models import Document, DocumentKind, Inspection, Milestone, ProgressReport, Project, Rectification, State
 
-from .filters import ProjectFilter, StrictOrderingFilter
+from .filters import ProjectFilter
 from .serializers import (
     ACTION_FIELDS,
     DocumentSerializer,
@@ -53,7 +54,10 @@ from .serializers import (
     ProjectSerializer,
     ProjectUpdateSerializer,
     RectificationCloseSerializer,
+    RectificationReportSerializer,
+    RectificationSendBackSerializer,
     RectificationSerializer,
+    RectificationVerifySerializer,
     ReviewSerializer,
     StageCountsSerializer,
     TransitionSerializer,
@@ -72,6 +76,7 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     ordering_fields = ["code", "title", "state", "budget_requested", "planned_start", "created_at"]
     ordering = ["-created_at", "-id"]
+    ordering_help = "Newest first by default."
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
@@ -320,7 +325,13 @@ class InspectionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
         return (
             self.get_project()
             .inspections.select_related("inspector")
-            .prefetch_related("rectifications__created_by", "rectifications__closed_by")
+            .prefetch_related(
+                "rectifications__created_by",
+                "rectifications__closed_by",
+                "rectifications__reported_by",
+                "rectifications__sent_back_by",
+                "rectifications__photos",
+            )
             .order_by("-date", "-id")
         )
 
@@ -333,13 +344,27 @@ class InspectionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
         body.is_valid(raise_exception=True)
         inspection = services.inspection_record(by=user, project=project, **body.validated_data)
         inspection = self.get_queryset().get(pk=inspection.pk)
-        return Response(InspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
+        return Response(
+            InspectionSerializer(inspection, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+RECTIFICATION_ERRORS = {
+    400: OpenApiResponse(description="Every problem with what was sent, each naming its field."),
+    403: OpenApiResponse(description="The caller sees the rectification but may not take this step."),
+    404: OpenApiResponse(description="No such rectification of a project in the caller's scope."),
+    409: OpenApiResponse(description="The rectification's status changed: it cannot take this step now."),
+}
 
 
 @extend_schema(parameters=[PROJECT_PK])
 class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectChildViewSet):
-    """Rectifications ordered by inspections: open ones first, by deadline. A supervisor closes one
-    (`{id}/close/`) with a note and, usually, a document as evidence."""
+    """Rectifications ordered by inspections: open ones first, by deadline. The assisting side reports one done
+    (`{id}/report/`, multipart: `text` and `photos`); a supervisor verifies it (`{id}/verify/`) or sends it back
+    (`{id}/send-back/` with a `reason`), and may close one nobody reported (`{id}/close/`, with a note and,
+    usually, a document as evidence; a reported one is verified). Each carries the steps the caller may take now
+    (`allowed_actions`)."""
 
     serializer_class = RectificationSerializer
 
@@ -348,17 +373,36 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
             return Rectification.objects.none()
         return (
             self.get_project()
-            .rectifications.select_related("created_by", "closed_by")
+            .rectifications.select_related("created_by", "closed_by", "reported_by", "sent_back_by")
+            .prefetch_related("photos")
             .order_by("closed_on", "deadline", "id")
         )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return RectificationCloseSerializer if self.action == "close" else RectificationSerializer
+        return {
+            "close": RectificationCloseSerializer,
+            "report": RectificationReportSerializer,
+            "verify": RectificationVerifySerializer,
+            "send_back": RectificationSendBackSerializer,
+        }.get(self.action, RectificationSerializer)
+
+    def _answer(self, rectification: Rectification) -> Response:
+        fresh = self.get_queryset().get(pk=rectification.pk)
+        return Response(RectificationSerializer(fresh, context=self.get_serializer_context()).data)
+
+    def _step(self, action: str, body_class: type[serializers.Serializer], run: Any) -> Response:
+        rectification = self.get_object()
+        user = user_of(self.request)
+        # The right first, before the body is read; the status (409) the service says under the lock.
+        require(policy.may_act_on_rectification(user, None, action))
+        body = body_class(data=self.request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        return self._answer(run(user, rectification, body.validated_data))
 
     @extend_schema(
         request=RectificationCloseSerializer,
-        responses={200: RectificationSerializer},
-        summary="Close a rectification",
+        responses={200: RectificationSerializer, **RECTIFICATION_ERRORS},
+        summary="Close a rectification (verify it, when reported)",
     )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -368,7 +412,48 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         body = RectificationCloseSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         rectification = services.rectification_close(by=user, rectification=rectification, **body.validated_data)
-        return Response(RectificationSerializer(self.get_queryset().get(pk=rectification.pk)).data)
+        return self._answer(rectification)
+
+    @extend_schema(
+        request={"multipart/form-data": RectificationReportSerializer},
+        responses={200: RectificationSerializer, **RECTIFICATION_ERRORS},
+        summary="Report a rectification done, with photos",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def report(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._step(
+            "report",
+            RectificationReportSerializer,
+            lambda user, r, d: services.rectification_report(
+                by=user, rectification=r, text=d["text"], photos=d["photos"]
+            ),
+        )
+
+    @extend_schema(
+        request=RectificationVerifySerializer,
+        responses={200: RectificationSerializer, **RECTIFICATION_ERRORS},
+        summary="Verify a reported rectification (closes it)",
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._step(
+            "verify",
+            RectificationVerifySerializer,
+            lambda user, r, d: services.rectification_verify(by=user, rectification=r, note=d["note"]),
+        )
+
+    @extend_schema(
+        request=RectificationSendBackSerializer,
+        responses={200: RectificationSerializer, **RECTIFICATION_ERRORS},
+        summary="Send a reported rectification back, with the reason",
+    )
+    @action(detail=True, methods=["post"], url_path="send-back", url_name="send-back")
+    def send_back(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._step(
+            "send_back",
+            RectificationSendBackSerializer,
+            lambda user, r, d: services.rectification_send_back(by=user, rectification=r, reason=d["reason"]),
+        )
 
 
 @extend_schema(parameters=[PROJECT_PK])

@@ -334,3 +334,240 @@ def test_a_run_that_fails_tells_whoever_asked_for_it(world, pw, django_capture_o
     assert note.link == f"/evaluation/runs/{run.pk}/"
     with translation.override("en"):
         assert note.text == f"Evaluation run #{run.pk} of {pw.program.code} 2020 failed."
+
+
+# --- a redelivered task ------------------------------------------------------------------------------------
+
+
+def test_a_transition_task_delivered_twice_makes_one_notification_and_one_mail_each(world, draft, approver):
+    """acks_late: a worker lost after the work but before the acknowledgement runs the same message again."""
+    second = UserFactory(
+        username="gd-approver-2", organization=world.guangdong_gov, roles=[Role.APPROVER], email="a2@gd.example.cn"
+    )
+    approver.email = "approver@gd.example.cn"
+    approver.save(update_fields=["email"])
+    services.project_submit(project=draft, by=world.assisting)
+    from core.models import HistoryEvent
+
+    event = HistoryEvent.objects.for_object(draft).get(action="submit")
+
+    assert tasks.notify_transitions([draft.pk], "submit", [event.pk]) == 2
+    assert tasks.notify_transitions([draft.pk], "submit", [event.pk]) == 0
+
+    for user in (approver, second):
+        assert Notification.objects.filter(recipient=user, kind="project_turn").count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["a2@gd.example.cn", "approver@gd.example.cn"]
+
+
+def test_a_project_submitted_again_is_announced_again(world, draft, approver):
+    services.project_submit(project=draft, by=world.assisting)
+    tasks.notify_transition(draft.pk, "submit")
+    services.project_return(project=draft, by=approver, comment="补充材料")
+    services.project_submit(project=draft, by=world.assisting)
+    tasks.notify_transition(draft.pk, "submit")
+    tasks.notify_transition(draft.pk, "submit")  # redelivered: the latest submission's event again
+
+    assert Notification.objects.filter(recipient=approver, kind="project_turn").count() == 2
+
+
+def test_the_report_and_inspection_tasks_delivered_twice_tell_once(world, draft, approver, supervisor):
+    project = in_construction(draft, world, approver)
+    world.assisting.email = "alice@gd.example.cn"
+    world.assisting.save(update_fields=["email"])
+    approver.email = "approver@gd.example.cn"
+    approver.save(update_fields=["email"])
+    report = services.progress_report_submit(
+        by=world.assisting,
+        project=project,
+        period_end=dt.date(2024, 6, 30),
+        physical_progress=30,
+        spend_to_date=Decimal("1000000"),
+    )
+    inspection = services.inspection_record(
+        by=supervisor, project=project, date=timezone.localdate(), kind="routine", result="passed", findings="好"
+    )
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+
+    assert [tasks.notify_report_submitted(report.pk) for _ in range(2)] == [1, 0]
+    assert [tasks.notify_inspection(inspection.pk) for _ in range(2)] == [1, 0]
+    assert Notification.objects.filter(recipient=approver).count() == 1
+    assert Notification.objects.filter(recipient=world.assisting).count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@gd.example.cn", "approver@gd.example.cn"]
+
+
+# --- e-mail at once, in a daily digest, or none --------------------------------------------------------------
+
+
+def mailer(username: str, world, choice: str, language: str = "en"):  # type: ignore[no-untyped-def]
+    return UserFactory(
+        username=username,
+        organization=world.guangdong_gov,
+        roles=[Role.ASSISTING_OFFICER],
+        email=f"{username}@gd.example.cn",
+        preferred_language=language,
+        notification_email=choice,
+    )
+
+
+def test_only_users_who_chose_at_once_are_mailed_when_it_happens(world):
+    users = [mailer(name, world, name) for name in ("at_once", "daily_digest", "none")]
+
+    told = account_services.notify(users, "export_ready", {"name": "a.xlsx"}, "/exchange/exports/", mail=True)
+
+    assert len(told) == 3  # all three have it in their inbox
+    assert [m.to for m in mail.outbox] == [["at_once@gd.example.cn"]]
+
+
+def test_the_daily_digest_lists_the_days_notifications_in_one_mail_in_the_readers_language(world):
+    from accounts.models import NotificationDigest
+    from accounts.tasks import send_digests
+
+    english = mailer("en-digest", world, "daily_digest", "en")
+    chinese = mailer("zh-digest", world, "daily_digest", "zh-hans")
+    nobody = mailer("no-mail", world, "none")
+    for i in range(3):
+        account_services.notify([english, chinese, nobody], "export_ready", {"name": f"f{i}.xlsx"}, "/x/", mail=True)
+    assert mail.outbox == []
+    today = timezone.localdate()
+
+    assert send_digests(today.isoformat()) == {"users": 2, "notifications": 6}
+
+    by_to = {m.to[0]: m for m in mail.outbox}
+    assert set(by_to) == {"en-digest@gd.example.cn", "zh-digest@gd.example.cn"}
+    en, zh = by_to["en-digest@gd.example.cn"], by_to["zh-digest@gd.example.cn"]
+    assert en.subject == "Duikou daily digest: 3 new notifications"
+    assert all(f"Your export f{i}.xlsx is ready to download." in en.body for i in range(3))
+    assert "http://" in en.body
+    assert "/x/" in en.body
+    assert "对口" in zh.subject
+    assert "Your export" not in zh.body
+    assert "f2.xlsx" in zh.body
+    assert NotificationDigest.objects.get(user=english, day=today).count == 3
+    assert Notification.objects.filter(recipient=english, digest__isnull=True).count() == 0
+
+    # A second run the same day, or the same task delivered again: nothing.
+    mail.outbox.clear()
+    assert send_digests(today.isoformat()) == {"users": 0, "notifications": 0}
+    assert account_services.digest_send(user=english, day=today) == 0
+    assert mail.outbox == []
+
+    # The next day lists only what came since.
+    account_services.notify([english], "export_ready", {"name": "new.xlsx"}, "/x/", mail=True)
+    assert send_digests((today + dt.timedelta(days=1)).isoformat()) == {"users": 1, "notifications": 1}
+    [message] = mail.outbox
+    assert "new.xlsx" in message.body
+    assert "f0.xlsx" not in message.body
+    assert message.subject == "Duikou daily digest: 1 new notification"
+
+
+def test_a_digest_user_with_nothing_new_gets_no_mail_and_a_failed_mail_is_sent_next_time(world, monkeypatch):
+    from accounts.models import NotificationDigest
+
+    user = mailer("digest", world, "daily_digest")
+    today = timezone.localdate()
+    assert account_services.digest_send(user=user, day=today) == 0
+    assert not NotificationDigest.objects.exists()
+
+    account_services.notify([user], "export_ready", {"name": "a.xlsx"}, "/x/")
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(account_services, "send_mail", down)
+    assert account_services.digest_send(user=user, day=today) == 0
+    assert not NotificationDigest.objects.exists()
+    assert Notification.objects.get(recipient=user).digest is None
+
+    monkeypatch.undo()
+    assert account_services.digest_send(user=user, day=today) == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_digest_user_is_not_mailed_a_transition_at_once(world, draft, approver):
+    approver.email = "approver@gd.example.cn"
+    approver.notification_email = "daily_digest"
+    approver.save(update_fields=["email", "notification_email"])
+    services.project_submit(project=draft, by=world.assisting)
+
+    assert tasks.notify_transition(draft.pk, "submit") == 0
+    assert Notification.objects.filter(recipient=approver).count() == 1
+    assert mail.outbox == []
+
+
+def test_the_choice_is_made_on_the_profile_page(client, world):
+    client.force_login(world.assisting)
+    page = client.get("/accounts/profile/").content.decode()
+    assert 'id="notification-email-at_once" value="at_once" checked' in page
+
+    response = client.post("/accounts/profile/notification-email/", {"notification_email": "daily_digest"})
+    assert response.status_code == 302
+    world.assisting.refresh_from_db()
+    assert world.assisting.notification_email == "daily_digest"
+    assert 'value="daily_digest" checked' in client.get("/accounts/profile/").content.decode()
+
+    client.post("/accounts/profile/notification-email/", {"notification_email": "weekly"})
+    world.assisting.refresh_from_db()
+    assert world.assisting.notification_email == "daily_digest"
+
+
+def test_the_choice_is_made_through_the_api(world):
+    client = api_as(world.assisting)
+    assert client.get("/api/v1/me/").json()["notification_email"] == "at_once"
+
+    response = client.patch("/api/v1/me/", {"notification_email": "none"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["notification_email"] == "none"
+    world.assisting.refresh_from_db()
+    assert world.assisting.notification_email == "none"
+
+    for body, field in (({"notification_email": "weekly"}, "notification_email"), ({"colour": "red"}, "colour")):
+        bad = client.patch("/api/v1/me/", body, format="json")
+        assert bad.status_code == 400
+        assert [e["field"] for e in bad.json()["errors"]] == [field]
+    world.assisting.refresh_from_db()
+    assert world.assisting.notification_email == "none"
+
+
+def test_the_beat_schedule_sends_the_digest_daily():
+    from config.celery_app import app
+
+    assert any(e["task"] == "accounts.tasks.send_digests" for e in app.conf.beat_schedule.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_the_same_moment_still_tell_and_mail_once(world):
+    """Two workers run the same message at once (each on its own connection): the unique constraints decide."""
+    import threading
+
+    from django.db import connections
+
+    from accounts.models import NotificationDigest
+
+    at_once = mailer("at-once", world, "at_once")
+    digest = mailer("digest", world, "daily_digest")
+    account_services.notify([digest], "export_ready", {"name": "a.xlsx"}, "/x/")
+    today = timezone.localdate()
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def deliver() -> None:
+        try:
+            start.wait()
+            results.append(
+                account_services.notify([at_once], "export_ready", {"name": "b.xlsx"}, "/x/", key="export:1", mail=True)
+            )
+            results.append(account_services.digest_send(user=digest, day=today))
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=deliver) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+    assert sorted(map(str, results)) == sorted(map(str, [[at_once.pk], [], 1, 0]))
+    assert Notification.objects.filter(recipient=at_once, key="export:1").count() == 1
+    assert NotificationDigest.objects.filter(user=digest).count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["at-once@gd.example.cn", "digest@gd.example.cn"]

@@ -1,4 +1,5 @@
-"""Typing a place on the project form: "疏附" or "shufu" offers 疏附县 (653121), and choosing it saves the draft there."""
+"""Typing a place on the project form: "疏附", "shufu" or its initials "sfx" offers 疏附县 (653121), and choosing it saves the
+draft there."""
 
 import re
 
@@ -11,7 +12,7 @@ from tests.browser.test_login_and_language import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("typed", ["疏附", "shufu"])
+@pytest.mark.parametrize("typed", ["疏附", "shufu", "sfx", "Shu Fu"])
 def test_the_location_picker_offers_shufu_county(page, world, pw, typed):
     sign_in(page, world.assisting.username)
     page.goto(page.base_url + "/projects/new/")

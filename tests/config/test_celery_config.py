@@ -68,3 +68,27 @@ def test_local_settings_run_tasks_eagerly_when_no_broker_is_configured():
 
 def test_local_settings_send_tasks_to_the_broker_when_one_is_configured():
     assert _eager_in_local_settings("redis://127.0.0.1:6379/0") == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("task", "every"),
+    [
+        ("projects.tasks.remind_rectifications", "day"),
+        ("accounts.tasks.send_digests", "day"),
+        ("core.tasks.sweep_kept_uploads", "hour"),
+    ],
+)
+def test_beat_runs_the_reminders_the_digest_and_the_sweep(task, every):
+    """Each beat entry names a task a worker knows, on the schedule its docstring promises."""
+    from celery.schedules import crontab
+
+    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == task]
+    app.loader.import_default_modules()
+    assert task in app.tasks
+    schedule = entry["schedule"]
+    if every == "hour":
+        assert schedule == 60 * 60
+    else:
+        assert isinstance(schedule, crontab)
+        assert len(schedule.hour) == 1
+        assert len(schedule.minute) == 1

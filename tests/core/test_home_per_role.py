@@ -175,6 +175,7 @@ def test_the_inbox_is_sorted_by_due_date_undated_last(hw):
     assert waiting_counts(assisting) == {
         "rectifications_overdue": 2,
         "rectifications_due": 1,
+        "rectifications_sent_back": 0,
         "drafts": 1,
     }
 

@@ -87,7 +87,7 @@ def bend(program: Program, year: int, as_of: dt.date, *, expert_codes: tuple[str
             changes["actual_end"] = max(p.actual_end, p.planned_end) + dt.timedelta(days=rng.randint(20, 900))
         elif corner == 5:
             changes["approved_budget"] = None
-        elif corner == 6:
+        elif corner == 6 and i != 6:
             changes["expected_beneficiaries"] = rng.choice([0, None])
         elif corner == 7:
             changes.update(expected_beneficiaries=1000, reached_beneficiaries=rng.choice([None, 1300, 400]))
@@ -104,12 +104,22 @@ def bend(program: Program, year: int, as_of: dt.date, *, expert_codes: tuple[str
                 Rectification.objects.create(project=p, finding="x", deadline=deadline, closed_on=closed)
         elif corner == 11:  # a project that is late and still open at the run's date
             changes.update(planned_end=max(p.planned_start or y0, D(year, 3, 1)), actual_end=None)
-        elif corner == 12:  # nothing measured but the budget: no score without budget adherence
+        elif corner == 12 or i == 6:
+            # Nothing measured but the budget (below the coverage threshold: not scored); and one project measured
+            # on schedule, budget and inspections only — in the default framework 20 + 15 + 15, exactly the 50 %
+            # a project needs to be scored.
             bare.add(p.pk)
             Rectification.objects.filter(project=p).delete()
             Inspection.objects.filter(project=p).delete()
             FundFlow.objects.filter(project_id=p.pk).delete()
             changes.update(planned_end=None, expected_beneficiaries=None)
+            if i == 6:
+                Inspection.objects.create(project=p, kind="routine", date=D(year, 5, 1), result="passed")
+                start = p.planned_start or y0
+                changes.update(
+                    planned_end=start + dt.timedelta(days=400),
+                    approved_budget=p.approved_budget or Decimal(10**6),
+                )
         if changes:
             Project.objects.filter(pk=p.pk).update(**changes)
 
@@ -215,7 +225,9 @@ def run_and_compare(capture, program: Program, year: int, by: User, as_of: dt.da
     framework = services.framework_current(program)
     project_specs = services.specs_of(framework, "project")
     pairing_specs = services.specs_of(framework, "pairing")
-    want_projects: dict[int, Scored] = reference.reference_project_scores(program, year, as_of, project_specs)
+    want_projects: dict[int, Scored] = reference.reference_project_scores(
+        program, year, as_of, project_specs, framework.min_coverage
+    )
     want_pairings = reference.reference_pairing_scores(program, year, pairing_specs, want_projects)
 
     run = run_now(capture, program=program, year=year, by=by, as_of=as_of)
@@ -229,6 +241,9 @@ def run_and_compare(capture, program: Program, year: int, by: User, as_of: dt.da
     for pk, (score, measures) in want_projects.items():
         assert_same(got_projects[pk].score, score, f"project {pk} score")
         assert_measures(got_projects[pk].measures, measures, f"project {pk}")
+        # The coverage rule: the share of the weight with data, and scored only at the framework's minimum.
+        assert_same(got_projects[pk].coverage, reference.reference_coverage(project_specs, measures), f"{pk} coverage")
+        assert got_projects[pk].status == ("scored" if score is not None else "insufficient_data"), pk
 
     got_cards = {c.pairing_id: c for c in PairingScorecard.objects.filter(run=run)}
     assert set(got_cards) == set(want_pairings)
@@ -237,6 +252,7 @@ def run_and_compare(capture, program: Program, year: int, by: User, as_of: dt.da
         assert_measures(got_cards[pk].measures, measures, f"pairing {pk}")
         mine = [p for p in want_projects if Project.objects.get(pk=p).pairing_id == pk]
         assert got_cards[pk].project_count == len(mine)
+        assert got_cards[pk].insufficient_data_count == sum(1 for p in mine if want_projects[p][0] is None)
 
     want_ranking = reference.reference_ranking(want_pairings)
     got_ranking = {r.organization_id: r for r in Ranking.objects.filter(run=run)}
@@ -245,6 +261,29 @@ def run_and_compare(capture, program: Program, year: int, by: User, as_of: dt.da
         assert_same(got_ranking[org].score, score, f"organization {org} score")
         assert got_ranking[org].rank == rank
     return run, {"projects": want_projects, "pairings": want_pairings}
+
+
+def assert_the_coverage_rule(run: EvaluationRun, projects_code: str) -> None:
+    """A project below the framework's minimum coverage is not scored and not in its pairing's budget-weighted
+    project scores; one exactly at the minimum is scored."""
+    rows = list(ProjectScore.objects.filter(run=run))
+    required = float(run.framework.min_coverage)
+    at = [r for r in rows if r.coverage is not None and math.isclose(r.coverage, required, abs_tol=TOL)]
+    assert at, "some project should have exactly the required coverage"
+    assert all(r.status == "scored" and r.score is not None for r in at)
+    below = [r for r in rows if r.coverage is not None and r.coverage < required - TOL]
+    assert below, "some project should be below the required coverage"
+    assert all(r.status == "insufficient_data" and r.score is None for r in below)
+    assert all(r.status == "scored" and r.score is not None for r in rows if r.coverage >= required - TOL)
+    left_out = {r.pairing_id for r in below if r.budget > 0}
+    assert left_out
+    for pairing_id in left_out:
+        scored = [r for r in rows if r.pairing_id == pairing_id and r.status == "scored" and r.budget > 0]
+        weights = sum(float(r.budget) for r in scored)
+        mean = sum(float(r.score or 0) * float(r.budget) for r in scored) / weights if weights else None
+        card = PairingScorecard.objects.get(run=run, pairing_id=pairing_id)
+        assert_same(card.measures[projects_code], mean, f"pairing {pairing_id}: the mean of its scored projects")
+        assert card.insufficient_data_count == sum(1 for r in below if r.pairing_id == pairing_id)
 
 
 def values_of(scored: Mapping[int, Scored], code: str) -> list[float | None]:
@@ -284,6 +323,8 @@ def test_the_sql_of_a_run_agrees_with_the_reference_on_the_default_framework(
     assert child is not None
     assert PairingScorecard.objects.get(run=run, pairing=child).project_count >= 1
     assert not Ranking.objects.filter(run=run, organization_id=child.assisting_organization_id).exists()
+    assert run.framework.min_coverage == 50
+    assert_the_coverage_rule(run, "projects")
 
 
 def test_the_sql_agrees_with_the_reference_on_thresholds_and_two_expert_indicators(
@@ -323,12 +364,13 @@ def test_the_sql_agrees_with_the_reference_on_thresholds_and_two_expert_indicato
          "thresholds": [[1, 25], [100, 50], [300, 100]], "weight": 10},
     ]  # fmt: skip
     framework = services.framework_revise(
-        program=program, by=by, indicators=rows, reason="Thresholds and two expert indicators"
+        program=program, by=by, indicators=rows, reason="Thresholds and two expert indicators", min_coverage="50"
     )
     assert framework.version == default.version + 1
     bend(program, 2010, D(2011, 3, 31), expert_codes=("quality", "safety", "not-in-framework"), seed=2)
 
-    _run, want = run_and_compare(django_capture_on_commit_callbacks, program, 2010, by, D(2011, 3, 31))
+    run, want = run_and_compare(django_capture_on_commit_callbacks, program, 2010, by, D(2011, 3, 31))
+    assert_the_coverage_rule(run, "projects")  # on time 40 + inspections 10: exactly 50 %
 
     projects, pairings = want["projects"], want["pairings"]
     safety = [v for v in values_of(projects, "safety") if v is not None]

@@ -207,7 +207,10 @@ def test_a_run_scores_its_cohort_and_moves_accepted_projects_to_evaluated(
 
     scores = {s.project_id: s for s in ProjectScore.objects.filter(run=run)}
     assert set(scores) == cohort
-    assert all(s.score is not None for s in scores.values())
+    # The project in construction has data on schedule and budget only (20 + 15 of 100): not enough to score.
+    assert {pk for pk, s in scores.items() if s.score is not None} == {eng.accepted.pk, eng.jiashi_accepted.pk}
+    assert (scores[eng.building.pk].status, scores[eng.building.pk].coverage) == ("insufficient_data", 35.0)
+    assert all(s.status == "scored" and s.coverage >= 50 for s in scores.values() if s.score is not None)
     assert {pk for pk, s in scores.items() if s.is_final} == {eng.accepted.pk, eng.jiashi_accepted.pk}
     assert set(PairingScorecard.objects.filter(run=run).values_list("pairing_id", flat=True)) == {
         eng.shufu.pk,
@@ -222,8 +225,10 @@ def test_a_run_scores_its_cohort_and_moves_accepted_projects_to_evaluated(
         assert (event.from_state, event.to_state, event.actor) == ("accepted", "evaluated", None)
         # The score as the single evaluate keeps it: a decimal to the cent.
         assert event.changes == {
-            "score": {"old": None, "new": f"{Decimal(str(scores[p.pk].score)).quantize(Decimal('0.01'))}"}
+            "score": {"old": None, "new": f"{Decimal(str(scores[p.pk].score)).quantize(Decimal('0.01'))}"},
+            "evaluation_run": {"old": None, "new": run.pk},
         }
+        assert event.comment == ""  # the run is named in the changes, shown in the reader's language
     for p, state in ((eng.building, "in_construction"), (eng.draft, "draft"), (late_plan, "approved")):
         p.refresh_from_db()
         assert p.state == state

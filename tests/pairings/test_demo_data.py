@@ -1,5 +1,6 @@
 """seed_pairings_demo: synthetic figures on the real pairings, all flagged, idempotent, local settings only."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,32 @@ def test_refuses_outside_local_settings(db):
 def test_says_to_load_the_programmes_first(db):
     with pytest.raises(CommandError, match="load_programs"):
         call_command("seed_pairings_demo", verbosity=0)
+
+
+def test_every_text_the_demo_writes_is_chinese_as_stored_and_english_on_an_english_page(seeded):
+    """Issue #13: the demo was half English in Chinese ("合成 synthetic demo figure", "第4批 (batch 4)"). Each text it
+    writes into a free-text field is Chinese as stored and has its English (core/demo_texts.py); a batch that is
+    a year is the same in both."""
+    from django.utils import translation
+
+    from core.demo_texts import english_of, in_language
+
+    texts = {
+        *FiscalRevenue.objects.values_list("source", flat=True),
+        *AnnualMandate.objects.exclude(reason="").values_list("reason", flat=True),
+        *FundFlow.objects.exclude(note="").values_list("note", flat=True),
+        *Deployment.objects.exclude(batch__regex=r"^\d{4}$").values_list("batch", flat=True),
+        *Deployment.objects.values_list("note", flat=True),
+        *Training.objects.values_list("topic", flat=True),
+        *Training.objects.values_list("note", flat=True),
+    }
+    assert texts
+    for text in texts:
+        english = english_of(text)
+        assert english, f"no English for {text!r}"
+        assert not re.search(r"[A-Za-z]", text), f"English in the Chinese {text!r}"
+        assert not re.search(r"[\u4e00-\u9fff]", english), f"Chinese in the English {english!r}"
+        with translation.override("en"):
+            assert in_language(text) == english
+        with translation.override("zh-hans"):
+            assert in_language(text) == text

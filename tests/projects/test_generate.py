@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import User
 from core.models import HistoryEvent
 from pairings.models import FlowKind, FundFlow, Pairing, PairingStatus
 from projects import selectors, services
@@ -243,3 +244,27 @@ def test_the_generator_refuses_nonsense():
     with pytest.raises(CommandError):
         call_command("generate_projects", "--projects", "0", verbosity=0)
     assert not Project.objects.filter(Q(is_synthetic=True)).exists()
+
+
+def test_every_text_written_is_chinese_as_stored_and_english_on_an_english_page(generated):
+    """The synthetic projects' findings, narratives, closing notes, descriptions, history comments and actors'
+    names are Chinese as stored, with their English registered (core/demo_texts.py) for an English page."""
+    from core.demo_texts import english_of
+
+    texts = {
+        *Project.objects.values_list("description", flat=True),
+        *ProgressReport.objects.values_list("narrative", flat=True),
+        *Inspection.objects.exclude(findings="").values_list("findings", flat=True),
+        *Rectification.objects.values_list("finding", flat=True),
+        *Rectification.objects.exclude(closure_note="").values_list("closure_note", flat=True),
+        *HistoryEvent.objects.filter(content_type=ContentType.objects.get_for_model(Project)).values_list(
+            "comment", flat=True
+        ),
+        *(u.get_full_name() for u in User.objects.filter(username__startswith="synthetic-")),
+    }
+    assert MARK in texts
+    for text in texts - {""}:
+        english = english_of(text)
+        assert english, f"no English for {text!r}"
+        assert not re.search(r"[A-Za-z]", text), f"English in the Chinese {text!r}"
+        assert not re.search(r"[\u4e00-\u9fff]", english), f"Chinese in the English {english!r}"

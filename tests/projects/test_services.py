@@ -669,7 +669,9 @@ def test_the_bulk_evaluate_takes_the_same_step_as_the_single_one(
 
     accepted = bring(State.ACCEPTED)
     queued: list[tuple[list[int], str]] = []
-    monkeypatch.setattr(tasks.notify_transitions, "delay", lambda ids, action: queued.append((list(ids), action)))
+    monkeypatch.setattr(
+        tasks.notify_transitions, "delay", lambda ids, action, events=None: queued.append((list(ids), action))
+    )
 
     with one_event(accepted) as events, django_capture_on_commit_callbacks(execute=True):
         moved = services.project_evaluate_many(scores={accepted.pk: 91.254, 987654321: 50.0}, comment=" run 7 ")
@@ -697,7 +699,9 @@ def test_the_single_evaluate_queues_its_notification_through_the_same_task(
 
     accepted = bring(State.ACCEPTED)
     queued: list[tuple[list[int], str]] = []
-    monkeypatch.setattr(tasks.notify_transitions, "delay", lambda ids, action: queued.append((list(ids), action)))
+    monkeypatch.setattr(
+        tasks.notify_transitions, "delay", lambda ids, action, events=None: queued.append((list(ids), action))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.project_evaluate(project=accepted, by=None, score=91.254)
     assert queued == [([accepted.pk], "evaluate")]

@@ -39,7 +39,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from core.models import Region, RegionLevel
-from core.region_names import english_name
+from core.region_names import english_name, search_keys
+from core.selectors import names_changed
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_FILE = DATA / "adcodes.csv"
@@ -94,7 +95,19 @@ PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划"
 #: Prefix of the cities run by the divisions of the Xinjiang Production and Construction Corps.
 XPCC_PREFIX = "6590"
 LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY)
-UPDATE_FIELDS = ["name", "name_en", "level", "is_xpcc", "parent", "path", "longitude", "latitude", "source"]
+UPDATE_FIELDS = [
+    "name",
+    "name_en",
+    "name_pinyin",
+    "name_initials",
+    "level",
+    "is_xpcc",
+    "parent",
+    "path",
+    "longitude",
+    "latitude",
+    "source",
+]
 BATCH_SIZE = 500
 MAX_REPORTED_PROBLEMS = 20
 COORDINATE_PLACES = Decimal("0.000001")
@@ -181,6 +194,7 @@ class Command(BaseCommand):
             divisions = load_divisions()
             aliases = load_aliases()
             repaired = self.repair_other_paths()
+            transaction.on_commit(names_changed)  # bulk writes: the search's kept lookups are stale
         elapsed = time.perf_counter() - started
 
         for level in LEVELS:
@@ -354,6 +368,7 @@ class Command(BaseCommand):
                     "latitude": latitude,
                     "source": source,
                 }
+                values["name_pinyin"], values["name_initials"] = search_keys(row.name)
                 if region is None:
                     region = Region(code=row.code, **values)
                     to_create.append(region)

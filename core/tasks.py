@@ -1,0 +1,15 @@
+"""Celery tasks of the core app."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(acks_late=True)
+def sweep_kept_uploads() -> int:
+    """Delete the files refused forms kept (core.uploads) older than KEPT_UPLOADS_MAX_AGE_HOURS: nobody came back
+    for them. Hourly on Celery beat; running it twice deletes nothing twice. Returns how many files."""
+    from core import uploads
+
+    return uploads.sweep(dt.timedelta(hours=settings.KEPT_UPLOADS_MAX_AGE_HOURS))
