@@ -2,9 +2,7 @@
 read the notification in their own language with the action's label, and clicking it opens the project and
 clears the count."""
 
-import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 from django.utils import translation
@@ -21,25 +19,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.mark.parametrize(("language", "label", "locale"), [("en", "Submit", "en-GB"), ("zh-hans", "申报", "zh-CN")])
 def test_an_approver_sees_the_bell_and_opens_the_submitted_project(
-    browser, live_server, world, pw, language, label, locale
+    browser, live_server, world, pw, draft, language, label, locale
 ):
     approver = UserFactory(
         username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER], preferred_language=language
     )
-    with translation.override("zh-hans" if language == "en" else "en"):  # made in the other language
-        project = services.project_create(
-            by=world.assisting,
-            pairing=pw.shufu,
-            title="疏附县第二中学教学楼",
-            category="infrastructure",
-            sector="education",
-            location=world.shufu,
-            budget_requested=Decimal("12000000.00"),
-            planned_start=dt.date(2024, 3, 1),
-            planned_end=dt.date(2025, 8, 31),
-            expected_beneficiaries=2400,
-            is_livelihood=True,
-        )
+    project = draft
+    with translation.override("zh-hans" if language == "en" else "en"):  # submitted in the other language
         services.project_submit(project=project, by=world.assisting)  # commits: the task runs (eager)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
@@ -66,24 +52,12 @@ def test_an_approver_sees_the_bell_and_opens_the_submitted_project(
 
 @pytest.mark.parametrize(("language", "locale"), [("en", "en-GB"), ("zh-hans", "zh-CN")])
 def test_on_a_phone_the_bell_and_the_task_count_stay_beside_the_folded_menu(
-    browser, live_server, world, pw, language, locale
+    browser, live_server, world, pw, draft, language, locale
 ):
     approver = UserFactory(
         username="approver1", organization=world.guangdong_gov, roles=[Role.APPROVER], preferred_language=language
     )
-    project = services.project_create(
-        by=world.assisting,
-        pairing=pw.shufu,
-        title="疏附县第三小学食堂",
-        category="infrastructure",
-        sector="education",
-        location=world.shufu,
-        budget_requested=Decimal("3000000.00"),
-        planned_start=dt.date(2024, 3, 1),
-        planned_end=dt.date(2025, 8, 31),
-        expected_beneficiaries=800,
-        is_livelihood=True,
-    )
+    project = draft
     services.project_submit(project=project, by=world.assisting)  # commits: the task runs (eager)
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
