@@ -66,6 +66,8 @@ app.conf.update(
         # After the reminders, so the day's reminders are in the digest.
         "notification-digests": {"task": "accounts.tasks.send_digests", "schedule": crontab(hour=7, minute=30)},
         "sweep-kept-uploads": {"task": "core.tasks.sweep_kept_uploads", "schedule": 60 * 60},
+        # The rollups are kept exact by triggers; this finds (and mends) what a write around them broke.
+        "reconcile-rollups": {"task": "core.tasks.reconcile_rollups", "schedule": crontab(hour=3, minute=45)},
         "rectifications-overdue": {
             "task": "exchange.webhook_tasks.rectifications_overdue",
             "schedule": crontab(hour=1, minute=15),

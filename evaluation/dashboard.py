@@ -29,7 +29,6 @@ from pairings.charts import GOLD, GREY, RED
 from pairings.models import Program
 from pairings.selectors import pairing_scope_q, pairings_visible_to, programs_visible_to
 from projects import figures as project_figures
-from projects.selectors import projects_visible_to
 
 from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
 from .policy import may_run
@@ -277,8 +276,9 @@ def _latest_run_ids() -> Subquery:
 def national_dashboard(user: User) -> list[ProgrammeBlock]:
     """A block per programme, in six queries whatever the number of programmes."""
     programs = list(programs_visible_to(user).annotate(latest_run_id=_latest_run_ids()).order_by("start_year", "code"))
-    money = pairing_figures.money_by_program(pairings_visible_to(user))
-    stages = project_figures.stage_counts_by_program(projects_visible_to(user))
+    scope = pairings_visible_to(user)
+    money = pairing_figures.money_by_program(scope)
+    stages = project_figures.scope_stage_counts_by_program(scope)
     run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
     runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework")}
     rankings: dict[int, list[Ranking]] = defaultdict(list)

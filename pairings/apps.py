@@ -25,6 +25,7 @@ class PairingsConfig(AppConfig):
         from core.navigation import NavItem, register_nav
 
         from . import demo_texts as pairing_demo_texts
+        from . import rollups as _rollups  # noqa: F401  (registers the flows' rollup with core.rollups)
         from .dashboard import pairings_panel
 
         demo_texts.register(pairing_demo_texts.pairs())

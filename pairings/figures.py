@@ -32,10 +32,11 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import DateField, DecimalField, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from .models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
+from .models import AnnualMandate, Deployment, FlowKind, FlowYearTotal, Pairing, Training
+from .rollups import PLEDGE_OPEN
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
 CENT = Decimal("0.01")
@@ -116,9 +117,11 @@ def _mandates(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[Ann
     return mandates if year is None else mandates.filter(year=year)
 
 
-def _flows(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[FundFlow]:
-    flows = FundFlow.objects.all() if scope is None else FundFlow.objects.filter(pairing__in=_ids(scope))
-    return flows if year is None else flows.filter(date__year=year)
+def _flows(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[FlowYearTotal]:
+    """The flows' totals of SCOPE's pairings (every pairing when None) in YEAR, from the rollup
+    (`pairings.rollups`): a few rows per pairing and year, however many flows."""
+    totals = FlowYearTotal.objects.all() if scope is None else FlowYearTotal.objects.filter(pairing__in=_ids(scope))
+    return totals if year is None else totals.filter(year=year)
 
 
 def _sum(rows: QuerySet[Any], group: str, field: str) -> Coalesce:
@@ -132,7 +135,7 @@ def _money_annotations(scope: QuerySet[Pairing] | None, year: int | None, group:
     flows = _flows(scope, year)
     return {
         "required": _sum(_mandates(scope, year), group, "funds_required"),
-        "pledged": _sum(flows.filter(kind=FlowKind.PLEDGE, commitment__isnull=True), group, "amount"),
+        "pledged": _sum(flows.filter(kind=PLEDGE_OPEN), group, "amount"),
         "committed": _sum(flows.filter(kind=FlowKind.COMMITMENT), group, "amount"),
         "received": _sum(flows.filter(kind=FlowKind.DISBURSEMENT), group, "amount"),
         "spent": _sum(flows.filter(kind=FlowKind.EXPENDITURE), group, "amount"),
@@ -143,17 +146,33 @@ def _money(row: dict[str, Any]) -> Money:
     return Money(**{name: _amount(row.get(name)) for name in MONEY_FIELDS})
 
 
+#: The figure each kind of the flows' rollup makes.
+_FLOW_FIGURES = {
+    PLEDGE_OPEN: "pledged",
+    FlowKind.COMMITMENT: "committed",
+    FlowKind.DISBURSEMENT: "received",
+    FlowKind.EXPENDITURE: "spent",
+}
+
+
+def _grouped_money(mandates: QuerySet[AnnualMandate], flows: QuerySet[FlowYearTotal], group: str) -> dict[Any, Money]:
+    """The money of each GROUP (a programme or a pairing) that has some: required from MANDATES, the flows' figures
+    from their rollup rows FLOWS. Two grouped queries over a few rows per pairing and year."""
+    rows: dict[Any, dict[str, Any]] = {}
+    for key, required in mandates.order_by().values_list(group).annotate(t=Sum("funds_required")):
+        rows.setdefault(key, {})["required"] = required
+    kinds = flows.filter(kind__in=list(_FLOW_FIGURES)).order_by().values_list(group, "kind").annotate(t=Sum("amount"))
+    for key, kind, amount in kinds:
+        rows.setdefault(key, {})[_FLOW_FIGURES[kind]] = amount
+    return {key: _money(row) for key, row in rows.items()}
+
+
 def money_by_program(scope: QuerySet[Pairing], year: int | None = None) -> dict[int, Money]:
-    """The money of SCOPE's pairings of each programme that has some, by programme id. One query.
+    """The money of SCOPE's pairings of each programme that has some, by programme id. Two queries.
 
     A parent and its children belong to one programme, so a programme's figures are those of the scope narrowed
     to the programme, a broken-down mandate counted once."""
-    rows = (
-        Program.objects.filter(pk__in=scope.order_by().values("program_id"))
-        .annotate(**_money_annotations(scope, year, "pairing__program"))
-        .values("pk", *MONEY_FIELDS)
-    )
-    return {r["pk"]: _money(r) for r in rows}
+    return _grouped_money(_mandates(scope, year), _flows(scope, year), "pairing__program")
 
 
 def total(parts: Iterable[Money]) -> Money:
@@ -164,21 +183,24 @@ def total(parts: Iterable[Money]) -> Money:
 
 
 def money(scope: QuerySet[Pairing], year: int | None = None) -> Money:
-    """The money of the pairings in SCOPE in YEAR (all time when None). One query."""
+    """The money of the pairings in SCOPE in YEAR (all time when None). Two queries."""
     return total(money_by_program(scope, year).values())
 
 
 def money_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dict[int, Money]:
     """The money of each pairing on its own — its own mandates (a child's too: it is its own scope) and the flows
-    recorded on it — by pairing id. One query."""
+    recorded on it — by pairing id. Two queries."""
     ids = list(pairing_ids)
-    rows = (
-        Pairing.objects.filter(pk__in=ids)
-        .annotate(**_money_annotations(None, year, "pairing"))
-        .values("pk", *MONEY_FIELDS)
+    found = _grouped_money(
+        _mandates(None, year).filter(pairing__in=ids), _flows(None, year).filter(pairing__in=ids), "pairing"
     )
-    found = {r["pk"]: _money(r) for r in rows}
     return {pk: found.get(pk, Money()) for pk in ids}
+
+
+def flow_count(pairing: Pairing) -> int:
+    """How many flows are recorded on PAIRING, all kinds, all years: from the rollup's counts. One query."""
+    rows = FlowYearTotal.objects.filter(pairing=pairing).exclude(kind=PLEDGE_OPEN)
+    return rows.aggregate(n=Coalesce(Sum("flows"), 0))["n"]
 
 
 def pairing_money_expression(figure: str, year: int | None = None) -> Any:
@@ -193,38 +215,19 @@ def pairing_money_expression(figure: str, year: int | None = None) -> Any:
 
 
 def pairing_money(pairing: Pairing, year: int | None = None) -> Money:
-    """The money of one pairing: its own mandates and the flows recorded on it. One query."""
+    """The money of one pairing: its own mandates and the flows recorded on it. Two queries."""
     return money_by_pairing([pairing.pk], year)[pairing.pk]
 
 
 # --- a mandate's year ------------------------------------------------------------------------------------------
 
 
-class _YearStart(Func):
-    """1 January of the year EXPRESSION (a whole number), as a date. A flow's year is matched as a range of dates
-    from it (`date >= start of y AND date < start of y+1`), which the (pairing, kind, date) index serves; `date__year`
-    against a column compiles to EXTRACT(YEAR …), which no index serves (a second per page at 100 000 projects)."""
-
-    output_field = DateField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="make_date(%(expressions)s, 1, 1)", **extra)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="date(printf('%%04d-01-01', %(expressions)s))", **extra)
-
-
-def _flow_sum(kind: str, *, uncommitted_pledges: bool = False) -> Coalesce:
-    flows = FundFlow.objects.filter(
-        pairing=OuterRef("pairing_id"),
-        kind=kind,
-        date__gte=_YearStart(OuterRef("year")),
-        date__lt=_YearStart(OuterRef("year") + 1),
+def _flow_sum(kind: str) -> Coalesce:
+    """The total of KIND of the outer mandate's pairing in the mandate's year: one rollup row (0 when none)."""
+    total = FlowYearTotal.objects.filter(pairing=OuterRef("pairing_id"), year=OuterRef("year"), kind=kind)
+    return Coalesce(
+        Subquery(total.values("amount")[:1], output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO
     )
-    if uncommitted_pledges:
-        flows = flows.filter(commitment__isnull=True)
-    total = flows.order_by().values("pairing").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO)
 
 
 def with_figures(mandates: QuerySet[AnnualMandate]) -> QuerySet[AnnualMandate]:
@@ -232,7 +235,7 @@ def with_figures(mandates: QuerySet[AnnualMandate]) -> QuerySet[AnnualMandate]:
     `spent`, by the definitions above (the pairing's own flows dated in that year). One query however many rows;
     for each row the same as `pairing_money(pairing, year)`."""
     return mandates.annotate(
-        pledged=_flow_sum(FlowKind.PLEDGE, uncommitted_pledges=True),
+        pledged=_flow_sum(PLEDGE_OPEN),
         committed=_flow_sum(FlowKind.COMMITMENT),
         received=_flow_sum(FlowKind.DISBURSEMENT),
         spent=_flow_sum(FlowKind.EXPENDITURE),

@@ -553,10 +553,34 @@ class FundFlow(Recorded):
                 condition=Q(pledge__isnull=True) | Q(kind="commitment"), name="only_commitments_fulfil_pledges"
             ),
         ]
-        indexes = [models.Index(fields=["pairing", "kind", "date"])]
+        indexes = [
+            models.Index(fields=["pairing", "kind", "date"]),
+            # A pairing's latest flows (its page, its list), read from the top however many it has.
+            models.Index(fields=["pairing", "-date", "-id"], name="flow_pairing_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} ({self.date})"
+
+
+class FlowYearTotal(models.Model):
+    """A rollup row: the flows of one pairing dated in one calendar year, of one kind, added up — kept exact by
+    triggers on the flows' table (`pairings.rollups`) and read by `pairings.figures` instead of the flows. Kind
+    `pledge_open` adds up the pledges no commitment has fulfilled yet."""
+
+    # No foreign-key constraint: a row is written by the flows' trigger, and a pairing's deletion (its flows
+    # first) must not depend on the order in which Django deletes the rollup and the flows.
+    pairing = models.ForeignKey(Pairing, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    flows = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pairing", "year", "kind"], name="flow_year_total_key")]
+
+    def __str__(self) -> str:
+        return f"{self.pairing_id} {self.year} {self.kind}: {self.amount} ({self.flows})"
 
 
 class DeploymentKind(models.TextChoices):

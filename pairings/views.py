@@ -200,7 +200,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "money": figures.pairing_money(pairing),
             "people": figures.pairing_people(pairing),
             "flows": pairing.fund_flows.select_related("recorded_by", "pledge").order_by("-date", "-id")[:25],
-            "flow_count": pairing.fund_flows.count(),
+            "flow_count": figures.flow_count(pairing),
             "deployments": pairing.deployments.order_by("-start_date")[:20],
             "trainings": pairing.trainings.order_by("-start_date")[:20],
             "history": HistoryEvent.objects.for_object(pairing).select_related("actor", "content_type")[:30],

@@ -16,6 +16,7 @@ class ProjectsConfig(AppConfig):
         from pairings.checks import register_project_counter
         from pairings.services import register_project_check
 
+        from . import rollups as _rollups  # noqa: F401  (registers the projects' rollup with core.rollups)
         from . import synthetic_texts, work
         from .dashboard import projects_panel, waiting_panel
         from .models import Project

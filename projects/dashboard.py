@@ -5,13 +5,14 @@ from typing import Any, cast
 from django.http import HttpRequest
 
 from accounts.models import User
+from pairings.selectors import pairings_visible_to
 
-from . import figures, selectors
+from . import figures
 from .models import State
 
 
 def projects_panel(request: HttpRequest) -> dict[str, Any]:
-    counts = figures.stage_counts(selectors.projects_visible_to(cast(User, request.user)))
+    counts = figures.scope_stage_counts(pairings_visible_to(cast(User, request.user)))
     return {
         "counts": counts,
         "states": [(State(s).label, counts.states.get(s, 0), s) for s in State.values],

@@ -23,9 +23,9 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from pairings.models import FlowKind, FundFlow
+from pairings.models import FlowKind, FundFlow, Pairing
 
-from .models import Project, ReviewStatus, State
+from .models import Project, ProjectStateCount, ReviewStatus, State
 
 #: The stages a project passes through, as the lifecycle's states map onto them; cancelled projects apart.
 STAGES: list[tuple[str, list[str]]] = [
@@ -62,12 +62,25 @@ def stage_counts(projects: QuerySet[Project]) -> StageCounts:
     return StageCounts(dict(projects.order_by().values_list("state").annotate(n=Count("id"))))
 
 
-def stage_counts_by_program(projects: QuerySet[Project]) -> dict[int, StageCounts]:
+def _state_counts(pairings: QuerySet[Pairing]) -> QuerySet[ProjectStateCount]:
+    return ProjectStateCount.objects.filter(pairing__in=pairings.order_by().values("pk"))
+
+
+def scope_stage_counts(pairings: QuerySet[Pairing]) -> StageCounts:
+    """Every project of the pairings in PAIRINGS — a whole scope: `pairings_visible_to(user)`, or a programme's part
+    of it — by state, from the rollup (`projects.rollups`): the same counts as `stage_counts` of those projects,
+    read from a few rows per pairing. One query."""
+    rows = _state_counts(pairings).order_by().values_list("state").annotate(n=Sum("projects"))
+    return StageCounts({state: n for state, n in rows if n})
+
+
+def scope_stage_counts_by_program(pairings: QuerySet[Pairing]) -> dict[int, StageCounts]:
     """The same per programme (by programme id; absent: no project). One query."""
     states: dict[int, dict[str, int]] = {}
-    rows = projects.order_by().values_list("pairing__program_id", "state").annotate(n=Count("id"))
+    rows = _state_counts(pairings).order_by().values_list("pairing__program_id", "state").annotate(n=Sum("projects"))
     for program_id, state, n in rows:
-        states.setdefault(program_id, {})[state] = n
+        if n:
+            states.setdefault(program_id, {})[state] = n
     return {program_id: StageCounts(s) for program_id, s in states.items()}
 
 

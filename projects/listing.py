@@ -12,7 +12,7 @@ through a layout worked out once from it (which column each field comes from and
 import functools
 import json
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -234,8 +234,8 @@ def _rows_sql(lay: _Layout) -> str:
     return f"{head} = ANY(%s){tail}"
 
 
-def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
-    """The list representation of the projects IDS, in that order."""
+def _fetch(ids: list[int]) -> list[tuple]:
+    """The layout's columns of the projects IDS, in that order."""
     if not ids:
         return []
     if connection.vendor == "postgresql":
@@ -247,7 +247,12 @@ def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
     position = {pk: i for i, pk in enumerate(ids)}
     at = _layout().columns.index("id")
     fetched.sort(key=lambda r: position[r[at]])
-    return _represent(fetched, user)
+    return fetched
+
+
+def rows_for_ids(ids: list[int], user: User) -> list[dict[str, Any]]:
+    """The list representation of the projects IDS, in that order."""
+    return _represent(_fetch(ids), user)
 
 
 @functools.cache
@@ -338,3 +343,42 @@ def page(
         return [], None
     total = fetched[0][len(_layout().columns)]  # selected after the layout's columns
     return _represent(fetched, user), total
+
+
+def keyed_rows(
+    queryset: QuerySet[Project],
+    limit: int,
+    user: User,
+    keys: Sequence[str],
+    count: QuerySet[Project] | None = None,
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]], int | None]:
+    """The first LIMIT rows of QUERYSET (a page read by key: filters, seek and order applied; projects/keyset.py)
+    as list rows — the same rows `page` gives — with the values of the columns KEYS of each (the row's key, for the
+    neighbouring pages' cursors), and, given COUNT (the list's queryset without the seek), its total.
+
+    PostgreSQL: one statement, as `page`'s (the total a scalar subquery, NULL when not asked), compiled each time
+    (the boundary's values make the seek's shape: an empty value is compared otherwise). Elsewhere: the ids, the
+    total, the rows."""
+    at = [_layout().columns.index("id" if key == "pk" else key) for key in keys]
+    if connection.vendor != "postgresql":
+        fetched = _fetch(list(queryset.values_list("pk", flat=True)[:limit]))
+        total = None if count is None else count.order_by().count()
+    else:
+        ids_sql, ids_params = queryset.values("pk").query.sql_with_params()
+        count_sql: str = "NULL"
+        count_params: tuple = ()
+        if count is not None:
+            count_ids_sql, count_ids_params = count.values("pk").query.sql_with_params()
+            count_sql, count_params = _count_from(count_ids_sql, count_ids_params) or (
+                count.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
+            )
+        head, tail = _page_sql_parts(_layout())
+        sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", f"{ids_sql} LIMIT %s", 1) + tail
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*count_params, *ids_params, limit])
+            fetched = cursor.fetchall()
+        total = fetched[0][len(_layout().columns)] if fetched else None
+        if not fetched and count is not None:  # no row to carry the total
+            total = count.order_by().count()
+    keyed = [tuple(r[i] for i in at) for r in fetched]
+    return _represent(fetched, user), keyed, total

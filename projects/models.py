@@ -227,6 +227,22 @@ class Project(models.Model):
         return IATI_ACTIVITY_STATUS[State(self.state)]
 
 
+class ProjectStateCount(models.Model):
+    """A rollup row: how many projects of one pairing are in one state — kept exact by triggers on the projects'
+    table (`projects.rollups`) and read by `projects.figures` for a whole scope's counts."""
+
+    # No foreign-key constraint, as for the flows' rollup (pairings.models.FlowYearTotal).
+    pairing = models.ForeignKey(Pairing, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    state = models.CharField(max_length=16)
+    projects = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pairing", "state"], name="project_state_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.pairing_id} {self.state}: {self.projects}"
+
+
 class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("title"), max_length=200)

@@ -73,13 +73,20 @@ def rectifications_waiting(qs: QuerySet[Rectification]) -> QuerySet[Rectificatio
 _NAMES = ("pairing__assisting_organization", "pairing__recipient_region")
 
 
+def _via_project_scope(user: User) -> Q:
+    """Rows of the projects USER sees (rectifications, progress reports), as a filter on their `project` relation: the
+    scope of `projects_visible_to`, written on the relation so that a national user's counts read the rows' own
+    index with no join to every project (the navigation counts them on every page)."""
+    return pairing_scope_q(user, "project__pairing__")
+
+
 def proposals_to_approve(user: User) -> QuerySet[Project]:
     """Proposals in scope waiting for a decision, except the user's own (nobody approves what they proposed)."""
     return projects_visible_to(user).filter(state="proposed").exclude(proposed_by=user).select_related(*_NAMES)
 
 
 def reports_to_review(user: User) -> QuerySet[ProgressReport]:
-    return ProgressReport.objects.filter(project__in=projects_visible_to(user), review_status="pending").select_related(
+    return ProgressReport.objects.filter(_via_project_scope(user), review_status="pending").select_related(
         "project", "reported_by"
     )
 
@@ -106,7 +113,7 @@ def _waiting_statuses(user: User) -> list[str]:
 
 def rectifications_overdue(user: User) -> QuerySet[Rectification]:
     return Rectification.objects.filter(
-        project__in=projects_visible_to(user),
+        _via_project_scope(user),
         closed_on__isnull=True,
         status__in=_waiting_statuses(user),
         deadline__lt=timezone.localdate(),
@@ -118,7 +125,7 @@ def rectifications_due(user: User) -> QuerySet[Rectification]:
     `rectifications_overdue`; those reported done wait for the supervisor: `rectifications_to_verify`)."""
     return (
         Rectification.objects.filter(
-            project__in=projects_visible_to(user), closed_on__isnull=True, status__in=_waiting_statuses(user)
+            _via_project_scope(user), closed_on__isnull=True, status__in=_waiting_statuses(user)
         )
         .exclude(deadline__lt=timezone.localdate())
         .select_related("project")
@@ -128,14 +135,14 @@ def rectifications_due(user: User) -> QuerySet[Rectification]:
 def rectifications_to_verify(user: User) -> QuerySet[Rectification]:
     """Rectifications reported done, waiting for a supervisor to verify them or send them back."""
     return Rectification.objects.filter(
-        project__in=projects_visible_to(user), closed_on__isnull=True, status=RectificationStatus.REPORTED
+        _via_project_scope(user), closed_on__isnull=True, status=RectificationStatus.REPORTED
     ).select_related("project")
 
 
 def rectifications_sent_back(user: User) -> QuerySet[Rectification]:
     """Rectifications the supervisor sent back, to be put right and reported again."""
     return Rectification.objects.filter(
-        project__in=projects_visible_to(user), closed_on__isnull=True, status=RectificationStatus.SENT_BACK
+        _via_project_scope(user), closed_on__isnull=True, status=RectificationStatus.SENT_BACK
     ).select_related("project")
 
 

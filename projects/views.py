@@ -1,16 +1,14 @@
 """Project pages: the list, the project with its timeline and the actions the user may take, the forms
 that record progress, inspections, rectifications and documents, and each user's tasks."""
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,21 +25,68 @@ from core.models import HistoryEvent
 from pairings.models import PairingStatus, Program
 from pairings.selectors import pairings_visible_to
 
-from . import figures, forms, policy, selectors, services
+from . import figures, forms, keyset, policy, selectors, services
 from .api.filters import ProjectFilter
 from .models import Category, Document, ProgressReport, Rectification, Sector, State
 
-SORTS: dict[str, F | Coalesce] = {
-    "code": F("code"),
-    "title": F("title"),
-    "state": F("state"),
+# The sortable columns, each by the field (or the `budget` annotation) it sorts by; ties go newest first (by id).
+# Empty values (budget, planned start) go last both ways (projects/keyset.py).
+SORTS: dict[str, str] = {
+    "code": "code",
+    "title": "title",
+    "state": "state",
     # The column shows the project's budget (approved where there is one): sort by what it shows.
-    "budget": figures.BUDGET,
-    "start": F("planned_start"),
-    "created": F("created_at"),
+    "budget": "budget",
+    "start": "planned_start",
+    "created": "created_at",
 }
-# Empty values go last both ways (PostgreSQL puts NULLs first when descending).
-NULLABLE_SORTS = {"budget", "start"}
+PROJECTS_PER_PAGE = 50
+
+
+def _sort_terms(name: str, descending: bool) -> tuple[keyset.Term, ...]:
+    """The list's order by the column NAME, as keys for paging by cursor."""
+    if name == "budget":
+        first = replace(keyset.term_of("budget_requested", descending), name="budget")
+    else:
+        first = keyset.term_of(SORTS[name], descending)
+    return first, keyset.term_of("id", True)
+
+
+@dataclass
+class KeysetPage:
+    """One page of the list read by key: its rows, the total and the links to the neighbouring pages and the
+    ends (None where there is none)."""
+
+    rows: list[Any]
+    total: int
+    next: str | None
+    previous: str | None
+    first: str | None
+    last: str | None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def object_list(self) -> list[Any]:  # as a paginator's page names its rows
+        return self.rows
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next or self.previous)
+
+
+def _with_cursor(request: HttpRequest, cursor: str | None) -> str:
+    """This list's URL (its filters and sort kept) at CURSOR; None: the first page."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    params.pop("page", None)  # pages by number are gone; an old link's number means nothing here
+    if cursor is not None:
+        params["cursor"] = cursor
+    return f"?{params.urlencode()}" if params else "?"
 
 
 def _user(request: HttpRequest) -> User:
@@ -113,11 +158,41 @@ def project_list(request: HttpRequest) -> HttpResponse:
     # An unknown sort falls back to the default order: it changes how the rows are shown, never which.
     sort = request.GET.get("sort", "-created")
     name = sort.lstrip("-") if sort.lstrip("-") in SORTS else "created"
-    nulls_last = True if name in NULLABLE_SORTS else None
-    key = SORTS[name]
-    order = key.desc(nulls_last=nulls_last) if sort.startswith("-") else key.asc(nulls_last=nulls_last)
-    page = filters.page(filters.qs.order_by(order, "-id").annotate(budget=figures.BUDGET), 50)
+    terms = _sort_terms(name, sort.startswith("-"))
     user = _user(request)
+    rows = filters.qs.annotate(budget=figures.BUDGET)
+    # Pages by key (projects/keyset.py): the last page costs what the first costs. A cursor the list did not write
+    # (an edited link, one of another sort) shows the first page and says so, rather than refusing the list.
+    cursor, cursor_problem = keyset.Cursor(), None
+    if "cursor" in request.GET and not filters.errors:
+        try:
+            cursor = keyset.decode(request.GET["cursor"], terms)
+        except keyset.BadCursor:
+            cursor_problem = keyset.page_message()
+    seek = keyset.seek(terms, cursor)
+    read = list(
+        (rows if seek is None else rows.filter(seek)).order_by(*keyset.order_by(terms, reverse=cursor.before))[
+            : PROJECTS_PER_PAGE + 1
+        ]
+    )
+    window = keyset.window(
+        terms, cursor, read, [tuple(getattr(p, t.name) for t in terms) for p in read], PROJECTS_PER_PAGE
+    )
+    # The total is exact: the scope's from its figures when nothing narrows the list, else counted.
+    if filters.errors:
+        total = 0
+    elif any(value not in (None, "", []) for value in filters.form.cleaned_data.values()):
+        total = filters.qs.count()
+    else:
+        total = figures.scope_stage_counts(pairings_visible_to(user)).total
+    page = KeysetPage(
+        rows=window.rows,
+        total=total,
+        next=None if window.next is None else _with_cursor(request, window.next),
+        previous=None if window.previous is None else _with_cursor(request, window.previous),
+        first=None if window.previous is None else _with_cursor(request, None),
+        last=None if window.next is None else _with_cursor(request, keyset.LAST),
+    )
     return render(
         request,
         "projects/project_list.html",
@@ -126,6 +201,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "sort": sort,
             "sort_kept": {"sort": sort},
+            "cursor_problem": cursor_problem,
             "can_create": policy.may_create_project(user),
         },
         status=filters.status,

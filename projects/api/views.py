@@ -32,16 +32,16 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from core.api.caller import CallerMixin, user_of
 from core.api.filter_backend import StrictFilterBackend
 from core.api.filters import StrictOrderingFilter
-from core.api.pagination import StandardPagination
 from core.api.permissions import require
 from core.errors import DomainError, Problem
 from core.models import HistoryEvent
-from pairings.selectors import pairing_scope_q
+from pairings.selectors import pairing_scope_q, pairings_visible_to
 from projects import figures as project_figures
-from projects import listing, policy, selectors, services
+from projects import keyset, listing, policy, selectors, services
 from projects.models import Document, DocumentKind, Inspection, Milestone, ProgressReport, Project, Rectification, State
 
 from .filters import ProjectFilter
+from .pagination import ProjectPagination
 from .serializers import (
     ACTION_FIELDS,
     DocumentSerializer,
@@ -78,6 +78,7 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     ordering = ["-created_at", "-id"]
     ordering_help = "Newest first by default."
     permission_classes = [IsAuthenticated]
+    pagination_class = ProjectPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
 
@@ -102,12 +103,15 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The list, fast (projects/listing.py): the page's rows with their names and the total in one statement,
-        compiled once per scope and ordering."""
+        compiled once per scope and ordering. With `cursor`, the page by key (`_list_by_key`)."""
+        pagination = cast(ProjectPagination, self.paginator)
+        raw_cursor = pagination.requested_cursor(request)
+        if raw_cursor is not None:
+            return self._list_by_key(raw_cursor)
         key = self._list_key()
         # The filters and the ordering are checked first (a 400 before a 404), unless this shape compiled before.
         build = lambda: self.filter_queryset(self.get_queryset())  # noqa: E731
         queryset = build if listing.is_compiled(key) else build()
-        pagination = cast(StandardPagination, self.paginator)
         size = pagination.get_page_size(request)
         number = pagination.requested_page(request)
         data, total = listing.page(queryset, number, size, user_of(request), key=key)
@@ -129,6 +133,48 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
                     else replace_query_param(url, pagination.page_query_param, number - 1)
                 ),
                 "results": data,
+            }
+        )
+
+    def _list_by_key(self, raw_cursor: str) -> Response:
+        """The page after (or before) the cursor's boundary row, read by key (projects/keyset.py), its rows from the
+        same code as the pages by number. `count` is exact: unfiltered, the scope's total (projects.figures);
+        filtered, counted in the page's statement. `first` and `last` link to either end."""
+        request = self.request
+        user = user_of(request)
+        pagination = cast(ProjectPagination, self.paginator)
+        queryset = self.filter_queryset(self.get_queryset())  # a bad filter or ordering: a 400 naming it
+        terms = keyset.terms_of(StrictOrderingFilter().get_ordering(request, queryset, self))
+        try:
+            cursor = keyset.decode(raw_cursor, terms)
+        except keyset.BadCursor:
+            raise pagination.refuse_cursor() from None
+        size = pagination.get_page_size(request)
+        filtered = not set(request.query_params).isdisjoint(ProjectFilter.base_filters)
+        seek = keyset.seek(terms, cursor)
+        rows = (queryset if seek is None else queryset.filter(seek)).order_by(
+            *keyset.order_by(terms, reverse=cursor.before)
+        )
+        data, keys, total = listing.keyed_rows(
+            rows, size + 1, user, [t.name for t in terms], count=queryset if filtered else None
+        )
+        if not filtered:
+            total = project_figures.scope_stage_counts(pairings_visible_to(user)).total
+        window = keyset.window(terms, cursor, data, keys, size)
+        url = request.build_absolute_uri()
+        param = pagination.cursor_query_param
+
+        def link(value: str | None) -> str | None:
+            return None if value is None else replace_query_param(url, param, value)
+
+        return Response(
+            {
+                "count": total or 0,
+                "next": link(window.next),
+                "previous": link(window.previous),
+                "first": link(keyset.FIRST),
+                "last": link(keyset.LAST),
+                "results": window.rows,
             }
         )
 
@@ -214,7 +260,12 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
     )
     @action(detail=False, methods=["get"], url_path="figures", url_name="figures", pagination_class=None)
     def stage_figures(self, request: Request) -> Response:
-        counts = project_figures.stage_counts(self.filter_queryset(self.get_queryset()))
+        queryset = self.filter_queryset(self.get_queryset())  # a bad filter: a 400 naming it
+        if set(request.query_params).isdisjoint(ProjectFilter.base_filters):
+            # The caller's whole scope: the rollup's counts, which are those of the projects, kept by the database.
+            counts = project_figures.scope_stage_counts(pairings_visible_to(user_of(request)))
+        else:
+            counts = project_figures.stage_counts(queryset)
         body = {
             "states": {s: counts.states.get(s, 0) for s in State.values},
             "stages": counts.stages,

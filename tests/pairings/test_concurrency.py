@@ -12,10 +12,13 @@ import pytest
 from django.db import connection
 
 from accounts.models import Role
+from core import rollups
 from core.errors import DomainError
 from core.models import HistoryEvent, RegionLevel
 from pairings import services
+from pairings.figures import pairing_money
 from pairings.models import AnnualMandate, FundFlow, Pairing, PairingStatus
+from pairings.rollups import FLOW_TOTALS
 from pairings.selectors import mandates_for
 from tests.factories import OrganizationFactory, RegionFactory, UserFactory
 
@@ -80,6 +83,9 @@ def test_ten_officials_recording_disbursements_at_once_all_land(world, pw):
     assert mandate.received == sum(amounts) == Decimal("55000.55")
     assert HistoryEvent.objects.for_object(pw.shufu).filter(action="flow_recorded").count() == 10
     assert set(FundFlow.objects.values_list("recorded_by", flat=True)) == {u.pk for u in officials}
+    # Ten transactions adding to one rollup row at once: the total is the sum of all ten.
+    assert rollups.differences(FLOW_TOTALS) == []
+    assert pairing_money(pw.shufu, 2011).received == Decimal("55000.55")
 
 
 def test_two_commitments_racing_for_one_pledge_one_wins_and_the_other_is_told_it_is_taken(world, pw):
@@ -101,6 +107,8 @@ def test_two_commitments_racing_for_one_pledge_one_wins_and_the_other_is_told_it
     assert FundFlow.objects.filter(kind="commitment").count() == 1
     assert FundFlow.objects.get(kind="commitment").pledge_id == pledge.pk
     assert FundFlow.objects.get(kind="commitment").amount == Decimal("500000.00")
+    assert rollups.differences(FLOW_TOTALS) == []
+    assert pairing_money(pw.shufu, 2011).pledged == Decimal("0.00")
 
 
 def test_ending_a_pairing_while_flows_are_recorded_lets_none_land_after_the_end(world, pw):
