@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-exports bench-search
+.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-evaluation-workers bench-exports bench-search bench-deep-pages bench-serve
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager);  make dev - the same with debug pages"
@@ -95,8 +95,9 @@ clean:
 	rm -rf var/staticfiles var/test-artifacts
 
 # The benchmarks at 100k projects (PostgreSQL, each its own database; see bench/README.md and the README):
-# the project list API, then a full evaluation, each against its limit and its peer.
-bench: bench-project-list bench-evaluation bench-exports bench-search
+# the project list API, then a full evaluation, each against its limit and its peer; last, every page served by
+# gunicorn under wrk against /healthz and its own SQL under pgbench (bench-serve, about 45 minutes).
+bench: bench-project-list bench-deep-pages bench-evaluation bench-exports bench-search bench-serve
 
 bench-project-list: $(VENV)/.dev
 	$(BIN)/python bench/project_list.py --projects 100000
@@ -104,8 +105,19 @@ bench-project-list: $(VENV)/.dev
 bench-evaluation: $(VENV)/.dev
 	$(BIN)/python bench/evaluation.py --projects 100000
 
+# The same runs through real Celery workers of 1 and 2 processes, interleaved (Redis needed; bench/README.md).
+bench-evaluation-workers: $(VENV)/.dev
+	$(BIN)/python bench/evaluation.py --projects 100000 --workers 1,2 --rounds 2
+
 bench-exports: $(VENV)/.dev
 	$(BIN)/python bench/exports.py --projects 100000
 
 bench-search: $(VENV)/.dev
 	$(BIN)/python bench/search.py --projects 100000
+
+bench-deep-pages: $(VENV)/.dev
+	$(BIN)/python bench/deep_pages.py --projects 100000
+
+# Throughput of every page under gunicorn (2 workers, production settings) and wrk; needs wrk and pgbench.
+bench-serve: $(VENV)/.dev
+	$(BIN)/python bench/serve.py --projects 100000

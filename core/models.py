@@ -1,5 +1,6 @@
 """What every app shares: the administrative-division reference table and the append-only history."""
 
+import functools
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,26 @@ class RegionQuerySet(models.QuerySet["Region"]):
     def current(self) -> "RegionQuerySet":
         """Regions in use today: retired codes (kept as aliases of their successors) left out."""
         return self.filter(superseded_by__isnull=True)
+
+
+@functools.lru_cache(maxsize=512)
+def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    """FIELD's choices as {value: label} in LANGUAGE (the active one when called), built once."""
+    return {make_hashable(value): str(label) for value, label in field.flatchoices}
+
+
+class ChoiceLabels:
+    """A model mixin: `get_FOO_display()` from a map built once per field and language.
+
+    Django's own builds a dict of the field's choices on every call, hashing each lazily translated label (a
+    gettext per choice): a list page showing two labels on 50 rows made some 1 300 gettext calls for them."""
+
+    def _get_FIELD_display(self, field: models.Field) -> Any:
+        value = getattr(self, field.attname)
+        try:
+            return _choice_labels(field, get_language()).get(make_hashable(value), value)
+        except TypeError:  # a value that cannot be a key: Django's way
+            return super()._get_FIELD_display(field)  # type: ignore[misc]
 
 
 class Region(models.Model):

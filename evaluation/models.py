@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.models import ChoiceLabels
 from pairings.models import Pairing, Program
 from projects.models import Project
 
@@ -186,7 +187,7 @@ class RunStatus(models.TextChoices):
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
-class EvaluationRun(models.Model):
+class EvaluationRun(ChoiceLabels, models.Model):
     """One evaluation of a programme's year with one framework version. Progress counts projects and pairings."""
 
     program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="runs")
@@ -286,7 +287,7 @@ class ScoreStatus(models.TextChoices):
     INSUFFICIENT_DATA = "insufficient_data", _("not enough data yet")
 
 
-class ProjectScore(models.Model):
+class ProjectScore(ChoiceLabels, models.Model):
     """A project's score in a run, with the measured value of each indicator (keyed by indicator code), and
     the share of the project indicators' weight that had data (`coverage`). A project whose coverage is below
     its framework's `min_coverage` is not scored: status `insufficient_data`, no score, and it does not count

@@ -13,7 +13,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from core.models import Region
+from core.models import ChoiceLabels, Region
 
 FRACTION_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
 
@@ -264,7 +264,7 @@ class PairingStatus(models.TextChoices):
     ENDED = "ended", pgettext_lazy("pairing status", "Ended")
 
 
-class Pairing(models.Model):
+class Pairing(ChoiceLabels, models.Model):
     """An assisting organization paired with a recipient region under a programme. A province's pairing may
     be broken down into children: its cities paired with parts of the recipient region."""
 
@@ -475,7 +475,7 @@ class AnnualMandate(models.Model):
         return self.rule is not None and self.rule.is_unverified
 
 
-class Recorded(models.Model):
+class Recorded(ChoiceLabels, models.Model):
     """What every record of money or people carries: a note, whether it is synthetic demo data, who recorded it
     and when."""
 

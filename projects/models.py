@@ -15,7 +15,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.models import Region
+from core.models import ChoiceLabels, Region
 from pairings.models import Pairing
 
 
@@ -79,7 +79,7 @@ IATI_ACTIVITY_STATUS = {
 }
 
 
-class Project(models.Model):
+class Project(ChoiceLabels, models.Model):
     code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="projects")
@@ -264,7 +264,7 @@ class ReviewStatus(models.TextChoices):
     RETURNED = "returned", pgettext_lazy("report review", "Returned")
 
 
-class ProgressReport(models.Model):
+class ProgressReport(ChoiceLabels, models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="progress_reports")
     period_end = models.DateField(_("period ending"))
     physical_progress = models.PositiveSmallIntegerField(
@@ -309,7 +309,7 @@ class InspectionResult(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Inspection(models.Model):
+class Inspection(ChoiceLabels, models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="inspections")
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=12, choices=InspectionKind.choices)
@@ -340,7 +340,7 @@ class RectificationStatus(models.TextChoices):
 RECTIFICATION_WAITING = frozenset({RectificationStatus.OPEN, RectificationStatus.SENT_BACK})
 
 
-class Rectification(models.Model):
+class Rectification(ChoiceLabels, models.Model):
     """What an inspection ordered put right by a deadline: the assisting side reports it done with evidence, the
     supervisor verifies it (closed) or sends it back. `closed_on` is the day it was verified."""
 
@@ -430,7 +430,7 @@ def document_path(instance: "Document", filename: str) -> str:
     return f"projects/{instance.project_id}/{timezone.now():%Y%m}/{stem}{ext}"
 
 
-class Document(models.Model):
+class Document(ChoiceLabels, models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(_("file"), upload_to=document_path, max_length=300)
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices, default=DocumentKind.OTHER)
