@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -331,7 +332,8 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "share_basis_note": SHARE_BASIS_NOTE,
             "history": history,
             "chart": [(f"{h.run.year} #{h.run_id}", h.score) for h in history],
-            "projects": projects,
+            # 50 at a time: a province's pairing has thousands of scored projects at scale.
+            "page": Paginator(projects, 50).get_page(request.GET.get("page")),
             "sort": sort,
         },
     )

@@ -582,15 +582,38 @@ def test_the_scorecards_projects_sort_by_the_chosen_column(ev, finished):
     card = card_of(finished, ev.shufu)
     client = client_for(ev.assisting)
 
-    by_score = client.get(f"/evaluation/scorecards/{card.pk}/?sort=-score").context["projects"]
-    by_code = client.get(f"/evaluation/scorecards/{card.pk}/?sort=code").context["projects"]
-    by_junk = client.get(f"/evaluation/scorecards/{card.pk}/?sort=password").context["projects"]
+    by_score = client.get(f"/evaluation/scorecards/{card.pk}/?sort=-score").context["page"]
+    by_code = client.get(f"/evaluation/scorecards/{card.pk}/?sort=code").context["page"]
+    by_junk = client.get(f"/evaluation/scorecards/{card.pk}/?sort=password").context["page"]
 
     scores = [p.score for p in by_score]
     assert scores == sorted(scores, reverse=True)
     assert len(scores) == 2
     assert [p.project.code for p in by_code] == sorted(p.project.code for p in by_code)
     assert [p.pk for p in by_junk] == [p.pk for p in by_score]
+
+
+def test_the_scorecards_projects_come_fifty_to_a_page(ev, finished):
+    """A pairing has thousands of scored projects at scale: the page shows 50 and links to the rest; a page number
+    out of range or not a number shows the last or the first page, never an error."""
+    from tests.factories import ProjectFactory, ProjectScoreFactory
+
+    card = card_of(finished, ev.shufu)
+    for i in range(53):
+        project = ProjectFactory(pairing=card.pairing, code=f"SC-{i:03d}", state="accepted")
+        ProjectScoreFactory(run=finished, project=project, pairing=card.pairing, score=50 + i % 40)
+    client = client_for(ev.assisting)
+
+    first = client.get(f"/evaluation/scorecards/{card.pk}/?sort=code")
+    assert len(first.context["page"].object_list) == 50
+    assert first.context["page"].paginator.count == 55
+    assert "page=2" in html_of(first)
+    second = client.get(f"/evaluation/scorecards/{card.pk}/?sort=code&page=2")
+    assert len(second.context["page"].object_list) == 5
+    seen = [p.project.code for p in first.context["page"]] + [p.project.code for p in second.context["page"]]
+    assert len(set(seen)) == 55
+    for junk in ("999", "-1", "abc", "1e9", ""):
+        assert client.get(f"/evaluation/scorecards/{card.pk}/?page={junk}").status_code == 200
 
 
 # --- project scores, expert scores, satisfaction ---------------------------------------------------------------
@@ -896,7 +919,7 @@ def test_the_scorecard_costs_the_same_queries_for_2_projects_as_for_30(ev, two_r
 
     with django_assert_max_num_queries(few):
         response = client.get(url)
-    assert len(response.context["projects"]) == 30
+    assert len(response.context["page"]) == 30
     assert few <= 16
 
 
