@@ -61,6 +61,20 @@ invocations are deleted and the projects they moved to `evaluated` are put back 
 `evaluate` history events deleted — by SQL, in this database of synthetic projects only (it refuses one that
 holds real projects), as `generate_projects --replace` deletes synthetic projects' history. The settings are the
 production ones (DEBUG off, the connection pool), with a throwaway secret key and no Celery broker.
+
+    .venv/bin/python bench/evaluation.py --projects 100000 --workers 1,2 --rounds 2   (make bench-evaluation-workers)
+
+`--workers` measures instead the same three runs through real Celery workers: for each count N in turn (1, 2, 1,
+2 with `--rounds 2`), `celery -A config worker --pool prefork --concurrency N` on the evaluation queue is started
+(production settings, the broker a Redis database of this mode's own, `--broker`, default redis://…/7, emptied
+before each round), `run_start` is called for the three runs with Celery not eager (each run queued on the broker
+at its commit), and the round is timed until every run row says succeeded (polled every 50 ms); the worker is
+stopped after. Its database is its own (default ``duikou_bench_workers``, created as a copy of ``duikou_bench``
+when it can be). A first round, not counted, pays the one-off move to `evaluated`; every later round's scores are
+checked equal to the first counted round's. It prints each round's wall time, the cores used meanwhile by the
+worker's processes, PostgreSQL, this process and the rest of the machine (CPU time from /proc), how many chunks
+ran at a time on average (the chunks' own times added up over the wall time), the medians, the ratio of 2
+processes to 1 (target ≤ 0.7) and, when it is missed, what was saturated.
 """
 
 import argparse
@@ -75,8 +89,11 @@ import os
 import platform
 import pstats
 import secrets
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -93,6 +110,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/duikou_bench_eval"
+#: The workers mode's own database (a copy of the project-list benchmark's `duikou_bench` when it is created) and
+#: Redis database: it purges its queue, which must meet no one else's worker.
+WORKERS_URL = "postgres://postgres@127.0.0.1:5432/duikou_bench_workers"
+WORKERS_TEMPLATE = "duikou_bench"
+WORKERS_BROKER = "redis://127.0.0.1:6379/7"
+WORKERS_TARGET = 0.7
 TARGETS = {"a/b": 2.0, "c/a": 20.0}
 TOLERANCE = 1e-9
 SCRATCH = "bench_eval_scores"
@@ -103,17 +126,37 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database-url", default=os.environ.get("BENCH_EVAL_DATABASE_URL", DEFAULT_URL))
+    p.add_argument("--database-url", default=None, help=f"Default {DEFAULT_URL} ({WORKERS_URL} with --workers).")
     p.add_argument("--settings", default="config.settings.production")
     p.add_argument("--rounds", type=int, default=3, help="Rounds measured after the first (default 3).")
     p.add_argument("--peer-sample", type=int, default=2000, help="Projects of the sample (c) is measured on.")
     p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
     p.add_argument("--profile", action="store_true", help="Also profile one more round of (a) with cProfile.")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--workers",
+        default="",
+        help="Instead of (a), (b) and (c): the runs through real Celery workers with this many worker processes "
+        "each, in turn (e.g. 1,2; --rounds times over, interleaved). Database default duikou_bench_workers.",
+    )
+    p.add_argument(
+        "--broker",
+        default=os.environ.get("BENCH_WORKERS_BROKER_URL", WORKERS_BROKER),
+        help=f"The Redis database the workers mode owns (emptied at each round; default {WORKERS_BROKER}).",
+    )
+    args = p.parse_args(argv)
+    if args.database_url is None:
+        args.database_url = (
+            os.environ.get("BENCH_WORKERS_DATABASE_URL", WORKERS_URL)
+            if args.workers
+            else os.environ.get("BENCH_EVAL_DATABASE_URL", DEFAULT_URL)
+        )
+    return args
 
 
-def ensure_database(url: str) -> None:
-    """Create the database of URL when it does not exist (connecting to the server's `postgres` database)."""
+def ensure_database(url: str, template: str = "") -> None:
+    """Create the database of URL when it does not exist (connecting to the server's `postgres` database): a copy
+    of TEMPLATE when it is given, exists and nobody is connected to it (no need to generate the data set again),
+    else empty."""
     import psycopg
     from psycopg import sql
 
@@ -121,9 +164,19 @@ def ensure_database(url: str) -> None:
     name = parts.path.lstrip("/")
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"Created database {name}.")
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None:
+            return
+        if template and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone():
+            try:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+                )
+                print(f"Created database {name}, a copy of {template}.")
+                return
+            except psycopg.errors.ObjectInUse:
+                print(f"{template} is in use: {name} is created empty and filled.")
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"Created database {name}.")
 
 
 def setup_django(args: argparse.Namespace) -> None:
@@ -132,8 +185,9 @@ def setup_django(args: argparse.Namespace) -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    # No broker: the settings make Celery eager, so a run's tasks run in this process as a worker runs them.
-    os.environ["CELERY_BROKER_URL"] = ""
+    # No broker: the settings make Celery eager, so a run's tasks run in this process as a worker runs them. The
+    # workers mode queues them on its broker instead, for the worker processes it starts.
+    os.environ["CELERY_BROKER_URL"] = args.broker if args.workers else ""
     os.environ["CELERY_RESULT_BACKEND"] = ""
     warnings.filterwarnings("ignore", message="No directory at")
     import django
@@ -144,7 +198,9 @@ def setup_django(args: argparse.Namespace) -> None:
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     from config.celery_app import app
 
-    if not app.conf.task_always_eager:
+    if args.workers and app.conf.task_always_eager:
+        sys.exit("Celery is eager with these settings: the workers would get nothing to do.")
+    if not args.workers and not app.conf.task_always_eager:
         sys.exit("Celery is not eager with these settings: (a) would only queue the tasks.")
 
 
@@ -783,10 +839,316 @@ def profile_round(groups: Sequence[Cohort], as_of: dt.date) -> str:
     return out.getvalue()
 
 
+# --- the runs through real Celery workers (--workers) -------------------------------------------------------
+
+
+@dataclass
+class CpuSample:
+    """CPU seconds of every process at one moment, and the machine's busy and total CPU seconds (/proc)."""
+
+    at: float
+    by_pid: dict[int, tuple[str, int, float]]  # pid → (command name, parent pid, CPU seconds)
+    busy: float
+
+
+def cpu_sample() -> CpuSample:
+    tick = os.sysconf("SC_CLK_TCK")
+    by_pid: dict[int, tuple[str, int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        rest = raw[raw.rindex(")") + 2 :].split()
+        # rest[0] is field 3 of proc(5) (the state): the parent is field 4, utime and stime fields 14 and 15.
+        by_pid[int(entry.name)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / tick)
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle and iowait; the rest (user, nice, system, irq, softirq, steal) is busy
+    return CpuSample(time.monotonic(), by_pid, (sum(ticks) - idle) / tick)
+
+
+def cpu_use(before: CpuSample, after: CpuSample, worker_pid: int) -> dict[str, float]:
+    """Cores used on average between two samples by the worker (its main process and its pool), PostgreSQL
+    (every process of the server: the workers' backends and anyone else's), this process, the rest of the
+    machine, and the machine in all. A process that started in between counts in full; one that ended is missed."""
+    wall = max(after.at - before.at, 1e-9)
+    groups = {"workers": 0.0, "postgres": 0.0, "bench": 0.0}
+    me = os.getpid()
+    for pid, (name, parent, seconds) in after.by_pid.items():
+        was = before.by_pid.get(pid)
+        delta = seconds - (was[2] if was and was[0] == name else 0.0)
+        if pid == worker_pid or parent == worker_pid:
+            groups["workers"] += delta
+        elif name.startswith("postgres"):
+            groups["postgres"] += delta
+        elif pid == me:
+            groups["bench"] += delta
+    machine = after.busy - before.busy
+    out = {k: v / wall for k, v in groups.items()}
+    out["other"] = max(0.0, machine - sum(groups.values())) / wall
+    out["machine"] = machine / wall
+    return out
+
+
+@dataclass
+class WorkerConf:
+    """What a worker of the workers mode is started with."""
+
+    broker: str
+    database_url: str
+    settings: str
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 1800.0
+
+
+@dataclass
+class WorkerRound:
+    processes: int
+    seconds: float
+    run_ids: list[int]
+    load: float  # the 1-minute load average when the round started
+    cores: dict[str, float]  # `cpu_use`
+    chunk_seconds: float  # the project chunks' time from start to done, added up
+    final_seconds: float  # the final steps' time, added up
+    chunks: int
+
+
+def evaluation_queue() -> str:
+    """The queue the evaluation tasks are routed to (config/celery_app.py)."""
+    from config.celery_app import app
+
+    return str(app.conf.task_routes["evaluation.tasks.*"]["queue"])
+
+
+def empty_broker(url: str) -> None:
+    """Empty the workers mode's Redis database: no message of an earlier round (or an earlier invocation that
+    was stopped) is left for this round's worker."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def start_worker(processes: int, conf: WorkerConf) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`celery -A config worker --pool prefork --concurrency PROCESSES` on the evaluation queue, with the settings
+    and database of CONF and its broker; returns the process, the worker's name and its log's path."""
+    name = f"bench-workers-{processes}-{os.getpid()}@{socket.gethostname()}"
+    log_path = conf.log_dir / f"worker-{processes}-{time.strftime('%H%M%S')}.log"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": conf.settings,
+        "DATABASE_URL": conf.database_url,
+        "CELERY_BROKER_URL": conf.broker,
+        "CELERY_RESULT_BACKEND": "",
+        "PYTHONUNBUFFERED": "1",
+        **conf.env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork"]
+    command += ["--concurrency", str(processes), "-Q", evaluation_queue(), "-n", name, "-l", "warning"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    return process, name, log_path
+
+
+def wait_ready(process: subprocess.Popen[bytes], name: str, log_path: Path, broker: str, timeout: float = 120) -> None:
+    """Until the worker answers a ping on BROKER (it consumes from then on), or exit with its log."""
+    from celery import Celery
+
+    # An app of its own: this process's may be eager (the smoke test's), and must not become the current app.
+    app = Celery("bench-workers-ping", broker=broker, set_as_current=False)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise SystemExit(f"The worker exited before it was ready:\n{log_path.read_text(errors='replace')[-4000:]}")
+        if app.control.ping(destination=[name], timeout=0.5):
+            return
+    raise SystemExit(f"The worker did not answer after {timeout} s:\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()  # a warm shutdown: the tasks running end first
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_for_runs(ids: Sequence[int], timeout: float, log_path: Path) -> None:
+    """Until every run of IDS succeeded, polling the run rows; exit naming the runs that failed or are late."""
+    from evaluation.models import ACTIVE_RUN_STATUSES, EvaluationRun, RunStatus
+
+    end = time.monotonic() + timeout
+    while True:
+        rows = list(EvaluationRun.objects.filter(pk__in=ids).values_list("pk", "status", "done", "total", "error"))
+        if all(status == RunStatus.SUCCEEDED for _pk, status, *_rest in rows) and len(rows) == len(ids):
+            return
+        if any(status not in ACTIVE_RUN_STATUSES and status != RunStatus.SUCCEEDED for _pk, status, *_ in rows):
+            raise SystemExit(f"Runs that did not succeed: {rows}")
+        if time.monotonic() > end:
+            raise SystemExit(f"Runs not done after {timeout} s: {rows}\n{log_path.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.05)
+
+
+def workers_round(groups: Sequence[Cohort], as_of: dt.date, processes: int, conf: WorkerConf) -> WorkerRound:
+    """One round through a real worker of PROCESSES processes: `run_start` for each cohort (not eager: each run
+    is queued on the broker at its commit), timed until every run has succeeded (the run rows polled), with the
+    cores each part of the machine used meanwhile. The worker is started before and stopped after (not timed).
+    Must be called outside any transaction."""
+    from django.db import connection
+
+    from evaluation import services
+    from evaluation.models import ChunkKind, RunChunk
+
+    if connection.in_atomic_block:
+        raise RuntimeError("The runs must start outside a transaction: run_start queues its work on commit.")
+    empty_broker(conf.broker)
+    process, name, log_path = start_worker(processes, conf)
+    try:
+        wait_ready(process, name, log_path, conf.broker)
+        load = os.getloadavg()[0]
+        before = cpu_sample()
+        t0 = time.perf_counter()
+        ids = []
+        for cohort in groups:
+            run, created = services.run_start(program=cohort.program, year=cohort.year, by=None, as_of=as_of)
+            if not created:
+                raise SystemExit(f"A run of {cohort.label} was already active: #{run.pk}.")
+            ids.append(run.pk)
+        wait_for_runs(ids, conf.timeout, log_path)
+        seconds = time.perf_counter() - t0
+        cores = cpu_use(before, cpu_sample(), process.pid)
+    finally:
+        stop_worker(process)
+    # A chunk's deadline is set when an attempt starts (start + the chunk timeout): its time ran from there to done.
+    timeout = services.chunk_timeout()
+    chunk_seconds = final_seconds = 0.0
+    chunks = 0
+    for kind, deadline, finished in RunChunk.objects.filter(run_id__in=ids).values_list(
+        "kind", "deadline", "finished_at"
+    ):
+        if deadline is None or finished is None:
+            continue
+        spent = max(0.0, (finished - (deadline - timeout)).total_seconds())
+        if kind == ChunkKind.FINALIZE:
+            final_seconds += spent
+        else:
+            chunk_seconds += spent
+            chunks += 1
+    return WorkerRound(processes, seconds, ids, load, cores, chunk_seconds, final_seconds, chunks)
+
+
+def worker_counts(text: str) -> list[int]:
+    counts = [int(x) for x in text.replace(" ", "").split(",") if x]
+    if not counts or min(counts) < 1:
+        raise SystemExit("--workers takes worker process counts, e.g. 1,2.")
+    return counts
+
+
+def main_workers(args: argparse.Namespace) -> None:
+    """The workers mode: the three runs through real Celery workers of 1, 2… processes, interleaved, against
+    this benchmark's own database; the wall time of each, the ratio to the first count and what was busy."""
+    from django.conf import settings
+
+    from evaluation import services
+    from projects.synthetic import AS_OF
+
+    counts = worker_counts(args.workers)
+    prepare_data(args)
+    back = reset_evaluation()
+    vacuum()
+    if back:
+        print(f"Reset: {back} projects that earlier runs had evaluated are accepted again.")
+    groups, _unreachable = cohorts()
+    scored = sum(c.projects for c in groups)
+    print(f"Data set: {scored} scored projects in {len(groups)} runs ({', '.join(c.label for c in groups)}).")
+    print(
+        f"Chunk size {services.chunk_size()}; broker {args.broker} (queue {evaluation_queue()}); workers "
+        f"`celery -A config worker --pool prefork --concurrency N`, settings {args.settings}."
+    )
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    print(f"The workers' output: {log_dir}/")
+    conf = WorkerConf(args.broker, args.database_url, args.settings, log_dir)
+
+    # A first round pays the one-off move of the accepted projects to `evaluated`: shown, not counted.
+    warm = workers_round(groups, AS_OF, counts[0], conf)
+    reference = run_scores(warm.run_ids)
+    if len(reference) != scored:
+        raise SystemExit(f"The first round scored {len(reference)} projects, the cohorts hold {scored}.")
+    print(f"  first round (one-off: accepted → evaluated), {counts[0]} process(es): {warm.seconds:.2f} s")
+    vacuum()
+
+    rounds: list[WorkerRound] = []
+    first_scores: Scores | None = None
+    for round_no in range(max(1, args.rounds)):
+        for n in counts:
+            r = workers_round(groups, AS_OF, n, conf)
+            got = run_scores(r.run_ids)
+            if first_scores is None:
+                first_scores = got
+            else:
+                check(f"the scores of round {round_no + 1} with {n} process(es)", first_scores, got)
+            rounds.append(r)
+            c = r.cores
+            print(
+                f"  round {round_no + 1}, {n} process(es): {r.seconds:6.2f} s  (load {r.load:.2f}; cores used: "
+                f"workers {c['workers']:.2f}, PostgreSQL {c['postgres']:.2f}, this process {c['bench']:.2f}, "
+                f"other {c['other']:.2f}, machine {c['machine']:.2f} of {os.cpu_count()}; "
+                f"{r.chunks} chunks, {r.chunk_seconds / r.seconds:.2f} at a time on average)",
+                flush=True,
+            )
+
+    med = {n: statistics.median(r.seconds for r in rounds if r.processes == n) for n in counts}
+    print()
+    print(f"Machine: {machine()}; settings {settings.SETTINGS_MODULE}.")
+    print(f"Load average (1 min, 5 min, 15 min) now: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+    print(f"Medians over {len(rounds) // len(counts)} round(s) after the first, {scored} scored projects:")
+    print(f"{'worker processes':>17} {'median s':>9} {'ms/1000 projects':>17} {'vs ' + str(counts[0]):>7}")
+    for n in counts:
+        print(f"{n:>17} {med[n]:9.2f} {med[n] * 1e6 / scored:17.1f} {med[n] / med[counts[0]]:7.2f}")
+    if 1 in med and 2 in med:
+        ratio = med[2] / med[1]
+        verdict = "PASS" if ratio <= WORKERS_TARGET else "FAIL"
+        print(f"2 processes / 1 process = {ratio:.2f}   (target ≤ {WORKERS_TARGET:g}: {verdict})")
+        two = [r for r in rounds if r.processes == 2]
+        mean = {k: statistics.mean(r.cores[k] for r in two) for k in two[0].cores}
+        final = statistics.mean(r.final_seconds for r in two)
+        at_once = statistics.mean(r.chunk_seconds / r.seconds for r in two)
+        cores = os.cpu_count() or 1
+        print(
+            f"With 2 processes the machine was busy {mean['machine']:.2f} of {cores} cores: PostgreSQL "
+            f"{mean['postgres']:.2f}, the workers {mean['workers']:.2f}, this process {mean['bench']:.2f}, other "
+            f"work {mean['other']:.2f}; chunks {at_once:.2f} at a time on average; the final steps (one per run, "
+            f"each in one process) {final:.2f} s of {statistics.mean(r.seconds for r in two):.2f} s."
+        )
+        if ratio > WORKERS_TARGET:
+            if mean["machine"] >= 0.85 * cores:
+                parts = {"PostgreSQL": mean["postgres"], "the workers": mean["workers"], "other work": mean["other"]}
+                biggest = max(parts, key=lambda k: parts[k])
+                print(
+                    f"Saturated: the CPU ({mean['machine']:.2f} of {cores} cores busy), {biggest} using most of it "
+                    f"({parts[biggest]:.2f} cores). The workers' statements run in PostgreSQL's backends, on the "
+                    "same cores: a second worker process adds no core for them."
+                )
+            else:
+                print(
+                    "Not CPU-bound: the time goes to what runs in one process at a time (the final steps, "
+                    "planning) or waits (locks, I/O)."
+                )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    ensure_database(args.database_url)
+    ensure_database(args.database_url, WORKERS_TEMPLATE if args.workers else "")
     setup_django(args)
+    if args.workers:
+        main_workers(args)
+        return
 
     from django.conf import settings
 

@@ -133,6 +133,10 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     y0, y1, as_of (and lo, hi)."""
     d = _dialect()
     bounds = "AND {col} BETWEEN %(lo)s AND %(hi)s" if with_bounds else ""
+    # The related rows of the slice's id range, said to the planner as a range of project_id: joined to the slice
+    # alone, it hashes the whole table of ratings or scores for every chunk once that table is large (a run's
+    # time then grows with the square of the projects: 2.4 s a chunk at 1 000 000 projects, 0.8 s at 100 000).
+    related = "WHERE x.project_id BETWEEN %(lo)s AND %(hi)s " if with_bounds else ""
     states = ", ".join(f"'{s}'" for s in SCORED_STATES)
     levels = _county_levels_sql()
     codes = sorted({s.code for s in specs if s.formula == "expert"})
@@ -182,7 +186,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     select = ", ".join([*(f"p.{c}" for c in CARRIED), *measures])
     expert = (
         f"LEFT JOIN (SELECT x.project_id, {expert_cols} FROM {_t(ExpertScore)} x "  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
-        "JOIN c ON c.id = x.project_id GROUP BY x.project_id) ex ON ex.project_id = p.id"
+        f"JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id) ex ON ex.project_id = p.id"
         if codes
         else ""
     )
@@ -204,24 +208,24 @@ SELECT {select}
 FROM c p
 LEFT JOIN (
     SELECT x.project_id, COUNT(*) AS n, SUM(CASE WHEN x.result = 'passed' THEN 1 ELSE 0 END) AS passed
-    FROM {_t(Inspection)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
+    FROM {_t(Inspection)} x JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id
 ) ins ON ins.project_id = p.id
 LEFT JOIN (
     SELECT x.project_id,
            SUM(CASE WHEN x.closed_on IS NOT NULL OR x.deadline <= %(as_of)s THEN 1 ELSE 0 END) AS due,
            SUM(CASE WHEN x.closed_on IS NOT NULL AND x.closed_on <= x.deadline THEN 1 ELSE 0 END) AS on_time
-    FROM {_t(Rectification)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
+    FROM {_t(Rectification)} x JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id
 ) rec ON rec.project_id = p.id
 LEFT JOIN (
     SELECT x.project_id,
            SUM(CASE WHEN x.kind = 'commitment' THEN x.amount ELSE 0 END) AS committed,
            SUM(CASE WHEN x.kind = 'disbursement' THEN x.amount ELSE 0 END) AS disbursed,
            SUM(CASE WHEN x.kind = 'expenditure' THEN x.amount ELSE 0 END) AS spent
-    FROM {_t(FundFlow)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
+    FROM {_t(FundFlow)} x JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id
 ) fl ON fl.project_id = p.id
 LEFT JOIN (
     SELECT x.project_id, AVG({d.f("x.score")}) AS v
-    FROM {_t(SatisfactionRating)} x JOIN c ON c.id = x.project_id GROUP BY x.project_id
+    FROM {_t(SatisfactionRating)} x JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id
 ) sat ON sat.project_id = p.id
 {expert}
 """  # noqa: S608 — SQL built from our own identifiers; values are bound parameters

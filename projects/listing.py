@@ -291,17 +291,23 @@ _STATEMENTS: dict[Hashable, tuple[str, tuple]] = {}
 _STATEMENTS_MAX = 512
 
 
-def is_compiled(key: Hashable | None) -> bool:
-    """Whether `page` has the statement of KEY already (then it needs no queryset)."""
-    return key is not None and key in _STATEMENTS
+def is_compiled(key: Hashable | None, *, counted: bool = True) -> bool:
+    """Whether `page` has the statement of KEY already (then it needs no queryset); COUNTED: the statement that
+    counts the total (no total given to `page`)."""
+    return key is not None and (key, counted) in _STATEMENTS
 
 
-def _compile(queryset: QuerySet[Project]) -> tuple[str, tuple]:
-    """PostgreSQL: the page statement of QUERYSET — the total as a scalar subquery, the page's ids in order (LIMIT
-    and OFFSET as parameters), their rows joined to their names."""
+def _compile(queryset: QuerySet[Project], *, count: bool = True) -> tuple[str, tuple]:
+    """PostgreSQL: the page statement of QUERYSET — the total as a scalar subquery (NULL when not COUNT), the page's
+    ids in order (LIMIT and OFFSET as parameters), their rows joined to their names."""
     ids_sql, ids_params = queryset.values("pk").query.sql_with_params()
-    count_sql, count_params = _count_from(ids_sql, ids_params) or (
-        queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
+    count_sql, count_params = (
+        (
+            _count_from(ids_sql, ids_params)
+            or queryset.order_by().annotate(n_=_CountAll()).values("n_")[:1].query.sql_with_params()
+        )
+        if count
+        else ("NULL", ())
     )
     head, tail = _page_sql_parts(_layout())
     sql = head.replace("%%COUNT%%", count_sql, 1).replace("%%IDS%%", f"{ids_sql} LIMIT %s OFFSET %s", 1) + tail
@@ -318,8 +324,10 @@ def page(
     size: int,
     user: User,
     key: Hashable | None = None,
+    total: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty).
+    """Page NUMBER of QUERYSET as list rows, and the total (None when the page is empty). A TOTAL the caller knows
+    already (an unfiltered scope's, from the rollup) is returned as it is, and the statement counts nothing.
 
     PostgreSQL: one statement — the total as a scalar subquery, the page's ids in order, their rows joined to their
     names. With a KEY, the statement is compiled once and kept; QUERYSET may be a function that builds it, called
@@ -328,20 +336,23 @@ def page(
     if connection.vendor != "postgresql":
         ids, total = page_ids(_queryset(queryset), number, size)
         return rows_for_ids(ids, user), total
-    statement = None if key is None else _STATEMENTS.get(key)
+    count = total is None
+    kept = None if key is None else (key, count)
+    statement = None if kept is None else _STATEMENTS.get(kept)
     if statement is None:
-        statement = _compile(_queryset(queryset))
-        if key is not None:
+        statement = _compile(_queryset(queryset), count=count)
+        if kept is not None:
             if len(_STATEMENTS) >= _STATEMENTS_MAX:
                 _STATEMENTS.clear()  # rare (orderings made up by a client): start over, safe between threads
-            _STATEMENTS[key] = statement
+            _STATEMENTS[kept] = statement
     sql, params = statement
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, size, (number - 1) * size])
         fetched = cursor.fetchall()
     if not fetched:
         return [], None
-    total = fetched[0][len(_layout().columns)]  # selected after the layout's columns
+    if count:
+        total = fetched[0][len(_layout().columns)]  # selected after the layout's columns
     return _represent(fetched, user), total
 
 

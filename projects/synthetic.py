@@ -758,6 +758,13 @@ def generate(
     report = Report()
     started = time.perf_counter()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at the commit, each inserted row would
+            # wait in the server's queue of pending checks until then, and that queue grows with the projects
+            # (about 0.45 MB of the backend's memory per 1 000 projects, some 450 MB at a million). Checked at
+            # the end of each statement instead, the same checks run and the queue never holds more than a batch.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         existing = Project.objects.filter(is_synthetic=True).count()
         if existing and not replace:
             raise AlreadyGenerated(existing)
@@ -778,6 +785,11 @@ def generate(
             t_write += time.perf_counter() - t1
             say(f"  {chunk.stop:>8} / {projects} projects")
         report.timings["draw"], report.timings["write"] = t_draw, t_write
+        if connection.vendor == "postgresql":
+            # Back to the foreign keys' own timing, for a caller whose transaction goes on (the project declares
+            # no constraint deferrable but initially immediate, so ALL DEFERRED is exactly that).
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     if connection.vendor == "postgresql" and connection.get_autocommit():
         # Statistics for the planner, and the visibility map: without it a fresh table is counted by reading
         # every row (COUNT(*) of 100k projects: ~45 ms instead of ~10 ms with an index-only scan).

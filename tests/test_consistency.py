@@ -441,7 +441,7 @@ def test_a_scorecard_shows_the_years_figures_of_its_pairing(data, pairing):
     quota = mandate.personnel_quota if mandate else None
     assert close(values.get("personnel_vs_quota"), pairing_figures.fulfilment(Decimal(people.deployed), quota))
     # The approved budget it scored is what the project pages show as those projects' budgets.
-    scored = [ps.project for ps in ctx["projects"]]
+    scored = [ps.project for ps in ctx["page"].paginator.object_list]
     assert ctx["card"].budget == sum((project_figures.budget_of(x) or 0 for x in scored), Decimal(0))
     body = api_as(user).get(f"/api/v1/evaluation/scorecards/{card.pk}/").json()
     assert amount(body["budget"]) == ctx["card"].budget

@@ -109,12 +109,14 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         if raw_cursor is not None:
             return self._list_by_key(raw_cursor)
         key = self._list_key()
+        # Unfiltered (a key): the scope's total is the rollup's (projects.figures), not a COUNT of every project.
+        known = None if key is None else project_figures.scope_stage_counts(pairings_visible_to(user_of(request))).total
         # The filters and the ordering are checked first (a 400 before a 404), unless this shape compiled before.
         build = lambda: self.filter_queryset(self.get_queryset())  # noqa: E731
-        queryset = build if listing.is_compiled(key) else build()
+        queryset = build if listing.is_compiled(key, counted=known is None) else build()
         size = pagination.get_page_size(request)
         number = pagination.requested_page(request)
-        data, total = listing.page(queryset, number, size, user_of(request), key=key)
+        data, total = listing.page(queryset, number, size, user_of(request), key=key, total=known)
         if total is None:
             if number > 1:
                 raise NotFound_(_("There is no such page."))
