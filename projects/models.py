@@ -381,6 +381,13 @@ class Rectification(ChoiceLabels, models.Model):
         indexes = [
             models.Index(fields=["closed_on", "deadline"]),
             models.Index(fields=["status", "deadline"], name="rectification_status_deadline"),
+            # The rectifications waiting for the assisting side, by deadline: the navigation counts those due and
+            # overdue on every page, read from this index alone (at 1 000 000 projects, 35 000 overdue).
+            models.Index(
+                fields=["deadline"],
+                condition=Q(closed_on__isnull=True, status__in=["open", "sent_back"]),
+                name="rectification_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
