@@ -142,43 +142,28 @@ def _sqlite_add(row: str, amount: str, flows: str, kind: str, where: str) -> str
     )
 
 
-def _sqlite_gone(row: str) -> str:
-    """The statements that take ROW (OLD) out of the totals."""
+def _sqlite_change(row: str, sign: str) -> str:
+    """The statements that put ROW (NEW, SIGN '') into the totals or take it (OLD, SIGN '-') out of them: its own
+    kind; its amount as an open pledge when it is a pledge no commitment names; and, for a commitment, the pledge
+    it fulfils, closed when it comes and open again when it goes."""
+    other = "" if sign == "-" else "-"
     return " ".join(
         [
-            _sqlite_add(row, f"-{row}.amount", "-1", f"{row}.kind", "WHERE true"),
+            _sqlite_add(row, f"{sign}{row}.amount", f"{sign}1", f"{row}.kind", "WHERE true"),
             _sqlite_add(
                 row,
-                f"-{row}.amount",
-                "-1",
+                f"{sign}{row}.amount",
+                f"{sign}1",
                 "'pledge_open'",
                 f"WHERE {row}.kind = 'pledge' AND NOT EXISTS "  # noqa: S608  (trigger DDL made of constants)
                 f"(SELECT 1 FROM pairings_fundflow c WHERE c.pledge_id = {row}.id)",
             ),
-            # The pledge it had fulfilled is open again.
             _sqlite_add(
-                "p", "p.amount", "1", "'pledge_open'", f"FROM pairings_fundflow p WHERE p.id = {row}.pledge_id"
-            ),
-        ]
-    )
-
-
-def _sqlite_come(row: str) -> str:
-    """The statements that put ROW (NEW) into the totals."""
-    return " ".join(
-        [
-            _sqlite_add(row, f"{row}.amount", "1", f"{row}.kind", "WHERE true"),
-            _sqlite_add(
-                row,
-                f"{row}.amount",
-                "1",
+                "p",
+                f"{other}p.amount",
+                f"{other}1",
                 "'pledge_open'",
-                f"WHERE {row}.kind = 'pledge' AND NOT EXISTS "  # noqa: S608  (trigger DDL made of constants)
-                f"(SELECT 1 FROM pairings_fundflow c WHERE c.pledge_id = {row}.id)",
-            ),
-            # The pledge it fulfils is no longer open.
-            _sqlite_add(
-                "p", "-p.amount", "-1", "'pledge_open'", f"FROM pairings_fundflow p WHERE p.id = {row}.pledge_id"
+                f"FROM pairings_fundflow p WHERE p.id = {row}.pledge_id",
             ),
         ]
     )
@@ -188,10 +173,10 @@ _SQLITE_INSTALL = [
     "DROP TRIGGER IF EXISTS pairings_flow_totals_insert",
     "DROP TRIGGER IF EXISTS pairings_flow_totals_update",
     "DROP TRIGGER IF EXISTS pairings_flow_totals_delete",
-    f"CREATE TRIGGER pairings_flow_totals_insert AFTER INSERT ON pairings_fundflow BEGIN {_sqlite_come('NEW')} END",
+    f"CREATE TRIGGER pairings_flow_totals_insert AFTER INSERT ON pairings_fundflow BEGIN {_sqlite_change('NEW', '')} END",
     "CREATE TRIGGER pairings_flow_totals_update AFTER UPDATE ON pairings_fundflow "
-    f"BEGIN {_sqlite_gone('OLD')} {_sqlite_come('NEW')} END",
-    f"CREATE TRIGGER pairings_flow_totals_delete AFTER DELETE ON pairings_fundflow BEGIN {_sqlite_gone('OLD')} END",
+    f"BEGIN {_sqlite_change('OLD', '-')} {_sqlite_change('NEW', '')} END",
+    f"CREATE TRIGGER pairings_flow_totals_delete AFTER DELETE ON pairings_fundflow BEGIN {_sqlite_change('OLD', '-')} END",
 ]
 
 _SQLITE_UNINSTALL = _SQLITE_INSTALL[:3]
