@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/duikou)
 PIP_FLAGS := --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-evaluation-workers bench-exports bench-search bench-deep-pages bench-serve
+.PHONY: help run dev stack test test-fast lint format check messages compile-messages browser-deps postgres install install-dev clean bench bench-project-list bench-evaluation bench-evaluation-workers bench-exports bench-search bench-deep-pages bench-duplicates bench-serve
 
 help:
 	@echo "make run    - run Duikou at http://127.0.0.1:$(PORT) (SQLite, demo data, Celery eager);  make dev - the same with debug pages"
@@ -117,6 +117,9 @@ bench-search: $(VENV)/.dev
 
 bench-deep-pages: $(VENV)/.dev
 	$(BIN)/python bench/deep_pages.py --projects 100000
+
+bench-duplicates: $(VENV)/.dev
+	$(BIN)/python bench/duplicates.py --projects 100000 --scan
 
 # Throughput of every page under gunicorn (2 workers, production settings) and wrk; needs wrk and pgbench.
 bench-serve: $(VENV)/.dev

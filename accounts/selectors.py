@@ -17,7 +17,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Max, OuterRef,
 from django.utils import timezone
 
 from core.models import Region
-from core.selectors import search_words
+from core.selectors import count_each, search_words
 
 from .models import Notification, Organization, User
 
@@ -120,17 +120,22 @@ __all__ = [
 
 
 def dashboard_scope_panel(request) -> dict:  # type: ignore[no-untyped-def]
-    """The dashboard's first panel: who I act for and how far my scope reaches."""
+    """The dashboard's first panel: who I act for and how far my scope reaches, its counts in one query (a
+    national scope is shown as "all": its organizations and regions are not counted)."""
     from .models import Role
 
     user = request.user
+    scope = scope_for(user)
+    totals = [Organization.objects.filter(is_active=True), User.objects.filter(is_active=True)]
+    mine = [] if scope.is_national else [organizations_in_scope(user), regions_in_scope(user)]
+    counts = count_each(totals + mine, label="scope")
     return {
-        "scope": scope_for(user),
+        "scope": scope,
         "role_labels": [Role(r).label for r in sorted(user.roles)],
-        "my_organizations": organizations_in_scope(user).count(),
-        "my_regions": regions_in_scope(user).count(),
-        "organization_total": Organization.objects.filter(is_active=True).count(),
-        "users_active": User.objects.filter(is_active=True).count(),
+        "organization_total": counts[0],
+        "users_active": counts[1],
+        "my_organizations": counts[2] if mine else None,
+        "my_regions": counts[3] if mine else None,
     }
 
 

@@ -130,6 +130,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pages", default="", help="Only these pages (keys, comma-separated; --list-pages).")
     p.add_argument("--list-pages", action="store_true", help="Print the pages' keys and paths and exit.")
     p.add_argument("--skip-sql", action="store_true", help="Do not replay the pages' SQL with pgbench.")
+    p.add_argument(
+        "--alone-only", action="store_true", help="Only each page alone in process: no server, no wrk, no pgbench."
+    )
     p.add_argument("--smoke", action="store_true", help="1 s runs, one pass, few requests; never exits 1.")
     p.add_argument("--json-out", type=Path, help="Where to write the figures (default var/bench/serve-<time>.json).")
     args = p.parse_args()
@@ -214,11 +217,17 @@ def seed_demo(url: str) -> None:
 
 
 def vacuum_analyze() -> None:
+    """VACUUM ANALYZE, and the rollups written again compactly: the demo's flows and evaluation runs rewrote their
+    rows (a dead version each time), which the pages reading them would otherwise scan."""
     from django.db import connection
+
+    from core import rollups
 
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+        for rollup in rollups.registered():
+            cursor.execute(f"VACUUM (FULL, ANALYZE) {rollup.model._meta.db_table}")
     print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s.", flush=True)
 
 
@@ -533,7 +542,8 @@ def prepare(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # throwaway: production refuses a short one
     os.environ["CACHE_URL"] = args.cache_url
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    for tool, package in (("wrk", "wrk"), *(() if args.skip_sql else (("pgbench", "postgresql-client"),))):
+    tools = () if args.alone_only else (("wrk", "wrk"), *(() if args.skip_sql else (("pgbench", "postgresql-client"),)))
+    for tool, package in tools:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed (Debian: apt-get install {package}).")
     if not args.reuse:
@@ -679,11 +689,14 @@ def print_table(args: argparse.Namespace, rows: list[dict[str, Any]], loads: tup
     print()
     before, after = (" ".join(f"{x:.2f}" for x in load) for load in loads)
     print(f"Load average (1, 5, 15 min) before: {before}; after: {after}.")
-    print(
-        f"{args.projects} projects; gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration}s; pgbench -c{args.connections} -j{args.threads} -T{args.duration}; {args.passes} "
-        f"pass(es); alone: median of {args.requests}."
-    )
+    if args.alone_only:
+        print(f"{args.projects} projects; alone only (no server, no load): median of {args.requests}.")
+    else:
+        print(
+            f"{args.projects} projects; gunicorn {args.workers} sync workers; wrk -t{args.threads} "
+            f"-c{args.connections} -d{args.duration}s; pgbench -c{args.connections} -j{args.threads} "
+            f"-T{args.duration}; {args.passes} pass(es); alone: median of {args.requests}."
+        )
     print(
         f"Targets: served ≥ {SERVED_SHARE:g} × min(SQL alone, /healthz served) with no errors; alone ≤ "
         f"{ALONE_PAGE:g} × the list API's page 1 (≤ {ALONE_DASHBOARD:g} × for the dashboards: home, evaluation, "
@@ -747,13 +760,16 @@ def main() -> int:
     figures = {p.key: Figures() for p in pages}
     runs = len(pages) * args.passes * (1 if args.skip_sql else 2)
     print(
-        f"{len(pages)} pages, {args.passes} pass(es) of {args.duration} s runs "
+        f"{len(pages)} pages alone in process, median of {args.requests} each."
+        if args.alone_only
+        else f"{len(pages)} pages, {args.passes} pass(es) of {args.duration} s runs "
         f"(about {runs * (args.duration + 1) / 60:.0f} min under load).",
         flush=True,
     )
     load_before = os.getloadavg()
     measure_alone(args, caller, pages, figures)
-    measure_load(args, caller, pages, figures)
+    if not args.alone_only:
+        measure_load(args, caller, pages, figures)
     loads = (load_before, os.getloadavg())
     rows = result_rows(pages, figures)
     print_table(args, rows, loads)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.api import views as accounts_views
 from accounts.api.notifications import NotificationViewSet
+from atlas.api.views import MapView
 from core.api.routers import Router
 from core.api.views import RegionViewSet
 from evaluation.api import views as evaluation_views
@@ -14,6 +15,7 @@ from exchange.api.imports import ImportViewSet
 from exchange.api.webhooks import DeliveryViewSet, WebhookViewSet
 from pairings.api import views as pairings_views
 from projects.api import views as projects_views
+from projects.api.handover import HandoverViewSet, OperationReportViewSet
 
 router = Router()
 router.register("regions", RegionViewSet, basename="region")
@@ -48,6 +50,11 @@ router.register(
 router.register(
     r"projects/(?P<project_pk>[0-9]+)/milestones", projects_views.MilestoneViewSet, basename="project-milestone"
 )
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/operation-reports",
+    OperationReportViewSet,
+    basename="project-operation-report",
+)
 router.register("exports", ExportViewSet, basename="export")
 router.register("imports", ImportViewSet, basename="import")
 router.register("evaluation/frameworks", evaluation_views.FrameworkViewSet, basename="evaluation-framework")
@@ -69,5 +76,22 @@ urlpatterns = [
     path("me/", accounts_views.MeView.as_view(), name="me"),
     path("events/", EventView.as_view(), name="events"),
     path("iati/activities.xml", IATIActivitiesView.as_view(), name="iati-activities"),
+    path("map/", MapView.as_view(), name="map"),
+    # One handover per project: the resource itself, not a list, and its two answers.
+    path(
+        "projects/<int:project_pk>/handover/",
+        HandoverViewSet.as_view({"get": "retrieve_handover", "post": "record"}),
+        name="project-handover",
+    ),
+    path(
+        "projects/<int:project_pk>/handover/confirm/",
+        HandoverViewSet.as_view({"post": "confirm"}),
+        name="project-handover-confirm",
+    ),
+    path(
+        "projects/<int:project_pk>/handover/refuse/",
+        HandoverViewSet.as_view({"post": "refuse"}),
+        name="project-handover-refuse",
+    ),
     path("", include(router.urls)),
 ]

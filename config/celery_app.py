@@ -59,9 +59,15 @@ app.conf.update(
         "reconcile-evaluation-runs": {"task": "evaluation.tasks.reconcile_runs", "schedule": 60},
         "expire-exports": {"task": "exchange.tasks.expire_exports", "schedule": 60 * 60},
         "nightly-evaluation": {"task": "evaluation.tasks.nightly_evaluation", "schedule": crontab(hour=2, minute=30)},
+        # The portfolio's suspected duplicate projects, found again each night (projects/duplicates.py).
+        "scan-duplicates": {"task": "projects.tasks.scan_duplicates", "schedule": crontab(hour=1, minute=40)},
         "remind-rectifications": {
             "task": "projects.tasks.remind_rectifications",
             "schedule": crontab(hour=7, minute=0),
+        },
+        "remind-operation-reports": {
+            "task": "projects.handover_tasks.remind_operation_reports",
+            "schedule": crontab(hour=7, minute=5),
         },
         # After the reminders, so the day's reminders are in the digest.
         "notification-digests": {"task": "accounts.tasks.send_digests", "schedule": crontab(hour=7, minute=30)},

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("exchange/", include("exchange.urls")),
+    path("map/", include("atlas.urls")),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file, so the page runs under a strict CSP.

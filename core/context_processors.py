@@ -15,7 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        badge = item.badge(request.user) if item.badge else None
+        badge = item.badge(request.user) if item.badge else item.request_badge(request) if item.request_badge else None
         items.append({"key": item.key, "label": item.label, "url": url, "active": False, "badge": badge})
     # The item whose URL is the longest prefix of the path is the current one (/projects/tasks/ is
     # "My tasks", not "Projects").

@@ -15,6 +15,8 @@ class NavItem:
     order: int = 100
     allowed: Callable[[Any], Any] | None = None  # the app's policy function; None: everyone signed in
     badge: Callable[[Any], int] | None = None  # a count shown beside the entry (cheap: it runs on every page)
+    # The same, given the request instead of the user: for a count the page itself may read too, kept on the request.
+    request_badge: Callable[[Any], int] | None = None
 
     def visible_to(self, user: Any) -> bool:
         return self.allowed is None or bool(self.allowed(user))

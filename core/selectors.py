@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -112,6 +113,29 @@ def region_by_code_or_name(text: str) -> Region:
             params={"name": text, "codes": ", ".join(r.code for r in named)},
         )
     raise ValidationError(_("No region has the code or name %(code)s."), code="unknown_region", params={"code": text})
+
+
+def count_each(querysets: list[QuerySet[Any]], *, label: str = "counted") -> list[int]:
+    """The number of rows of each queryset, in ONE query: a SELECT of scalar subqueries, one per queryset (each a
+    round trip less than `.count()` apiece). LABEL names the subqueries (`<label>_0`, …) in the SQL."""
+    if not querysets:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    using = querysets[0].db
+    for qs in querysets:
+        try:
+            sql, p = qs.values("pk").order_by().query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:  # `.none()`, or a filter no row can pass: nothing to ask the database
+            parts.append("0")
+            continue
+        # The SQL is the ORM's own compilation, its values passed as parameters: nothing user-typed is spliced in.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {label}_{len(parts)})")  # noqa: S608
+        params.extend(p)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [int(n) for n in row]
 
 
 def region_counts() -> dict[str, int]:

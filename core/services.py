@@ -4,8 +4,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 
 from .models import HistoryEvent
 
@@ -53,7 +55,24 @@ def history_event(
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     comment: str = "",
 ) -> HistoryEvent:
-    """The event `history_record` would append, unsaved: for services that write many at once (bulk_create)."""
+    """The event `history_record` would append, unsaved: for services that write many at once (bulk_create).
+
+    Labels are recorded in the site's language whoever acts: the record says what a thing was called then, the
+    same for an English-reading actor as for a Chinese-reading one (the reader's language applies when it is shown).
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _event(obj, action, actor, from_state, to_state, changes, comment)
+
+
+def _event(
+    obj: models.Model,
+    action: str,
+    actor: Any,
+    from_state: str,
+    to_state: str,
+    changes: Mapping[str, tuple[Any, Any]] | None,
+    comment: str,
+) -> HistoryEvent:
     return HistoryEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         content_type=ContentType.objects.get_for_model(obj),

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connections
 from django.db.models import F, QuerySet
+from django.http import HttpRequest
 from django.utils.functional import Promise
+
+from .selectors import count_each
 
 
 @dataclass(frozen=True)
@@ -77,34 +79,33 @@ def kind_named(user: Any, key: str) -> WorkKind | None:
     return next((k for k in kinds_for(user) if k.key == key), None)
 
 
-def _count_all(querysets: list[QuerySet[Any]]) -> list[int]:
-    """Count every queryset in ONE query: a SELECT of scalar subqueries, one per kind."""
-    if not querysets:
-        return []
-    parts: list[str] = []
-    params: list[Any] = []
-    using = querysets[0].db
-    for qs in querysets:
-        sql, p = qs.values("pk").order_by().query.get_compiler(using=using).as_sql()
-        # The SQL is the ORM's own compilation, its values passed as parameters: nothing user-typed is spliced in.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS waiting_{len(parts)})")  # noqa: S608
-        params.extend(p)
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return [int(n) for n in row]
-
-
 def waiting_for(user: Any) -> list[WorkCount]:
     """Each kind of work USER has, with how many items wait: one query whatever the number of kinds."""
     kinds = kinds_for(user)
-    counts = _count_all([k.items(user) for k in kinds])
+    counts = count_each([k.items(user) for k in kinds], label="waiting")
     return [WorkCount(k, n) for k, n in zip(kinds, counts, strict=True)]
 
 
 def waiting_total(user: Any) -> int:
     """The navigation's count: everything waiting for USER (the sum of the home's counts), in one query."""
     return sum(c.count for c in waiting_for(user))
+
+
+def waiting_for_request(request: HttpRequest) -> list[WorkCount]:
+    """`waiting_for(request.user)`, counted once per request: the home's panel or "My tasks" and the navigation's
+    count on the same page read the same numbers from one query. Kept on the request (which lives as long as the
+    page), for the user it was counted for: a request whose user changes (signing in) counts again."""
+    user = getattr(request, "user", None)
+    kept = getattr(request, "_duikou_waiting", None)
+    if kept is None or kept[0] is not user:
+        kept = (user, waiting_for(user))
+        request._duikou_waiting = kept  # type: ignore[attr-defined]
+    return kept[1]
+
+
+def waiting_total_for_request(request: HttpRequest) -> int:
+    """The navigation's count of the request's user, from `waiting_for_request`."""
+    return sum(c.count for c in waiting_for_request(request))
 
 
 def _sort_key(row: tuple[int, WorkRow]) -> tuple[bool, date, int]:

@@ -1,6 +1,9 @@
 """Whether a project has enough data to be scored: the coverage rule, declared here once.
 
-A project's coverage is the share (%) of its framework's project-indicator weight whose measure has a value.
+A project's coverage is the share (%) of its framework's project-indicator weight whose measure has a value. A
+measure that applies to some projects only (`Measure.optional`: the handover's and operation's measures) is not
+applicable where it has no value: its weight leaves the whole as well, so a project not handed over yet is judged
+on the rest, never pushed below the threshold by them.
 A project is scored only when its coverage is above 0 and reaches the framework's `min_coverage` (default
 50 %); below it, it has "not enough data yet": its run stores it with status `insufficient_data`, its coverage,
 no score (so no grade), and it does not count in its pairing's project scores (the budget-weighted mean), so
@@ -16,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .curves import Spec, curve_score, score_of
+from .measures import MEASURES
 from .models import ScoreStatus
 
 #: Coverage is a sum of weights in floating point: 33.33 + 16.67 may come out a hair under 50. A project within
@@ -34,14 +38,25 @@ def total_weight(specs: Sequence[Spec]) -> float:
     return total
 
 
+def is_optional(spec: Spec) -> bool:
+    """SPEC's measure applies to some projects only: without a value it is not applicable, not missing."""
+    measure = MEASURES.get(spec.formula)
+    return measure is not None and measure.optional
+
+
 def coverage_of(specs: Sequence[Spec], measures: Mapping[str, float | None]) -> float:
-    """Per cent of SPECS' weight whose measure has a value (0 when the specs weigh nothing)."""
+    """Per cent of SPECS' applicable weight whose measure has a value (0 when nothing applies). An optional
+    measure without a value (a project not handed over yet) is not applicable: its weight leaves the whole too,
+    so it never pushes a project below the threshold."""
     covered = 0.0
+    absent = 0.0
     for s in specs:
         if curve_score(s, measures.get(s.code)) is not None:
             covered += s.weight
-    total = total_weight(specs)
-    return 100.0 * covered / total if total else 0.0
+        elif is_optional(s):
+            absent += s.weight
+    applicable = total_weight(specs) - absent
+    return 100.0 * covered / applicable if applicable > 0 else 0.0
 
 
 def _threshold(required: Any) -> float:

@@ -23,6 +23,9 @@ class Measure:
     label: Promise
     definition: Promise
     unit: str  # "ratio", "count", "rating", "score"
+    #: Applies to some projects only (those handed over): where it has no value it is *not applicable* — left
+    #: out of the coverage's weight as well as the score's — rather than missing data that lowers the coverage.
+    optional: bool = False
 
 
 PROJECT, PAIRING = "project", "pairing"
@@ -90,6 +93,32 @@ MEASURES: dict[str, Measure] = {
             "score",
         ),
         Measure(
+            "assets_in_use",
+            PROJECT,
+            _("Handed-over asset still in use"),
+            _(
+                "For a project whose handover was confirmed at least 3 years before the end of the run's year: 1 "
+                "when its latest operation report up to that year says in use or under-used, 0 when idle, closed "
+                "or demolished. Not applicable — left out of the weight and of the coverage, not counted as "
+                "missing data — for a project not handed over yet, handed over more recently, or not reported on."
+            ),
+            "ratio",
+            optional=True,
+        ),
+        Measure(
+            "running_costs_covered",
+            PROJECT,
+            _("Revenue covers running costs"),
+            _(
+                "For a handed-over project that earns revenue (flagged self-sustaining, or with revenue in its "
+                "latest operation report up to the run's year): 1 when that report's revenue covers its operating "
+                "and maintenance costs, else 0. Not applicable — left out of the weight and of the coverage — for "
+                "any other project."
+            ),
+            "ratio",
+            optional=True,
+        ),
+        Measure(
             "mandate_fulfilment",
             PAIRING,
             _("Mandate fulfilment"),
@@ -149,6 +178,28 @@ MEASURES: dict[str, Measure] = {
             "count",
         ),
         Measure(
+            "assets_in_use_share",
+            PAIRING,
+            _("Handed-over assets still in use"),
+            _(
+                "Of the pairing's projects whose handover was confirmed at least 3 years before the end of the "
+                "year and that have an operation report up to that year: the share whose latest report says in "
+                "use or under-used (the hematopoiesis test: still running years after acceptance)."
+            ),
+            "ratio",
+        ),
+        Measure(
+            "running_costs_covered_share",
+            PAIRING,
+            _("Self-sustaining projects covering their running costs"),
+            _(
+                "Of the pairing's handed-over projects that earn revenue (flagged self-sustaining, or with revenue "
+                "in their latest operation report up to the year): the share whose revenue covers their operating "
+                "and maintenance costs."
+            ),
+            "ratio",
+        ),
+        Measure(
             "project_scores",
             PAIRING,
             _("Project scores"),
@@ -157,6 +208,13 @@ MEASURES: dict[str, Measure] = {
         ),
     ]
 }
+
+#: How many years after its handover a project's asset is asked to be still in use ("assets_in_use"). Measures
+#: take no parameters (an indicator names its formula, its curve and its weight), so N is this one constant,
+#: stated in the measures' definitions; a framework that wants another horizon needs another measure.
+ASSETS_IN_USE_YEARS = 3
+#: The operation statuses in which an asset counts as in use (projects.models.OPERATING_STATUSES).
+IN_USE_STATUSES = ("in_use", "under_used")
 
 #: Project states whose projects a run scores: approved onwards, not rejected or cancelled. A run of a year
 #: scores the programme's portfolio as it stands: every such project planned to start by the end of that year

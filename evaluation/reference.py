@@ -14,11 +14,11 @@ from typing import Any
 
 from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FlowKind, FundFlow, Pairing, Program, Training
-from projects.models import InspectionResult, Project
+from projects.models import Handover, HandoverStatus, InspectionResult, OperationReport, Project
 
 from .coverage import has_enough_data
 from .curves import Spec, score_of
-from .measures import SCORED_STATES
+from .measures import ASSETS_IN_USE_YEARS, IN_USE_STATUSES, MEASURES, SCORED_STATES
 from .models import ExpertScore, SatisfactionRating
 
 Measures = dict[str, float | None]
@@ -133,7 +133,42 @@ def expert(project: Project, indicator_code: str) -> float | None:
     return _mean([float(s) for s in scores])
 
 
-def project_measure(spec: Spec, project: Project, as_of: dt.date) -> float | None:
+def _latest_operation(project: Project, year: int) -> tuple[Handover | None, OperationReport | None]:
+    """The project's confirmed handover by the end of YEAR and its latest operation report up to YEAR."""
+    handover = Handover.objects.filter(project=project, status=HandoverStatus.CONFIRMED, date__year__lte=year).first()
+    if handover is None:
+        return None, None
+    report = OperationReport.objects.filter(project=project, year__lte=year).order_by("-year").first()
+    return handover, report
+
+
+def _earns(project: Project, report: OperationReport) -> bool:
+    return project.is_self_sustaining or (report.revenue or 0) > 0
+
+
+def _covers(report: OperationReport) -> bool:
+    return (report.revenue or 0) >= (report.operating_cost or 0) + (report.maintenance_cost or 0)
+
+
+def assets_in_use(project: Project, year: int) -> float | None:
+    """1 when the latest report says in use or under-used, 0 otherwise, for a project handed over at least
+    ASSETS_IN_USE_YEARS before the end of YEAR; None (not applicable) for any other."""
+    handover, report = _latest_operation(project, year)
+    if handover is None or report is None or handover.date > dt.date(year - ASSETS_IN_USE_YEARS, 12, 31):
+        return None
+    return 1.0 if report.status in IN_USE_STATUSES else 0.0
+
+
+def running_costs_covered(project: Project, year: int) -> float | None:
+    """1 when the latest report's revenue covers the running costs, 0 when not, for a handed-over project that
+    earns revenue; None (not applicable) for any other."""
+    handover, report = _latest_operation(project, year)
+    if handover is None or report is None or not _earns(project, report):
+        return None
+    return 1.0 if _covers(report) else 0.0
+
+
+def project_measure(spec: Spec, project: Project, as_of: dt.date, year: int | None = None) -> float | None:
     """The value of SPEC's formula for PROJECT; None for a formula that does not measure projects."""
     match spec.formula:
         case "on_time_completion":
@@ -152,6 +187,10 @@ def project_measure(spec: Spec, project: Project, as_of: dt.date) -> float | Non
             return recipient_satisfaction(project)
         case "expert":
             return expert(project, spec.code)
+        case "assets_in_use":
+            return assets_in_use(project, year if year is not None else as_of.year)
+        case "running_costs_covered":
+            return running_costs_covered(project, year if year is not None else as_of.year)
     return None
 
 
@@ -168,11 +207,21 @@ def cohort(program: Program, year: int) -> list[Project]:
 
 
 def reference_coverage(specs: Sequence[Spec], measures: Mapping[str, float | None]) -> float:
-    """Per cent of the SPECS' weight whose measure has a value: the weights of the measured indicators, added one
-    by one, over all the weights."""
+    """Per cent of the SPECS' applicable weight whose measure has a value: the weights of the measured
+    indicators, added one by one, over all the weights less those of the optional measures without a value (not
+    applicable to the project)."""
     measured = sum((s.weight for s in specs if measures.get(s.code) is not None), 0.0)
     total = sum((s.weight for s in specs), 0.0)
-    return 100.0 * measured / total if total else 0.0
+    absent = sum(
+        (
+            s.weight
+            for s in specs
+            if measures.get(s.code) is None and getattr(MEASURES.get(s.formula), "optional", False)
+        ),
+        0.0,
+    )
+    applicable = total - absent
+    return 100.0 * measured / applicable if applicable > 0 else 0.0
 
 
 def reference_project_scores(
@@ -183,7 +232,7 @@ def reference_project_scores(
     the framework's `min_coverage`)."""
     out: dict[int, Scored] = {}
     for project in cohort(program, year):
-        measures: Measures = {s.code: project_measure(s, project, as_of) for s in specs}
+        measures: Measures = {s.code: project_measure(s, project, as_of, year) for s in specs}
         enough = has_enough_data(reference_coverage(specs, measures), required)
         out[project.pk] = (score_of(specs, measures) if enough else None, measures)
     return out
@@ -244,7 +293,21 @@ def pairing_measures(pairing: Pairing, year: int, project_scores: Mapping[int, S
             weighted += score * b
             weights += b
 
+    aged = in_use = earning = covering = 0
+    for project in Project.objects.filter(pairing=pairing).order_by("pk"):
+        handover, report = _latest_operation(project, year)
+        if handover is None or report is None:
+            continue
+        if handover.date <= dt.date(year - ASSETS_IN_USE_YEARS, 12, 31):
+            aged += 1
+            in_use += 1 if report.status in IN_USE_STATUSES else 0
+        if _earns(project, report):
+            earning += 1
+            covering += 1 if _covers(report) else 0
+
     return {
+        "assets_in_use_share": _ratio(in_use, aged),
+        "running_costs_covered_share": _ratio(covering, earning),
         "mandate_fulfilment": _ratio(received, funds_required),
         "funds_delivery": _ratio(received, committed),
         "county_share": _ratio(to_county, received),

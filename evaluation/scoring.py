@@ -26,12 +26,15 @@ from django.db import connection
 
 from core.models import COUNTY_LEVEL_AND_BELOW, Region
 from pairings.models import AnnualMandate, Deployment, FundFlow, Pairing, Training
-from projects.models import Inspection, Project, Rectification
+from projects.models import Handover, Inspection, OperationReport, Project, Rectification
 
 from . import coverage
 from .curves import Spec
-from .measures import FINAL_STATES, SCORED_STATES
+from .measures import ASSETS_IN_USE_YEARS, FINAL_STATES, IN_USE_STATUSES, SCORED_STATES
 from .models import EvaluationRun, ExpertScore, ProjectScore, SatisfactionRating
+
+#: The project measures read from the handover and the latest operation report.
+HANDOVER_FORMULAS = frozenset({"assets_in_use", "running_costs_covered"})
 
 
 def _t(model: Any) -> str:
@@ -140,6 +143,7 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
     states = ", ".join(f"'{s}'" for s in SCORED_STATES)
     levels = _county_levels_sql()
     codes = sorted({s.code for s in specs if s.formula == "expert"})
+    in_use = ", ".join(f"'{status}'" for status in IN_USE_STATUSES)
     expert_cols = ", ".join(
         f"AVG(CASE WHEN x.indicator_code = '{c}' THEN {d.f('x.score')} END) AS e_{i}" for i, c in enumerate(codes)
     )
@@ -175,6 +179,18 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
                 "(CASE WHEN COALESCE(fl.committed, 0) <= 0 THEN NULL "
                 f"ELSE {d.f('fl.disbursed')} / {d.f('fl.committed')} END)"
             )
+        elif f == "assets_in_use":
+            sql = (
+                "(CASE WHEN ho.op_status IS NULL OR ho.handed_on > %(in_use_by)s THEN NULL "
+                f"WHEN ho.op_status IN ({in_use}) THEN {d.f('1')} ELSE {d.f('0')} END)"
+            )
+        elif f == "running_costs_covered":
+            earns = "(p.is_self_sustaining OR COALESCE(ho.revenue, 0) > 0)"
+            covers = "COALESCE(ho.revenue, 0) >= COALESCE(ho.operating_cost, 0) + COALESCE(ho.maintenance_cost, 0)"
+            sql = (
+                f"(CASE WHEN ho.op_status IS NULL OR NOT {earns} THEN NULL "
+                f"WHEN {covers} THEN {d.f('1')} ELSE {d.f('0')} END)"
+            )
         elif f == "recipient_satisfaction":
             sql = "sat.v"
         elif f == "expert":
@@ -188,6 +204,17 @@ def project_measures_sql(specs: Sequence[Spec], *, with_bounds: bool = True) -> 
         f"LEFT JOIN (SELECT x.project_id, {expert_cols} FROM {_t(ExpertScore)} x "  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
         f"JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id) ex ON ex.project_id = p.id"
         if codes
+        else ""
+    )
+    # The confirmed handover and the latest operation report up to the run's year, only when a measure reads them.
+    handover = (
+        f"LEFT JOIN (SELECT h.project_id, h.date AS handed_on, r.status AS op_status, r.revenue, "  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
+        f"r.operating_cost, r.maintenance_cost FROM {_t(Handover)} h JOIN c ON c.id = h.project_id "
+        f"LEFT JOIN {_t(OperationReport)} r ON r.project_id = h.project_id AND r.year = ("
+        f"SELECT MAX(r2.year) FROM {_t(OperationReport)} r2 WHERE r2.project_id = h.project_id "
+        f"AND r2.year <= %(year)s) WHERE h.status = 'confirmed' AND h.date <= %(y1)s"
+        f"{' AND h.project_id BETWEEN %(lo)s AND %(hi)s' if with_bounds else ''}) ho ON ho.project_id = p.id"
+        if any(s.formula in HANDOVER_FORMULAS for s in specs)
         else ""
     )
     # The cohort slice first (c), then each related table aggregated over the slice's projects only:
@@ -228,19 +255,26 @@ LEFT JOIN (
     FROM {_t(SatisfactionRating)} x JOIN c ON c.id = x.project_id {related}GROUP BY x.project_id
 ) sat ON sat.project_id = p.id
 {expert}
+{handover}
 """  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
     return sql, {}
 
 
 def coverage_sql(specs: Sequence[Spec], s: str = "s") -> str:
-    """SQL for `coverage.coverage_of`: per cent of the specs' weight whose score is not NULL, summed in the
-    specs' order and divided by their total weight (a literal, summed in Python the same way)."""
+    """SQL for `coverage.coverage_of`: per cent of the specs' applicable weight whose score is not NULL, summed
+    in the specs' order and divided by their total weight (a literal, summed in Python the same way) less the
+    weight of the optional measures without a value (not applicable to the project)."""
     d = _dialect()
     total = coverage.total_weight(specs)
     if not specs or not total:
         return d.f("0.0")
     covered = " + ".join(f"(CASE WHEN {s}{i} IS NULL THEN 0.0 ELSE {_num(x.weight)} END)" for i, x in enumerate(specs))
-    return f"(100.0 * (0.0 + {covered}) / {_num(total)})"
+    optional = [(i, x) for i, x in enumerate(specs) if coverage.is_optional(x)]
+    if not optional:
+        return f"(100.0 * (0.0 + {covered}) / {_num(total)})"
+    absent = " + ".join(f"(CASE WHEN {s}{i} IS NULL THEN {_num(x.weight)} ELSE 0.0 END)" for i, x in optional)
+    applicable = f"({_num(total)} - (0.0 + {absent}))"
+    return f"(CASE WHEN {applicable} > 0 THEN 100.0 * (0.0 + {covered}) / {applicable} ELSE {d.f('0.0')} END)"
 
 
 def project_scores_select_sql(specs: Sequence[Spec], *, required: Any, with_bounds: bool = True) -> str:
@@ -265,7 +299,15 @@ FROM (
 
 def _params(run: EvaluationRun, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
     y0, y1 = _year_bounds(run.year)
-    params: dict[str, Any] = {"program": run.program_id, "y0": y0, "y1": y1, "as_of": run.as_of}
+    params: dict[str, Any] = {
+        "program": run.program_id,
+        "y0": y0,
+        "y1": y1,
+        "as_of": run.as_of,
+        "year": run.year,
+        # Handed over by the end of this day: at least ASSETS_IN_USE_YEARS before the end of the run's year.
+        "in_use_by": dt.date(run.year - ASSETS_IN_USE_YEARS, 12, 31),
+    }
     if lo is not None:
         params.update(lo=lo, hi=hi)
     return params
@@ -319,6 +361,9 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
     d = _dialect()
     s = d.exact_sum
     levels = _county_levels_sql()
+    in_use = ", ".join(f"'{status}'" for status in IN_USE_STATUSES)
+    earns = "(p.is_self_sustaining OR COALESCE(r.revenue, 0) > 0)"
+    covers = "COALESCE(r.revenue, 0) >= COALESCE(r.operating_cost, 0) + COALESCE(r.maintenance_cost, 0)"
 
     # The flows are narrowed to those that can count (the programme's pairings, the two kinds summed), so that
     # the index on (pairing, kind, date) reads the year's rows of each instead of every flow of every programme.
@@ -331,7 +376,8 @@ def pairing_rows(run: EvaluationRun) -> list[dict[str, Any]]:
 SELECT pa.id, pa.assisting_organization_id, pa.parent_id,
        man.funds_required, man.personnel_quota,
        fl.committed, fl.received, fl.county_disbursed, fl.livelihood_disbursed, dep.headcount, tr.trained,
-       pj.n, pj.insufficient, pj.budget, pj.sustaining, pj.weighted, pj.weights
+       pj.n, pj.insufficient, pj.budget, pj.sustaining, pj.weighted, pj.weights,
+       ho.aged, ho.in_use, ho.earning, ho.covering
 FROM {_t(Pairing)} pa
 LEFT JOIN {_t(AnnualMandate)} man ON man.pairing_id = pa.id AND man.year = %(year)s
 LEFT JOIN (
@@ -369,10 +415,25 @@ LEFT JOIN (
     WHERE ps.run_id = %(run)s
     GROUP BY ps.pairing_id
 ) pj ON pj.pairing_id = pa.id
+LEFT JOIN (
+    SELECT p.pairing_id,
+           SUM(CASE WHEN h.date <= %(in_use_by)s AND r.status IS NOT NULL THEN 1 ELSE 0 END) AS aged,
+           SUM(CASE WHEN h.date <= %(in_use_by)s AND r.status IN ({in_use}) THEN 1 ELSE 0 END) AS in_use,
+           SUM(CASE WHEN r.status IS NOT NULL AND {earns} THEN 1 ELSE 0 END) AS earning,
+           SUM(CASE WHEN r.status IS NOT NULL AND {earns} AND {covers} THEN 1 ELSE 0 END) AS covering
+    FROM {_t(Handover)} h
+    JOIN {_t(Project)} p ON p.id = h.project_id
+    LEFT JOIN {_t(OperationReport)} r ON r.project_id = h.project_id AND r.year = (
+        SELECT MAX(r2.year) FROM {_t(OperationReport)} r2 WHERE r2.project_id = h.project_id AND r2.year <= %(year)s
+    )
+    WHERE h.status = 'confirmed' AND h.date <= %(y1)s
+      AND p.pairing_id IN (SELECT id FROM {_t(Pairing)} WHERE program_id = %(program)s)
+    GROUP BY p.pairing_id
+) ho ON ho.pairing_id = pa.id
 WHERE pa.program_id = %(program)s AND pa.start_date <= %(y1)s AND (pa.end_date IS NULL OR pa.end_date >= %(y0)s)
 ORDER BY pa.id
 """  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
-    params = {**_params(run), "year": run.year, "run": run.pk}
+    params = {**_params(run), "run": run.pk}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         cols = [c[0] for c in cursor.description]
@@ -404,5 +465,7 @@ def _pairing_measures(r: dict[str, Any]) -> dict[str, Any]:
             "personnel_vs_quota": _ratio(r["headcount"], r["personnel_quota"]),
             "people_trained": float(r["trained"] or 0),
             "project_scores": _ratio(r["weighted"], r["weights"]),
+            "assets_in_use_share": _ratio(r["in_use"], r["aged"]),
+            "running_costs_covered_share": _ratio(r["covering"], r["earning"]),
         },
     }

@@ -27,10 +27,10 @@ Each function reads its figure in a fixed number of queries, grouped by programm
 several at once.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import DecimalField, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
@@ -40,6 +40,7 @@ from .rollups import PLEDGE_OPEN
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
 CENT = Decimal("0.01")
+K = TypeVar("K")
 
 
 def fulfilment(received: Decimal | None, required: Decimal | None) -> Decimal | None:
@@ -195,6 +196,24 @@ def money_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dic
         _mandates(None, year).filter(pairing__in=ids), _flows(None, year).filter(pairing__in=ids), "pairing"
     )
     return {pk: found.get(pk, Money()) for pk in ids}
+
+
+def money_by_group[K](groups: Mapping[K, Iterable[int]], year: int | None = None) -> dict[K, Money]:
+    """The money of each group of pairings (by its key), as `money` computes a scope's: a broken-down mandate
+    counted once — with its parent when the parent is in the group, on its own when the group holds the child
+    without its parent — and the flows of each pairing added. For the map's areas (the pairings whose recipients
+    lie in one region). Three queries however many groups."""
+    members = {key: set(ids) for key, ids in groups.items()}
+    ids = set().union(*members.values()) if members else set()
+    own = money_by_pairing(ids, year)
+    parents = dict(Pairing.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+    result: dict[K, Money] = {}
+    for key, group in members.items():
+        parts = [
+            own[pk] if parents.get(pk) not in group else replace(own[pk], required=Decimal("0.00")) for pk in group
+        ]
+        result[key] = total(parts)
+    return result
 
 
 def flow_count(pairing: Pairing) -> int:

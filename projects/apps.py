@@ -12,7 +12,7 @@ class ProjectsConfig(AppConfig):
         from core.dashboard import Panel, register_panel
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
-        from core.worklist import waiting_total
+        from core.worklist import waiting_total_for_request
         from pairings.checks import register_project_counter
         from pairings.services import register_project_check
 
@@ -33,7 +33,11 @@ class ProjectsConfig(AppConfig):
         register_project_counter(lambda code: Project.objects.filter(pairing__program__code=code).count())
 
         register_nav(NavItem("projects", _("Projects"), "projects:project_list", order=25))
-        register_nav(NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26, badge=waiting_total))
+        register_nav(
+            NavItem("tasks", _("My tasks"), "projects:my_tasks", order=26, request_badge=waiting_total_for_request)
+        )
+        # Suspected duplicates are reached from the project list (for national users), not the menu: a national
+        # coordinator's menu must stay on one row at 1366 px (tests/browser/test_notifications.py).
         register_action_labels({name: a.label for name, a in ACTIONS.items()})
         register_notification_kinds(NOTIFICATION_KINDS)
         register_action_labels(
@@ -48,5 +52,10 @@ class ProjectsConfig(AppConfig):
                 "rectification_verified": _("rectification verified"),
                 "rectification_sent_back": _("rectification sent back"),
                 "document_added": _("document attached"),
+                "duplicate_dismissed": _("confirmed not a duplicate"),
+                "handover_recorded": _("handover recorded"),
+                "handover_confirmed": _("handover confirmed"),
+                "handover_refused": _("handover refused"),
+                "operation_reported": _("operation report filed"),
             }
         )

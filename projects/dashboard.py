@@ -24,7 +24,7 @@ def projects_panel(request: HttpRequest) -> dict[str, Any]:
 def waiting_panel(request: HttpRequest) -> dict[str, Any]:
     """The home's first panel: what waits for the user, kind by kind, each count linking to its list in "My
     tasks" (the counts are core.worklist's, the same the inbox and the navigation show)."""
-    from core.worklist import waiting_for
+    from core.worklist import waiting_for_request
 
-    waiting = waiting_for(request.user)
+    waiting = waiting_for_request(request)  # the navigation's count reads the same, counted once
     return {"waiting": waiting, "total": sum(w.count for w in waiting)}

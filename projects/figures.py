@@ -15,10 +15,11 @@ The definitions, once:
 Money of a pairing or programme (required, received…) is `pairings.figures`'s.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -26,6 +27,8 @@ from django.db.models.functions import Coalesce
 from pairings.models import FlowKind, FundFlow, Pairing
 
 from .models import Project, ProjectStateCount, ReviewStatus, State
+
+K = TypeVar("K")
 
 #: The stages a project passes through, as the lifecycle's states map onto them; cancelled projects apart.
 STAGES: list[tuple[str, list[str]]] = [
@@ -82,6 +85,26 @@ def scope_stage_counts_by_program(pairings: QuerySet[Pairing]) -> dict[int, Stag
         if n:
             states.setdefault(program_id, {})[state] = n
     return {program_id: StageCounts(s) for program_id, s in states.items()}
+
+
+def scope_stage_counts_by_group[K](groups: Mapping[K, Iterable[int]]) -> dict[K, StageCounts]:
+    """The same for each group of pairing ids (by its key; the map's areas): every project of the group's pairings
+    by state, from the rollup. One query however many groups."""
+    members = {key: set(ids) for key, ids in groups.items()}
+    ids = set().union(*members.values()) if members else set()
+    by_pairing: dict[int, dict[str, int]] = {}
+    rows = ProjectStateCount.objects.filter(pairing__in=ids).order_by().values_list("pairing_id", "state")
+    for pairing_id, state, n in rows.annotate(n=Sum("projects")):
+        if n:
+            by_pairing.setdefault(pairing_id, {})[state] = n
+    result: dict[K, StageCounts] = {}
+    for key, group in members.items():
+        states: dict[str, int] = {}
+        for pk in group:
+            for state, n in by_pairing.get(pk, {}).items():
+                states[state] = states.get(state, 0) + n
+        result[key] = StageCounts(states)
+    return result
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,16 @@ class Project(ChoiceLabels, models.Model):
         "photos": _("photos"),
         "score": _("score"),
         "evaluation_run": _("evaluation run"),
+        "similar_project": _("similar project"),
+        # The handover and the yearly operation reports.
+        "handover_date": _("handover date"),
+        "receiving_organization": _("receiving organization"),
+        "asset_value": _("asset value"),
+        "asset_register": _("asset register"),
+        "handover_status": _("handover"),
+        "operation_year": _("year"),
+        "operation_status": _("operating status"),
+        "utilisation": _("utilisation (%)"),
     }
 
     @classmethod
@@ -211,10 +221,18 @@ class Project(ChoiceLabels, models.Model):
             "result": dict(InspectionResult.choices),
             "review_status": dict(ReviewStatus.choices),
             "rectification_status": dict(RectificationStatus.choices),
+            "handover_status": dict(HandoverStatus.choices),
+            "operation_status": dict(OperationStatus.choices),
         }
         if name in choices and isinstance(value, str):
             return str(choices[name].get(value, value))
-        if name == "spend_to_date" and value is not None:
+        if name == "receiving_organization" and isinstance(value, dict) and value.get("id"):
+            # The organization's name in the reader's language (the label kept is the recorder's).
+            from accounts.models import Organization
+
+            org = Organization.objects.filter(pk=value["id"]).first()
+            return org.display_name if org is not None else str(value.get("label", "—"))
+        if name in ("spend_to_date", "asset_value") and value is not None:
             return format_cny(str(value))
         return None
 
@@ -460,3 +478,225 @@ class Document(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- duplicate projects across pairings (projects/duplicates.py finds them) -----------------------------------
+
+
+class SuspectedDuplicate(models.Model):
+    """A pair of projects that the portfolio scan (projects.tasks.scan_duplicates) found alike enough to be one
+    undertaking, the lower id first. The scan rewrites the pairs it finds; a pair it no longer finds is removed."""
+
+    project_a = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="+")
+    project_b = models.ForeignKey(
+        Project, verbose_name=_("similar project"), on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField(_("similarity"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "project_a_id", "project_b_id"]
+        verbose_name = _("suspected duplicate")
+        verbose_name_plural = _("suspected duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["project_a", "project_b"], name="suspected_duplicate_pair"),
+            models.CheckConstraint(condition=Q(project_a__lt=models.F("project_b")), name="suspected_duplicate_order"),
+        ]
+        indexes = [models.Index(fields=["-score"], name="suspected_duplicate_score")]
+
+    def __str__(self) -> str:
+        return f"{self.project_a_id} ~ {self.project_b_id} ({self.score:.2f})"
+
+
+class DuplicateDismissal(models.Model):
+    """The word of an official of PROJECT that it is not the same undertaking as CANDIDATE, and why: the approver
+    reads it beside the warning (services.duplicate_dismiss records it, with a history event)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="duplicate_dismissals"
+    )
+    candidate = models.ForeignKey(
+        Project, verbose_name=_("similar project"), on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("not-a-duplicate confirmation")
+        verbose_name_plural = _("not-a-duplicate confirmations")
+        constraints = [models.UniqueConstraint(fields=["project", "candidate"], name="duplicate_dismissal_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} ≠ {self.candidate_id}"
+
+
+# --- handover and operation after acceptance (the "hematopoiesis test") -------------------------------------
+#
+# Not a lifecycle state: a record beside an accepted (or evaluated) project. The assisting side records the
+# handover, the recipient side confirms or refuses it; from the handover's year on, the recipient side files one
+# operation report a year. Who may do each is projects/policy.py's; the services are projects/handover_services.py.
+
+
+class HandoverStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REFUSED = "refused", pgettext_lazy("handover", "Refused")
+
+
+class Handover(ChoiceLabels, models.Model):
+    """A project's handover to the recipient side: one per project. A refused handover is recorded again on the
+    same row (back to pending); each step is an event of the project's history, which keeps what came before."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="handover")
+    date = models.DateField(_("handover date"))
+    receiving_organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("receiving organization"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receiving_name = models.CharField(
+        _("receiving body"),
+        max_length=200,
+        blank=True,
+        help_text=_("When the receiver is not an organization of the directory (a school, a hospital, an operator)."),
+    )
+    asset_value = models.DecimalField(
+        _("asset value"), max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    asset_register = models.ForeignKey(
+        Document, verbose_name=_("asset register"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.PENDING
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    #: How many times the handover was recorded (1, then one more after each refusal).
+    round = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        constraints = [
+            models.CheckConstraint(condition=Q(asset_value__gte=0), name="handover_asset_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(receiving_organization__isnull=False) | ~Q(receiving_name=""),
+                name="handover_has_a_receiver",
+            ),
+        ]
+        indexes = [
+            # The confirmed handovers, by date: what the missing reports and the evaluation read.
+            models.Index(fields=["date"], condition=Q(status="confirmed"), name="handover_confirmed_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.date} {self.status}"
+
+    @property
+    def receiver(self) -> str:
+        return str(self.receiving_organization) if self.receiving_organization_id else self.receiving_name
+
+
+class OperationStatus(models.TextChoices):
+    IN_USE = "in_use", _("In use")
+    UNDER_USED = "under_used", _("Under-used")
+    IDLE = "idle", _("Idle")
+    CLOSED = "closed", pgettext_lazy("operation", "Closed")
+    DEMOLISHED = "demolished", _("Demolished")
+
+
+#: The statuses in which a handed-over asset counts as still in use (the evaluation's "assets in use").
+OPERATING_STATUSES = (OperationStatus.IN_USE, OperationStatus.UNDER_USED)
+
+
+class CostPayer(models.TextChoices):
+    RECIPIENT_GOVERNMENT = "recipient_government", _("Recipient government")
+    ASSISTING_SIDE = "assisting_side", _("Assisting side")
+    OPERATOR = "operator", _("Operator (self-financed)")
+    OTHER = "other", _("Other")
+
+
+class OperationReport(ChoiceLabels, models.Model):
+    """How a handed-over project ran in one year, as the recipient side reports it: one per project and year."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="operation_reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("operating status"), max_length=12, choices=OperationStatus.choices)
+    utilisation = models.PositiveSmallIntegerField(
+        _("utilisation (%)"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    operating_cost = models.DecimalField(
+        _("operating cost"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    maintenance_cost = models.DecimalField(
+        _("maintenance cost"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    cost_payer = models.CharField(_("costs paid by"), max_length=24, choices=CostPayer.choices, blank=True)
+    revenue = models.DecimalField(
+        _("revenue"), max_digits=18, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    jobs = models.PositiveIntegerField(_("jobs"), null=True, blank=True)
+    people_served = models.PositiveIntegerField(_("people served"), null=True, blank=True)
+    photos = models.ManyToManyField(Document, verbose_name=_("photos"), blank=True, related_name="+")
+    notes = models.TextField(_("notes"), blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-id"]
+        verbose_name = _("operation report")
+        verbose_name_plural = _("operation reports")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year"], name="one_operation_report_a_year"),
+            models.CheckConstraint(
+                condition=Q(utilisation__isnull=True) | Q(utilisation__gte=0, utilisation__lte=100),
+                name="operation_utilisation_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=(Q(operating_cost__isnull=True) | Q(operating_cost__gte=0))
+                & (Q(maintenance_cost__isnull=True) | Q(maintenance_cost__gte=0))
+                & (Q(revenue__isnull=True) | Q(revenue__gte=0)),
+                name="operation_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.year} {self.status}"
+
+    @property
+    def running_cost(self) -> Decimal:
+        return (self.operating_cost or Decimal(0)) + (self.maintenance_cost or Decimal(0))

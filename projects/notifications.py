@@ -40,4 +40,14 @@ NOTIFICATION_KINDS: dict[str, Template] = {
     "rectification_sent_back": gettext_lazy(
         "A rectification on project %(code)s was sent back: %(finding)s. Reason: %(reason)s"
     ),
+    "handover_to_confirm": gettext_lazy(
+        "Project %(code)s “%(title)s” was handed over: confirm the receipt or refuse it with a reason."
+    ),
+    "handover_confirmed": gettext_lazy("The handover of project %(code)s “%(title)s” was confirmed."),
+    "handover_refused": gettext_lazy(
+        "The handover of project %(code)s “%(title)s” was refused: %(reason)s. Record it again once put right."
+    ),
+    "operation_report_missing": gettext_lazy(
+        "The operation report of project %(code)s “%(title)s” for %(year)s is missing: file it."
+    ),
 }

@@ -10,12 +10,20 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from accounts.policy import Decision, refuse, requires
+from accounts.policy import ALLOWED, Decision, acts_nationally, refuse, requires
 from core.errors import Conflict, DomainError
 from pairings import policy as pairing_policy
 from pairings.models import Pairing
 
-from .models import ProgressReport, Project, Rectification, RectificationStatus, ReviewStatus, State
+from .models import (
+    HandoverStatus,
+    ProgressReport,
+    Project,
+    Rectification,
+    RectificationStatus,
+    ReviewStatus,
+    State,
+)
 
 NC, AO, RO = Role.NATIONAL_COORDINATOR, Role.ASSISTING_OFFICER, Role.RECIPIENT_OFFICER
 APPROVER, SUPERVISOR, EVALUATOR = Role.APPROVER, Role.SUPERVISOR, Role.EVALUATOR
@@ -268,3 +276,175 @@ def may_record_flow(user: User | None, project: Project | None = None, kind: str
 
 def may_add_milestone(user: User | None, project: Project | None = None) -> Decision:
     return requires(user, MILESTONE_ROLES, _("Your roles do not allow this."))
+
+
+# --- handover and operation after acceptance -----------------------------------------------------------------
+
+#: A handover is recorded once the project is accepted (or evaluated): a record beside the lifecycle, not a state.
+HANDOVER_STATES = frozenset({State.ACCEPTED, State.EVALUATED})
+#: The assisting side records the handover; the recipient side confirms or refuses it and reports on operation.
+HANDOVER_ROLES = frozenset({AO})
+RECEIPT_ROLES = frozenset({RO})
+OPERATION_REPORT_ROLES = frozenset({RO})
+
+
+def acts_for_assisting_side(user: User | None, project: Project) -> bool:
+    """USER acts for PROJECT's assisting party: its organization, one above it (a province for its city's pairing)
+    or one under it (the front-line headquarters, an aid office). The system and a national official do too."""
+    if user is None or acts_nationally(user):
+        return True
+    org = user.organization
+    assisting = project.pairing.assisting_organization
+    if org is None or not org.path or not assisting.path:
+        return False
+    return assisting.path.startswith(org.path) or org.path.startswith(assisting.path)
+
+
+def acts_for_recipient_side(user: User | None, project: Project) -> bool:
+    """USER acts for PROJECT's recipient region: their organization's region holds it (the county's government,
+    the prefecture's or the region's above it). The system and a national official do too."""
+    if user is None or acts_nationally(user):
+        return True
+    org = user.organization
+    region = org.region if org is not None else None
+    recipient = project.pairing.recipient_region
+    return region is not None and bool(region.path) and recipient.path.startswith(region.path)
+
+
+def _handover_state(project: Project | None) -> Decision | None:
+    if project is not None and project.state not in HANDOVER_STATES:
+        return refuse(
+            _("A handover is recorded once the project is accepted."),
+            code="not_accepted",
+            field="state",
+            error=Conflict,
+        )
+    return None
+
+
+def may_record_handover(user: User | None, project: Project | None = None, handover: Any = None) -> Decision:
+    """Record the handover (again, after a refusal): the assisting side's officers, once the project is accepted;
+    not while a handover waits for confirmation or after one was confirmed."""
+    decision = requires(user, HANDOVER_ROLES, _("Only the assisting side's officers record a handover."))
+    if decision and project is not None and not acts_for_assisting_side(user, project):
+        decision = refuse(_("Only the assisting side's officers record a handover."))
+    if not decision:
+        return decision
+    if (moment := _handover_state(project)) is not None:
+        return moment
+    if handover is not None and handover.status == HandoverStatus.PENDING:
+        return refuse(
+            _("The handover waits for the recipient side's confirmation."),
+            code="handover_pending",
+            field="status",
+            error=Conflict,
+        )
+    if handover is not None and handover.status == HandoverStatus.CONFIRMED:
+        return refuse(
+            _("The handover has already been confirmed."), code="handover_confirmed", field="status", error=Conflict
+        )
+    return decision
+
+
+def _may_answer_handover(user: User | None, project: Project | None, handover: Any, message: Any) -> Decision:
+    decision = requires(user, RECEIPT_ROLES, message)
+    if decision and project is not None and not acts_for_recipient_side(user, project):
+        decision = refuse(message)
+    if not decision or project is None:
+        return decision
+    if handover is None:
+        return refuse(_("No handover has been recorded yet."), code="no_handover", field="status", error=Conflict)
+    if handover.status != HandoverStatus.PENDING:
+        return refuse(
+            _("The handover is “%(status)s”: there is nothing to confirm or refuse.")
+            % {"status": HandoverStatus(handover.status).label},
+            code="state_conflict",
+            field="status",
+            error=Conflict,
+        )
+    return decision
+
+
+def may_confirm_handover(user: User | None, project: Project | None = None, handover: Any = None) -> Decision:
+    """Confirm receipt: a recipient officer of the recipient region, of a handover waiting for confirmation."""
+    return _may_answer_handover(
+        user, project, handover, _("Only the recipient side's officers confirm or refuse a handover.")
+    )
+
+
+def may_refuse_handover(user: User | None, project: Project | None = None, handover: Any = None) -> Decision:
+    """Refuse a handover (with the reason): who may confirm it."""
+    return _may_answer_handover(
+        user, project, handover, _("Only the recipient side's officers confirm or refuse a handover.")
+    )
+
+
+def may_file_operation_report(user: User | None, project: Project | None = None, handover: Any = None) -> Decision:
+    """File a year's operation report: the recipient side's officers, once the handover is confirmed."""
+    message = _("Only the recipient side's officers file operation reports.")
+    decision = requires(user, OPERATION_REPORT_ROLES, message)
+    if decision and project is not None and not acts_for_recipient_side(user, project):
+        decision = refuse(message)
+    if not decision or project is None:
+        return decision
+    if handover is None or handover.status != HandoverStatus.CONFIRMED:
+        return refuse(
+            _("Operation reports are filed once the handover is confirmed."),
+            code="handover_not_confirmed",
+            field="status",
+            error=Conflict,
+        )
+    return decision
+
+
+def handover_actions(user: User, project: Project, handover: Any) -> list[str]:
+    """The steps USER may take on PROJECT's handover now (`record`, `confirm`, `refuse`, `file_report`): what the
+    API reports and the page offers (the services enforce the same)."""
+    if project.state not in HANDOVER_STATES:
+        return []
+    steps = {
+        "record": may_record_handover,
+        "confirm": may_confirm_handover,
+        "refuse": may_refuse_handover,
+        "file_report": may_file_operation_report,
+    }
+    return [name for name, may in steps.items() if may(user, project, handover)]
+
+
+def sees_missing_operation_reports(user: User | None) -> Decision:
+    """Whose work a missing operation report is: the recipient side's officers (the worklist's kind)."""
+    return requires(user, OPERATION_REPORT_ROLES, _("Only the recipient side's officers file operation reports."))
+
+
+# --- duplicate projects across pairings (projects/duplicates.py) --------------------------------------------
+
+#: Who confirms that a project is not the same undertaking as a similar one: those who propose projects.
+DUPLICATE_ROLES = EDIT_ROLES
+
+
+def may_dismiss_duplicate(user: User | None, project: Project | None = None) -> Decision:
+    """Confirm "not a duplicate" (with a reason) on a project in scope, while it may still take money."""
+    if project is not None and project.state in (State.CANCELLED, State.REJECTED):
+        return refuse(
+            _("The project is %(state)s: nothing to confirm.") % {"state": State(project.state).label},
+            code="state_conflict",
+            field="state",
+            error=Conflict,
+        )
+    return requires(user, DUPLICATE_ROLES, _("Only assisting or recipient officers confirm this."))
+
+
+def may_see_duplicates(user: User | None) -> Decision:
+    """The suspected pairs of the whole portfolio: national users only (a pair may span pairings nobody else sees
+    both of)."""
+    if user is None or acts_nationally(user):
+        return ALLOWED
+    return refuse(_("Only the national level sees the suspected duplicates of the whole portfolio."))
+
+
+def may_scan_duplicates(user: User | None) -> Decision:
+    """Run the portfolio's scan for duplicates now (it also runs every night)."""
+    decision = may_see_duplicates(user)
+    if not decision:
+        return decision
+    return requires(user, {NC}, _("Only a national coordinator starts the scan."))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import DomainError, NotFound, Problem
+from core.errors import Conflict, DomainError, NotFound, Problem
 from core.models import HistoryEvent
 from core.services import diff_fields, history_event, history_record
 from pairings.models import FlowSource, Pairing, PairingStatus
@@ -1235,3 +1235,47 @@ def document_upload(
             progress_report=progress_report,
         )
     return doc
+
+
+# --- duplicate projects across pairings ----------------------------------------------------------------------
+
+
+def duplicate_dismiss(*, by: User | None, project: Project, candidate_id: int, reason: str) -> Any:
+    """An official of PROJECT confirms that it is not the same undertaking as the similar project CANDIDATE_ID,
+    and why: recorded once per pair and side, with one history event on the project; the approver reads it
+    beside the warning. The candidate must be one the official sees (404 otherwise, as a project out of scope)
+    and still a match of the project (400 naming `candidate`)."""
+    from . import duplicates
+    from .models import DuplicateDismissal
+
+    with transaction.atomic():
+        locked = _lock_visible(by, project)
+        policy.may_dismiss_duplicate(by, locked).enforce()
+        candidate = Project.objects.filter(pk=candidate_id).exclude(pk=locked.pk)
+        if by is not None:
+            candidate = candidate.filter(pairing_scope_q(by, "pairing__"))
+        other = candidate.first()
+        if other is None:
+            raise NotFound("not_found", _("No such project."), "candidate")
+        problems: list[Problem] = []
+        if not reason.strip():
+            problems.append(Problem("required", _("Say why it is not the same undertaking."), "reason"))
+        elif len(reason.strip()) > 2000:
+            problems.append(Problem("max_length", _("At most %(max)s characters.") % {"max": 2000}, "reason"))
+        if not duplicates.is_match(duplicates.subject_of(locked), other.pk):
+            problems.append(
+                Problem("not_similar", _("This project is not among the similar ones any more."), "candidate")
+            )
+        if problems:
+            raise DomainError.many(problems)
+        if DuplicateDismissal.objects.filter(project=locked, candidate=other).exists():
+            raise Conflict("already_confirmed", _("This was already confirmed as not a duplicate."), "candidate")
+        dismissal = DuplicateDismissal.objects.create(project=locked, candidate=other, reason=reason.strip(), by=by)
+        history_record(
+            obj=locked,
+            action="duplicate_dismissed",
+            actor=by,
+            changes={"similar_project": (None, other)},
+            comment=reason.strip(),
+        )
+    return dismissal

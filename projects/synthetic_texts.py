@@ -23,6 +23,23 @@ DESCRIPTION = (
     "对口支援项目，建设内容、规模和资金来源见可行性研究报告。",
     "A paired-assistance project; its scope, scale and funding are set out in the feasibility study.",
 )
+#: The synthetic recipient officer of each recipient organization that receives handovers.
+RECIPIENT_NAME = ("合成受援方专员", "Synthetic recipient officer")
+#: Why a recipient side refused a handover (marked).
+REFUSALS = (
+    ("资产清单与实物不符", "The asset register does not match what is on site"),
+    ("竣工资料未移交", "The completion records were not handed over"),
+    ("部分设备尚未安装调试", "Some equipment is not yet installed and tested"),
+    ("产权手续未办结", "The title to the assets is not yet settled"),
+)
+#: The note of a yearly operation report, by operating status (marked).
+OPERATION_NOTES = {
+    "in_use": ("运行正常", "Running normally"),
+    "under_used": ("使用率偏低", "Used less than planned"),
+    "idle": ("暂时闲置", "Standing idle for now"),
+    "closed": ("已停止运营", "No longer operating"),
+    "demolished": ("已拆除", "Demolished"),
+}
 #: Progress reports are numbered 1 to 3.
 REPORTS = 3
 
@@ -47,6 +64,9 @@ def pairs() -> list[tuple[str, str]]:
     return [
         MARK,
         *ACTOR_NAMES.values(),
+        RECIPIENT_NAME,
+        *(marked(reason) for reason in REFUSALS),
+        *(marked(note) for note in OPERATION_NOTES.values()),
         marked(CLOSED),
         description(),
         *(marked(finding) for finding in FINDINGS),

@@ -232,3 +232,43 @@ def notify_rectification_sent_back(rectification_id: int, event_id: int | None =
     link = reverse("projects:project_detail", args=[project.pk]) + "#rectifications-table"
     key = f"rectification_sent_back:{event_id}" if event_id else ""
     return len(notify(users, "rectification_sent_back", params, link, key=key, mail=True))
+
+
+# The handover's and the operation reports' tasks live beside their services; imported here so a worker has them.
+from .handover_tasks import notify_handover, remind_operation_reports  # noqa: E402, F401
+
+
+# The portfolio's scan for duplicate projects: long on a large portfolio, so it has time limits of its own (a
+# county at a time; at 100 000 projects bench/duplicates.py measures it).
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def scan_duplicates() -> dict[str, int]:
+    """Find every suspected pair of the portfolio (projects.duplicates.portfolio_pairs) and store them: a pair
+    found again keeps its first `found_at` and takes the new score and reasons; a pair not found any more (a
+    title changed, a project cancelled) is removed. Safe to run twice. Returns how many pairs stand and how many
+    were removed."""
+    from django.db import transaction
+
+    from .duplicates import portfolio_pairs
+    from .models import SuspectedDuplicate
+
+    found = {(a, b): (score, reasons) for a, b, score, reasons in portfolio_pairs()}
+    now = timezone.now()
+    with transaction.atomic():
+        stale = [
+            pk
+            for pk, a, b in SuspectedDuplicate.objects.values_list("pk", "project_a_id", "project_b_id").iterator()
+            if (a, b) not in found
+        ]
+        for i in range(0, len(stale), 1000):
+            SuspectedDuplicate.objects.filter(pk__in=stale[i : i + 1000]).delete()
+        SuspectedDuplicate.objects.bulk_create(
+            [
+                SuspectedDuplicate(project_a_id=a, project_b_id=b, score=score, reasons=reasons, found_at=now)
+                for (a, b), (score, reasons) in found.items()
+            ],
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["project_a", "project_b"],
+            update_fields=["score", "reasons"],
+        )
+    return {"pairs": len(found), "removed": len(stale)}

@@ -25,8 +25,9 @@ from core.models import HistoryEvent
 from pairings.models import PairingStatus, Program
 from pairings.selectors import pairings_visible_to
 
-from . import figures, forms, keyset, policy, selectors, services
+from . import duplicates, figures, forms, keyset, policy, selectors, services
 from .api.filters import ProjectFilter
+from .duplicate_views import warning_before_saving
 from .models import Category, Document, ProgressReport, Rectification, Sector, State
 
 # The sortable columns, each by the field (or the `budget` annotation) it sorts by; ties go newest first (by id).
@@ -203,6 +204,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "sort_kept": {"sort": sort},
             "cursor_problem": cursor_problem,
             "can_create": policy.may_create_project(user),
+            "can_see_duplicates": policy.may_see_duplicates(user),
         },
         status=filters.status,
     )
@@ -266,6 +268,10 @@ def project_create(request: HttpRequest) -> HttpResponse:
         d = dict(form.cleaned_data)
         pairing, title = d.pop("pairing"), d.pop("title")
         d = {k: v for k, v in d.items() if v not in (None, "")}
+        # Projects that may be the same undertaking are shown before it is saved, once (a warning, not a block).
+        similar = warning_before_saving(request, duplicates.subject_from({"title": title, **d}))
+        if similar is not None:
+            return render(request, "projects/form.html", {"form": form, "title": _("New project"), "similar": similar})
         project = _handle(form, lambda: services.project_create(by=user, pairing=pairing, title=title, **d))
         if project is not None:
             messages.success(
@@ -293,6 +299,12 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ProjectForm(request.POST or None, initial=initial, editable=editable)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k in editable}
+        # Warned again only when what the check compares changes (a new description does not ask again).
+        compared = {k for k in duplicates.COMPARED if k in values and values[k] != getattr(project, k)}
+        similar = warning_before_saving(request, duplicates.subject_of(project, **values)) if compared else None
+        if similar is not None:
+            context = {"form": form, "project": project, "title": _("Edit project"), "similar": similar}
+            return render(request, "projects/form.html", context)
         done = _handle(form, lambda: services.project_update(by=_user(request), project=project, **values))
         if done is not None:
             messages.success(request, _("Project saved."))
@@ -675,7 +687,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     from core import worklist
 
     user = _user(request)
-    waiting = worklist.waiting_for(user)
+    waiting = worklist.waiting_for_request(request)  # the navigation's count reads the same, counted once
     key = request.GET.get("kind", "")
     kind = worklist.kind_named(user, key) if key else None
     context: dict[str, Any] = {"waiting": waiting, "kind": kind, "today": timezone.localdate(), "page": None}

@@ -3,12 +3,13 @@ accept, rectifications due and overdue, reported done (to verify) and sent back,
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.demo_texts import in_language
 from core.worklist import WorkKind, WorkRow, register_work
 
-from . import policy, selectors
-from .models import ProgressReport, Project, Rectification
+from . import handover_selectors, policy, selectors
+from .models import Handover, ProgressReport, Project, Rectification
 
 
 def _pairing(p: Project) -> str:
@@ -64,7 +65,36 @@ def _sent_back_row(r: Rectification) -> WorkRow:
     )
 
 
+def _missing_report_row(h: Handover) -> WorkRow:
+    p = h.project
+    missing = getattr(h, "missing", 1)
+    return WorkRow(
+        title=f"{p.code} {p.title}",
+        url=reverse("projects:project_detail", args=[p.pk]) + "#handover",
+        detail=str(
+            ngettext(
+                "%(n)s yearly operation report missing since the handover in %(year)s",
+                "%(n)s yearly operation reports missing since the handover in %(year)s",
+                missing,
+            )
+            % {"n": missing, "year": getattr(h, "first_year", h.date.year)}
+        ),
+    )
+
+
 def register() -> None:
+    register_work(
+        WorkKind(
+            "operation_reports_missing",
+            _("Operation reports missing"),
+            handover_selectors.missing_reports_for,
+            _missing_report_row,
+            action=_("File the report"),
+            order=45,
+            allowed=policy.sees_missing_operation_reports,
+            urgent=True,
+        )
+    )
     for kind in (
         WorkKind(
             "proposals",

@@ -645,3 +645,60 @@ class NotificationDigestFactory(factory.django.DjangoModelFactory):
     day = factory.Sequence(lambda n: _date(2026, 1, 1 + n % 28))
     user = factory.SubFactory(UserFactory, notification_email="daily_digest")
     count = 1
+
+
+class SuspectedDuplicateFactory(factory.django.DjangoModelFactory):
+    """A pair the portfolio scan found (give both projects, the lower id as project_a)."""
+
+    class Meta:
+        model = "projects.SuspectedDuplicate"
+
+    score = 0.8
+    reasons = factory.LazyFunction(lambda: ["same_county", "similar_title"])
+
+
+class DuplicateDismissalFactory(factory.django.DjangoModelFactory):
+    """An official's "not a duplicate" of PROJECT against CANDIDATE (give both)."""
+
+    class Meta:
+        model = "projects.DuplicateDismissal"
+
+    reason = "不同学校：一所新建，一所扩建"
+
+
+class HandoverFactory(factory.django.DjangoModelFactory):
+    """A confirmed handover of an accepted project (written straight to the table: no history)."""
+
+    class Meta:
+        model = "projects.Handover"
+
+    project = factory.SubFactory(ProjectFactory, pairing=factory.SubFactory(PairingFactory), state="accepted")
+    date = factory.LazyFunction(lambda: _date(2016, 3, 1))
+    receiving_name = "疏附县第二幼儿园"
+    asset_value = factory.LazyFunction(lambda: _decimal("8160000.00"))
+    status = "confirmed"
+    recorded_by = factory.SubFactory(UserFactory, roles=["assisting_officer"])
+    confirmed_by = factory.SubFactory(UserFactory, roles=["recipient_officer"])
+    confirmed_at = factory.LazyFunction(_now)
+
+
+class OperationReportFactory(factory.django.DjangoModelFactory):
+    """A year's operation report of PROJECT (give it; the years follow one another)."""
+
+    class Meta:
+        model = "projects.OperationReport"
+
+    project = factory.SubFactory(ProjectFactory, pairing=factory.SubFactory(PairingFactory), state="accepted")
+    year = factory.LazyAttribute(
+        lambda o: _next_free(
+            list(o.project.operation_reports.values_list("year", flat=True)) if o.project.pk else [], 2016
+        )
+    )
+    status = "in_use"
+    utilisation = 85
+    operating_cost = factory.LazyFunction(lambda: _decimal("120000.00"))
+    maintenance_cost = factory.LazyFunction(lambda: _decimal("30000.00"))
+    cost_payer = "recipient_government"
+    jobs = 12
+    people_served = 360
+    filed_by = factory.SubFactory(UserFactory, roles=["recipient_officer"])

@@ -31,9 +31,10 @@ from evaluation import services as evaluation_services
 from pairings import policy as pairing_policy
 from pairings import services as pairing_services
 from pairings.models import DeploymentKind, FlowSource, Pairing, Program
+from projects import handover_services
 from projects import policy as project_policy
 from projects import services as project_services
-from projects.models import ProgressReport, Project, Rectification, State
+from projects.models import Handover, ProgressReport, Project, Rectification, State
 from tests.factories import OrganizationFactory, RegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,15 @@ def _build() -> World:
         ids[state] = bring(f"项目{state}", state).pk
     for state in (State.COMPLETED, State.ACCEPTED):
         ids[state] = bring(f"项目{state}", state).pk
+    # Two more accepted projects: one handed over and waiting for the recipient side, one handed over and confirmed.
+    for name in ("handover_pending", "handover_confirmed"):
+        handed = bring(f"项目{name}", State.ACCEPTED)
+        handover_services.handover_record(
+            by=None, project=handed, date=D(2025, 7, 2), asset_value="900000", receiving_organization=kg
+        )
+        if name == "handover_confirmed":
+            handover_services.handover_confirm(by=None, project=handed)
+        ids[name] = handed.pk
     building = Project.objects.get(pk=ids[State.IN_CONSTRUCTION])
     ids["report"] = project_services.progress_report_submit(
         by=None, project=building, period_end=D(2024, 6, 30), physical_progress=40, spend_to_date="300000"
@@ -441,6 +451,73 @@ CASES: dict[str, Case] = {
             by=u, project=w.project(State.IN_CONSTRUCTION), title="封顶", due_date=D(2025, 1, 1)
         ),
         api=lambda w, who: api_allows(w, who, "post", f"/api/v1/projects/{w.ids[State.IN_CONSTRUCTION]}/milestones/"),
+    ),
+    # --- projects: the handover and the yearly operation reports (assisting side records, recipient answers) ---
+    "handover_record": Case(
+        allowed=roles(AO),
+        policy=lambda w, u: project_policy.may_record_handover(u, w.project(State.ACCEPTED), None),
+        service=lambda w, u: handover_services.handover_record(
+            by=u, project=w.project(State.ACCEPTED), date=D(2025, 7, 2), asset_value="900000", receiving_name="学校"
+        ),
+        page=_project_page(State.ACCEPTED, lambda w: href("projects:handover_record", w.ids[State.ACCEPTED])),
+        api=lambda w, who: api_allows(
+            w,
+            who,
+            "post",
+            f"/api/v1/projects/{w.ids[State.ACCEPTED]}/handover/",
+            {"date": "2025-07-02", "asset_value": "900000", "receiving_name": "学校"},
+        ),
+    ),
+    "handover_confirm": Case(
+        allowed=roles(RO),
+        policy=lambda w, u: project_policy.may_confirm_handover(
+            u,
+            Project.objects.get(pk=w.ids["handover_pending"]),
+            Handover.objects.get(project=w.ids["handover_pending"]),
+        ),
+        service=lambda w, u: handover_services.handover_confirm(
+            by=u, project=Project.objects.get(pk=w.ids["handover_pending"])
+        ),
+        page=_project_page("handover_pending", lambda w: href("projects:handover_confirm", w.ids["handover_pending"])),
+        api=lambda w, who: api_allows(
+            w, who, "post", f"/api/v1/projects/{w.ids['handover_pending']}/handover/confirm/"
+        ),
+    ),
+    "handover_refuse": Case(
+        allowed=roles(RO),
+        policy=lambda w, u: project_policy.may_refuse_handover(
+            u,
+            Project.objects.get(pk=w.ids["handover_pending"]),
+            Handover.objects.get(project=w.ids["handover_pending"]),
+        ),
+        service=lambda w, u: handover_services.handover_refuse(
+            by=u, project=Project.objects.get(pk=w.ids["handover_pending"]), reason="清单不全"
+        ),
+        page=_project_page("handover_pending", lambda w: href("projects:handover_refuse", w.ids["handover_pending"])),
+        api=lambda w, who: api_allows(
+            w, who, "post", f"/api/v1/projects/{w.ids['handover_pending']}/handover/refuse/", {"reason": "清单不全"}
+        ),
+    ),
+    "operation_report": Case(
+        allowed=roles(RO),
+        policy=lambda w, u: project_policy.may_file_operation_report(
+            u,
+            Project.objects.get(pk=w.ids["handover_confirmed"]),
+            Handover.objects.get(project=w.ids["handover_confirmed"]),
+        ),
+        service=lambda w, u: handover_services.operation_report_file(
+            by=u, project=Project.objects.get(pk=w.ids["handover_confirmed"]), year=2025, status="in_use"
+        ),
+        page=_project_page(
+            "handover_confirmed", lambda w: href("projects:operation_report_create", w.ids["handover_confirmed"])
+        ),
+        api=lambda w, who: api_allows(
+            w,
+            who,
+            "post",
+            f"/api/v1/projects/{w.ids['handover_confirmed']}/operation-reports/",
+            {"year": 2025, "status": "in_use"},
+        ),
     ),
     "project_flow": Case(
         allowed=roles(NC, AO, RO),

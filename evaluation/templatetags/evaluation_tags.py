@@ -119,6 +119,14 @@ def curve_words(indicator: Indicator) -> str:
 
 
 @register.filter
+def optional_measure(indicator: Indicator) -> bool:
+    """The indicator's measure applies to some projects only: without a value it is not applicable, not missing
+    (evaluation.coverage)."""
+    measure = MEASURES.get(indicator.formula)
+    return bool(measure and measure.optional)
+
+
+@register.filter
 def definition(indicator: Indicator) -> str:
     measure = MEASURES.get(indicator.formula)
     return str(measure.definition) if measure else indicator.formula

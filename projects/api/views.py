@@ -40,6 +40,7 @@ from projects import figures as project_figures
 from projects import keyset, listing, policy, selectors, services
 from projects.models import Document, DocumentKind, Inspection, Milestone, ProgressReport, Project, Rectification, State
 
+from .duplicates import DuplicatesMixin
 from .filters import ProjectFilter
 from .pagination import ProjectPagination
 from .serializers import (
@@ -66,7 +67,9 @@ from .serializers import (
 # --- projects ----------------------------------------------------------------------------------------------
 
 
-class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(
+    DuplicatesMixin, CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Projects of the pairings in the caller's scope (others answer 404), each with `allowed_actions` for the
     caller. Assisting and recipient officers create drafts and PATCH them (which fields depends on the state);
     the state changes only through `transitions/`. No PUT, no DELETE."""
@@ -231,6 +234,11 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
             409: OpenApiResponse(description="The project's state changed: it cannot take this action now."),
         },
         summary="Take a lifecycle action on the project",
+        description=(
+            "After `submit` and `approve` the answer also carries `similar`: the duplicate check's `count` (similar "
+            "projects the caller sees), `hidden` (in pairings the caller does not see), `unconfirmed` and the `url` "
+            "of `projects/{id}/similar/`. It warns; it never blocks the action."
+        ),
     )
     @action(detail=True, methods=["post"])
     def transitions(self, request: Request, pk: str | None = None) -> Response:
@@ -252,7 +260,7 @@ class ProjectViewSet(CallerMixin, mixins.CreateModelMixin, mixins.UpdateModelMix
         for field in ACTION_FIELDS.get(spec.name, frozenset()):
             kwargs[field] = data.get(field, defaults.get(field))
         project = services.TRANSITIONS[spec.name](**kwargs)
-        return self._reread(project)
+        return self.with_similar(spec.name, self._reread(project))
 
     @extend_schema(
         responses={200: StageCountsSerializer},

@@ -65,7 +65,16 @@ from exchange.models import Export, Import, Webhook, WebhookAttempt, WebhookDeli
 from pairings import services as pairing_services
 from pairings.models import AnnualMandate, Deployment, FiscalRevenue, FundFlow, Pairing, Program, Training
 from projects import services as project_services
-from projects.models import Document, Inspection, Milestone, ProgressReport, Project, Rectification
+from projects.models import (
+    Document,
+    Handover,
+    Inspection,
+    Milestone,
+    OperationReport,
+    ProgressReport,
+    Project,
+    Rectification,
+)
 from tests.conftest import make_pairing_world, make_world
 from tests.evaluation.conftest import make_inspection, make_project, run_eagerly
 from tests.factories import DeploymentFactory, FundFlowFactory, ProgressReportFactory, TrainingFactory
@@ -140,11 +149,14 @@ ROWS: dict[str, tuple[type[models.Model], str]] = {
     "deployments": (Deployment, "pk"),
     "trainings": (Training, "pk"),
     "projects": (Project, "pk"),
+    # `projects/{id}/similar/{candidate_id}/dismiss/`: the candidate is a project.
+    "similar": (Project, "pk"),
     "progress-reports": (ProgressReport, "pk"),
     "inspections": (Inspection, "pk"),
     "rectifications": (Rectification, "pk"),
     "documents": (Document, "pk"),
     "milestones": (Milestone, "pk"),
+    "operation-reports": (OperationReport, "pk"),
     "frameworks": (IndicatorFramework, "pk"),
     "runs": (EvaluationRun, "pk"),
     "project-scores": (ProjectScore, "pk"),
@@ -252,6 +264,15 @@ def _api_data(world, pw) -> None:
         is_livelihood=True,
     )
     make_inspection(accepted, dt.date(2015, 12, 22), kind="acceptance")
+    # Handed over and reported on: the handover's and the operation reports' endpoints have rows to read.
+    Handover.objects.create(
+        project=accepted,
+        date=dt.date(2016, 1, 10),
+        receiving_organization=world.shufu_gov,
+        asset_value=Decimal("9800000.00"),
+        status="confirmed",
+    )
+    OperationReport.objects.create(project=accepted, year=2016, status="in_use", utilisation=80)
     for state in ("proposed", "approved", "suspended", "completed", "cancelled"):
         make_project(shufu, state)
     make_project(jiashi, "accepted", actual_start=dt.date(2015, 4, 1), actual_end=dt.date(2015, 11, 30))

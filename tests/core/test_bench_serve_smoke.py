@@ -52,3 +52,25 @@ def test_the_serve_benchmark_measures_pages_served_alone_and_their_sql_alone(tmp
     assert rows["projects"]["alone_target"] == 3
     assert "served/s" in done.stdout
     assert "Load average" in done.stdout
+
+
+def test_alone_only_times_the_pages_in_process_and_starts_no_server(tmp_path):
+    call_command("generate_projects", "--projects", "60", "--seed", "4", verbosity=0)
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    out = tmp_path / "alone.json"
+    command = [sys.executable, str(BENCH), "--reuse", "--smoke", "--alone-only", "--database-url", url]
+    command += ["--json-out", str(out), "--settings", "config.settings.test", "--cache-url", "locmem://"]
+    command += ["--pages", ",".join(PAGES[2:])]
+    done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    rows = {row["page"]: row for row in json.loads(out.read_text())["pages"]}
+    assert list(rows) == PAGES
+    for row in rows.values():
+        assert row["alone_ms"] > 0, row
+        assert row["queries"] >= 1, row
+        assert (row["served_rps"], row["sql_tps"], row["requests"]) == (None, None, 0), row
+    assert "gunicorn" not in done.stdout
+    assert "pages alone in process" in done.stdout

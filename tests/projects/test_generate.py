@@ -13,11 +13,24 @@ from django.core.management.base import CommandError
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import OrganizationKind, Role, User
+from accounts.services import organization_create
+from core import rollups
 from core.models import HistoryEvent
 from pairings.models import FlowKind, FundFlow, Pairing, PairingStatus
-from projects import selectors, services
-from projects.models import Inspection, InspectionKind, ProgressReport, Project, Rectification, State
+from projects import handover_selectors, handover_services, selectors, services
+from projects.models import (
+    Handover,
+    HandoverStatus,
+    Inspection,
+    InspectionKind,
+    OperationReport,
+    OperationStatus,
+    ProgressReport,
+    Project,
+    Rectification,
+    State,
+)
 from projects.synthetic import AS_OF, MARK
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +47,17 @@ def generate(*args: str) -> None:
 
 
 def snapshot() -> list[tuple]:
-    return list(
-        Project.objects.order_by("code").values_list(
+    return [
+        *Project.objects.order_by("code").values_list(
             "code", "title", "state", "pairing_id", "budget_requested", "approved_budget", "created_at"
-        )
-    )
+        ),
+        *Handover.objects.order_by("project__code").values_list(
+            "project__code", "date", "status", "round", "asset_value", "receiving_name", "confirmed_at"
+        ),
+        *OperationReport.objects.order_by("project__code", "year").values_list(
+            "project__code", "year", "status", "utilisation", "operating_cost", "revenue", "people_served"
+        ),
+    ]
 
 
 @pytest.fixture
@@ -76,27 +95,33 @@ def test_the_data_set_is_synthetic_spread_and_readable(generated):
     assert len({p.pairing_id for p in projects}) >= 15
 
     # Every other table in proportion, and every row marked.
-    assert 2.5 <= HistoryEvent.objects.filter(comment=MARK).count() / N <= 7
+    ct = ContentType.objects.get_for_model(Project)
+    assert 2.5 <= HistoryEvent.objects.filter(content_type=ct, comment__contains=MARK).count() / N <= 7
     assert 0.8 <= ProgressReport.objects.count() / N <= 2.5
     assert 0.3 <= Inspection.objects.count() / N <= 1.5
     assert 1 <= FundFlow.objects.count() / N <= 4
     assert not FundFlow.objects.filter(is_synthetic=False).exists()
-    ct = ContentType.objects.get_for_model(Project)
-    assert not HistoryEvent.objects.filter(content_type=ct).exclude(comment=MARK).exists()
+    assert not HistoryEvent.objects.filter(content_type=ct).exclude(comment__contains=MARK).exists()
+    assert Handover.objects.exists()
+    assert OperationReport.objects.exists()
+    assert not Handover.objects.filter(project__is_synthetic=False).exists()
 
 
 def test_every_row_passes_the_models_validation_and_the_database_constraints(generated):
     # full_clean checks choices, lengths, validators and the CheckConstraints, as a form or serializer would.
-    for model in (Project, ProgressReport, Inspection, Rectification, FundFlow):
+    for model in (Project, ProgressReport, Inspection, Rectification, FundFlow, Handover, OperationReport):
         for obj in model.objects.all():
-            obj.full_clean()
+            # A report filed where the directory has no recipient organization has no filer (null, as a report
+            # filed by the system: by=None); the form never leaves it blank.
+            obj.full_clean(exclude=["filed_by"] if model is OperationReport and obj.filed_by_id is None else None)
 
 
 def test_every_project_is_where_its_lifecycle_put_it(generated):
     today = dt.date.today()
     for p in Project.objects.select_related("pairing__recipient_region", "location", "proposed_by", "created_by"):
         cancelled = p.state == State.CANCELLED
-        events = history_of(p)
+        # The lifecycle's events (the handover's steps are events beside it: no state).
+        events = [e for e in history_of(p) if e.to_state]
         # The history is the path: created as a draft, then each transition from where the last one left it.
         assert events[0].action == "created"
         assert events[0].to_state == "draft"
@@ -196,7 +221,10 @@ def test_fund_flows_are_linked_to_approved_projects_of_their_pairing(generated):
 
 def test_the_same_seed_gives_the_same_data_and_a_second_run_needs_replace(generated):
     first = snapshot()
-    counts = {m: m.objects.count() for m in (HistoryEvent, ProgressReport, Inspection, Rectification, FundFlow)}
+    models = (HistoryEvent, ProgressReport, Inspection, Rectification, FundFlow, Handover, OperationReport)
+    counts = {m: m.objects.count() for m in models}
+    assert counts[Handover]
+    assert counts[OperationReport]
     with pytest.raises(CommandError, match="--replace"):
         generate("--seed", "7")
     assert snapshot() == first
@@ -253,6 +281,8 @@ def test_every_text_written_is_chinese_as_stored_and_english_on_an_english_page(
 
     texts = {
         *Project.objects.values_list("description", flat=True),
+        *Handover.objects.exclude(refusal_reason="").values_list("refusal_reason", flat=True),
+        *OperationReport.objects.values_list("notes", flat=True),
         *ProgressReport.objects.values_list("narrative", flat=True),
         *Inspection.objects.exclude(findings="").values_list("findings", flat=True),
         *Rectification.objects.values_list("finding", flat=True),
@@ -268,3 +298,145 @@ def test_every_text_written_is_chinese_as_stored_and_english_on_an_english_page(
         assert english, f"no English for {text!r}"
         assert not re.search(r"[A-Za-z]", text), f"English in the Chinese {text!r}"
         assert not re.search(r"[\u4e00-\u9fff]", english), f"Chinese in the English {english!r}"
+
+
+HANDOVER_STEPS = {"handover_recorded", "handover_refused", "handover_confirmed"}
+
+
+@pytest.fixture
+def with_receivers(db):
+    """A recipient county government for every pairing's recipient region (as the demo's Shufu), then 400 projects:
+    enough for every handover status and operating status."""
+    call_command("load_regions", verbosity=0)
+    call_command("load_programs", verbosity=0)
+    regions = {p.recipient_region for p in Pairing.objects.select_related("recipient_region")}
+    for region in sorted(regions, key=lambda r: r.code):
+        organization_create(
+            by=None,
+            name=f"{region.name}人民政府（{region.code}）",
+            kind=OrganizationKind.COUNTY_GOVERNMENT,
+            region=region,
+        )
+    call_command("generate_projects", "--projects", "400", "--seed", "3", verbosity=0)
+
+
+def test_accepted_projects_are_handed_over_and_reported_on_as_the_services_would(with_receivers):
+    handovers = list(
+        Handover.objects.select_related(
+            "project__pairing__recipient_region", "project__location", "receiving_organization", "confirmed_by"
+        )
+    )
+    accepted = Project.objects.filter(state=State.ACCEPTED).count()
+    assert 0.5 * accepted <= len(handovers) < accepted
+    statuses = Counter(h.status for h in handovers)
+    assert statuses[HandoverStatus.CONFIRMED] > 0.6 * len(handovers), statuses
+    assert statuses[HandoverStatus.PENDING], statuses
+    assert statuses[HandoverStatus.REFUSED], statuses
+    assert any(h.round == 2 and h.status == HandoverStatus.CONFIRMED for h in handovers)
+    for h in handovers:
+        p = h.project
+        assert p.state == State.ACCEPTED  # the generator makes no evaluated project
+        events = history_of(p)
+        accept = next(e for e in events if e.action == "accept")
+        steps = [e for e in events if e.action in HANDOVER_STEPS]
+        # The steps come after the acceptance, in order, within the pairing's term.
+        assert all(e.at >= accept.at for e in steps)
+        assert [e.at for e in steps] == sorted(e.at for e in steps)
+        last_day = min(p.pairing.end_date or AS_OF, AS_OF)
+        assert timezone.localtime(accept.at).date() <= h.date <= last_day
+        assert h.date >= p.actual_end
+        assert 0 < h.asset_value <= p.approved_budget
+        # The steps as handover_services records them; the row where the last one left it.
+        assert [e.action for e in steps].count("handover_recorded") == h.round
+        assert steps[0].action == "handover_recorded"
+        assert steps[0].changes["asset_value"]["new"] == str(h.asset_value)
+        assert steps[0].changes["handover_date"]["new"] == h.date.isoformat()
+        for before, step in itertools.pairwise(steps):
+            assert step.changes["handover_status"]["old"] == before.changes["handover_status"]["new"]
+        assert steps[-1].changes["handover_status"]["new"] == h.status
+        refusals = [e for e in steps if e.action == "handover_refused"]
+        assert bool(refusals) == bool(h.refusal_reason)
+        assert all(e.comment == h.refusal_reason and MARK in e.comment for e in refusals)
+        assert (h.confirmed_at is not None) == (h.status == HandoverStatus.CONFIRMED)
+        # The receiver: the organization of the recipient side, whose synthetic recipient officer answers.
+        org = h.receiving_organization
+        assert org is not None
+        assert h.receiving_name == ""
+        assert p.pairing.recipient_region.contains(org.region)
+        assert steps[0].changes["receiving_organization"]["new"] == {"id": org.pk, "label": org.name}
+        for step in steps[1:]:
+            if step.action != "handover_recorded":
+                assert step.actor.organization == org
+                assert step.actor.role_assignments.filter(role=Role.RECIPIENT_OFFICER).exists()
+        if h.status == HandoverStatus.CONFIRMED:
+            assert h.confirmed_by.username == f"synthetic-{org.pk}-recipient"
+        # Yearly reports only once confirmed, from the handover's year to last year, filed after the confirmation.
+        reports = list(p.operation_reports.order_by("year"))
+        if h.status != HandoverStatus.CONFIRMED:
+            assert reports == []
+            continue
+        assert all(h.date.year <= r.year < AS_OF.year for r in reports)
+        for r in reports:
+            assert r.filed_at >= h.confirmed_at
+            assert timezone.localtime(r.filed_at).date() <= AS_OF
+            assert r.filed_by == h.confirmed_by
+            assert bool(r.cost_payer) == bool(r.operating_cost or r.maintenance_cost)
+            assert (
+                r.revenue is None
+                or p.is_self_sustaining
+                or r.revenue <= (r.operating_cost or 0) + (r.maintenance_cost or 0)
+            )
+            if r.status in (OperationStatus.CLOSED, OperationStatus.DEMOLISHED):
+                assert not r.operating_cost
+                assert r.utilisation == 0
+            # What the service would take as sent.
+            problems, _read = handover_services.operation_report_problems(
+                p,
+                None,
+                year=r.year,
+                status=r.status,
+                utilisation=r.utilisation,
+                operating_cost=r.operating_cost,
+                maintenance_cost=r.maintenance_cost,
+                cost_payer=r.cost_payer,
+                revenue=r.revenue,
+                jobs=r.jobs,
+                people_served=r.people_served,
+            )
+            assert [x.code for x in problems] == ["duplicate"]  # filed already, and nothing else wrong
+
+    reports = list(OperationReport.objects.select_related("project"))
+    by_status = Counter(r.status for r in reports)
+    assert by_status[OperationStatus.IN_USE] > 0.6 * len(reports), by_status
+    assert by_status[OperationStatus.UNDER_USED]
+    assert by_status[OperationStatus.IDLE] + by_status[OperationStatus.CLOSED]
+    assert any(r.revenue and r.project.is_self_sustaining for r in reports)
+    assert all(r.jobs is not None and r.people_served is not None for r in reports)
+    # Some years are missing: the recipient officer's tasks (as of the day after AS_OF) have work.
+    missing = handover_selectors.missing_reports(today=AS_OF + dt.timedelta(days=1))
+    confirmed = statuses[HandoverStatus.CONFIRMED]
+    assert 0 < missing.count() < 0.5 * confirmed
+    # The rollups still agree with their rows.
+    assert all(found == [] for found in rollups.reconcile().values())
+
+
+def test_handovers_and_reports_go_with_replace_and_the_services_take_over(with_receivers):
+    counts = (Handover.objects.count(), OperationReport.objects.count())
+    call_command("generate_projects", "--projects", "400", "--seed", "3", "--replace", verbosity=0)
+    assert (Handover.objects.count(), OperationReport.objects.count()) == counts
+    call_command("generate_projects", "--projects", "50", "--seed", "4", "--replace", verbosity=0)
+    assert Handover.objects.count() < counts[0]
+    assert not Handover.objects.exclude(project__state=State.ACCEPTED).exists()
+
+    # A real recipient officer of the receiving organization confirms a pending one and reports on a missing year.
+    handover = Handover.objects.filter(status=HandoverStatus.PENDING).select_related("project").first()
+    if handover is None:
+        pytest.skip("no pending handover for this seed")
+    officer = User.objects.create(username="ro", organization=handover.receiving_organization)
+    officer.role_assignments.create(role=Role.RECIPIENT_OFFICER)
+    handover_services.handover_confirm(by=officer, project=handover.project)
+    report = handover_services.operation_report_file(
+        by=officer, project=handover.project, year=handover.date.year, status=OperationStatus.IN_USE, utilisation=80
+    )
+    assert report.year == handover.date.year
+    assert [e.action for e in history_of(handover.project)][-2:] == ["handover_confirmed", "operation_reported"]
