@@ -1,4 +1,4 @@
-"""API token authentication in one query, written once.
+"""Who is asking, in one query, written once: the API's token and the pages' signed-in user.
 
 knox's own `TokenAuthentication` lists every token of the user on every request to delete the expired ones, then
 the views load the caller's organization and roles. Here the token comes with its user, organization, region
@@ -10,6 +10,10 @@ database from the models' own fields (the columns the ORM would select with `sel
 turned into real model instances with `Model.from_db` — the token, its user, the user's organization and its
 region, linked through the relations' caches as `select_related` leaves them. `request.user` is an ordinary
 `User`, `request.auth` an ordinary `AuthToken`.
+
+The pages' sessions name the user by id; Django's `ModelBackend.get_user` would read the user, and the page would
+then ask for the organization and the roles, three statements before the page's own work on every signed-in request.
+`UserBackend` reads them with the same statement, keyed by the user's id instead of the token.
 """
 
 import binascii
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from hmac import compare_digest
 from typing import Any, cast
 
+from django.contrib.auth.backends import ModelBackend
 from django.db import connections, router
 from django.db.models import Field, Model
 from django.utils import timezone
@@ -50,27 +55,29 @@ class _Part:
 @dataclass(frozen=True)
 class _Statement:
     sql: str
-    token: _Part
+    token: _Part | None  # None when the statement reads a user by id
     user: _Part
     organization: _Part
     region: _Part
     with_roles: bool
 
 
-_STATEMENTS: dict[str, _Statement] = {}
+_STATEMENTS: dict[tuple[str, bool], _Statement] = {}
 
 
-def _statement(alias: str) -> _Statement:
-    """The token's statement for the database ALIAS: the token by its key, joined to its user (inner), the user's
-    organization and its region (outer joins), and on PostgreSQL the user's roles as an array."""
-    statement = _STATEMENTS.get(alias)
+def _statement(alias: str, *, by_token: bool = True) -> _Statement:
+    """The caller's statement for the database ALIAS: the token by its key joined to its user (inner), or
+    (BY_TOKEN false) the user by id; then the user's organization and its region (outer joins), and on PostgreSQL
+    the user's roles as an array."""
+    statement = _STATEMENTS.get((alias, by_token))
     if statement is not None:
         return statement
     connection = connections[alias]
     qn = connection.ops.quote_name
     columns: list[str] = []
     parts: list[_Part] = []
-    for model, table_alias in ((AuthToken, "t"), (User, "u"), (Organization, "o"), (Region, "r")):
+    tables = ((AuthToken, "t"),) if by_token else ()
+    for model, table_alias in (*tables, (User, "u"), (Organization, "o"), (Region, "r")):
         fields = model._meta.concrete_fields
         converters = []
         for i, field in enumerate(fields):
@@ -94,18 +101,25 @@ def _statement(alias: str) -> _Statement:
         if with_roles
         else ""
     )
+    if by_token:
+        source = (
+            f" FROM {qn(AuthToken._meta.db_table)} t"
+            f" INNER JOIN {qn(User._meta.db_table)} u ON u.{col(User, 'id')} = t.{col(AuthToken, 'user')}"
+        )
+        where = f" WHERE t.{col(AuthToken, 'token_key')} = %s"
+    else:
+        source, where = f" FROM {qn(User._meta.db_table)} u", f" WHERE u.{col(User, 'id')} = %s"
     sql = (
-        f"SELECT {', '.join(columns)}{roles}"  # noqa: S608 — SQL built from our own identifiers; values are bound parameters
-        f" FROM {qn(AuthToken._meta.db_table)} t"
-        f" INNER JOIN {qn(User._meta.db_table)} u ON u.{col(User, 'id')} = t.{col(AuthToken, 'user')}"
+        f"SELECT {', '.join(columns)}{roles}{source}"
         f" LEFT OUTER JOIN {qn(Organization._meta.db_table)} o"
         f" ON o.{col(Organization, 'id')} = u.{col(User, 'organization')}"
         f" LEFT OUTER JOIN {qn(Region._meta.db_table)} r ON r.{col(Region, 'id')} = o.{col(Organization, 'region')}"
-        f" WHERE t.{col(AuthToken, 'token_key')} = %s"
+        f"{where}"
     )
-    token, user, organization, region = parts
+    token = parts.pop(0) if by_token else None
+    user, organization, region = parts
     statement = _Statement(sql, token, user, organization, region, with_roles)
-    _STATEMENTS[alias] = statement
+    _STATEMENTS[alias, by_token] = statement
     return statement
 
 
@@ -120,6 +134,37 @@ def _instance(part: _Part, row: Sequence[Any], alias: str, connection: Any) -> A
             for convert in converters:
                 values[i] = convert(values[i], col, connection)
     return part.model.from_db(alias, part.names, values)
+
+
+def _user(statement: _Statement, row: Sequence[Any], alias: str, connection: Any) -> User:
+    """The user of ROW with its organization, the organization's region and (on PostgreSQL) its roles cached, as
+    `select_related` and the roles' cached property would leave them."""
+    user = _instance(statement.user, row, alias, connection)
+    organization = _instance(statement.organization, row, alias, connection)
+    if organization is not None:
+        organization._state.fields_cache["region"] = _instance(statement.region, row, alias, connection)
+    user._state.fields_cache["organization"] = organization
+    if statement.with_roles:
+        # The caller's roles came along, so that no view asks for them again.
+        user.__dict__["roles"] = frozenset(r for r in row[-1] if r)
+    return cast(User, user)
+
+
+class UserBackend(ModelBackend):
+    """Django's ModelBackend (passwords, `is_active`, permissions), whose `get_user` — run on every signed-in
+    page — reads the user with their organization, its region and their roles in one statement."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        alias = router.db_for_read(User)
+        connection = connections[alias]
+        statement = _statement(alias, by_token=False)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user = _user(statement, row, alias, connection)
+        return user if self.user_can_authenticate(user) else None
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -137,20 +182,13 @@ class TokenAuthentication(KnoxTokenAuthentication):
             cursor.execute(statement.sql, [key[: CONSTANTS.TOKEN_KEY_LENGTH]])
             found = cursor.fetchall()
         now = timezone.now()
+        token_part = cast(_Part, statement.token)  # read by token: never None
         for row in found:
-            candidate = _instance(statement.token, row, alias, connection)
+            candidate = _instance(token_part, row, alias, connection)
             if candidate.expiry is not None and candidate.expiry < now:
                 continue
             if not compare_digest(digest, candidate.digest):
                 continue
-            user = _instance(statement.user, row, alias, connection)
-            organization = _instance(statement.organization, row, alias, connection)
-            if organization is not None:
-                organization._state.fields_cache["region"] = _instance(statement.region, row, alias, connection)
-            user._state.fields_cache["organization"] = organization
-            candidate._state.fields_cache["user"] = user
-            if statement.with_roles:
-                # The caller's roles came along, so that no view asks for them again.
-                user.__dict__["roles"] = frozenset(r for r in row[-1] if r)
+            candidate._state.fields_cache["user"] = _user(statement, row, alias, connection)
             return self.validate_user(candidate)
         raise exceptions.AuthenticationFailed(message)

@@ -137,7 +137,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user with their organization and roles in one statement.
+    "accounts.auth.UserBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,6 +174,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are kept in the database and read from the cache (the shared Redis in production): a signed-in page reads
+# its session without a statement. Nothing deletes sessions behind Django's back (a changed password ends them
+# through the session's hash), so the cache never keeps one alive that the database has ended.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Every asset is served by the project itself: officials work on closed networks.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
