@@ -5,10 +5,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Region
+from core.models import Region, name_in_language
 
 
 class OrganizationKind(models.TextChoices):
@@ -62,10 +61,7 @@ class Organization(models.Model):
 
     @property
     def display_name(self) -> str:
-
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return name_in_language(self.name, self.name_en)
 
     @property
     def is_national(self) -> bool:

@@ -43,6 +43,22 @@ def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
     return {make_hashable(value): str(label) for value, label in field.flatchoices}
 
 
+def choice_label(field: models.Field, value: Any) -> Any:
+    """What `get_FOO_display()` shows for VALUE of FIELD in the active language (VALUE itself when not a choice), from
+    the map built once per field and language: for rows read as plain values."""
+    try:
+        return _choice_labels(field, get_language()).get(make_hashable(value), value)
+    except TypeError:  # a value that cannot be a key
+        return dict(field.flatchoices).get(value, value)
+
+
+def name_in_language(name: str, name_en: str) -> str:
+    """A name shown in the active language: English where it is known and the language is English, else Chinese."""
+    if name_en and (get_language() or "").startswith("en"):
+        return name_en
+    return name
+
+
 class ChoiceLabels:
     """A model mixin: `get_FOO_display()` from a map built once per field and language.
 
@@ -133,10 +149,7 @@ class Region(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the active language (English falls back to Chinese where unknown)."""
-        lang = get_language() or ""
-        if lang.startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return name_in_language(self.name, self.name_en)
 
     @property
     def counts_as_county_level(self) -> bool:

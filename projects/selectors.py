@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.models import choice_label, name_in_language
 from core.selectors import search_words
 from pairings.selectors import named_by, pairing_scope_q
 
@@ -29,7 +30,7 @@ def projects_visible_to(user: User) -> QuerySet[Project]:
 
 
 def project_list_rows(user: User) -> QuerySet[Project]:
-    """The list's rows with the names it shows, in one query."""
+    """The list's rows with the names it shows, in one query (the list page reads its page with `list_rows`)."""
     return projects_visible_to(user).select_related(
         "pairing__program",
         "pairing__assisting_organization",
@@ -38,9 +39,79 @@ def project_list_rows(user: User) -> QuerySet[Project]:
     )
 
 
-def latest_progress(project: Project) -> ProgressReport | None:
+class ListRow:
+    """One row of the project list page, read as plain values (no model instances): the columns it shows, and the
+    attributes its order pages by (projects/keyset.py reads them by the terms' names)."""
+
+    #: The project's own columns, read by name.
+    COLUMNS = (
+        "id",
+        "code",
+        "title",
+        "is_synthetic",
+        "state",
+        "sector",
+        "budget",
+        "planned_start",
+        "created_at",
+        "budget_requested",
+    )
+    __slots__ = (*COLUMNS, "assisting_name", "recipient_name")
+    id: int
+    code: str
+    title: str
+    is_synthetic: bool
+    state: str
+    sector: str
+    budget: Any
+    planned_start: Any
+    created_at: Any
+    budget_requested: Any
+    assisting_name: str
+    recipient_name: str
+    #: The values read for each row: the columns, then the two names in both languages.
+    VALUES = (
+        *COLUMNS,
+        "pairing__assisting_organization__name",
+        "pairing__assisting_organization__name_en",
+        "pairing__recipient_region__name",
+        "pairing__recipient_region__name_en",
+    )
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        for name, value in zip(self.COLUMNS, values, strict=False):
+            setattr(self, name, value)
+        self.assisting_name = name_in_language(values[10], values[11])
+        self.recipient_name = name_in_language(values[12], values[13])
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_state_display(self) -> Any:
+        return choice_label(Project._meta.get_field("state"), self.state)
+
+    def get_sector_display(self) -> Any:
+        return choice_label(Project._meta.get_field("sector"), self.sector)
+
+
+def list_rows(queryset: QuerySet[Project]) -> list[ListRow]:
+    """QUERYSET's rows (annotated with `budget`, ordered and sliced by the caller) in one statement, as `ListRow`s."""
+    return [ListRow(values) for values in queryset.values_list(*ListRow.VALUES)]
+
+
+def latest_progress(
+    project: Project, *, newest: list[ProgressReport] | None = None, limit: int = 0
+) -> ProgressReport | None:
     """The latest report that stands: one the approver returned was sent back to be put right, so it neither
-    holds later reports to its figure nor lets the project complete on it."""
+    holds later reports to its figure nor lets the project complete on it.
+
+    NEWEST, the project's first LIMIT reports in the reports' order (newest first) as a page already read them,
+    saves the query when one of them stands, or when there are fewer than LIMIT (they are all there is)."""
+    if newest is not None:
+        standing = next((r for r in newest if r.review_status != ReviewStatus.RETURNED), None)
+        if standing is not None or len(newest) < limit:
+            return standing
     return project.progress_reports.exclude(review_status=ReviewStatus.RETURNED).order_by("-period_end", "-id").first()
 
 

@@ -1,6 +1,7 @@
 """Project pages: the list, the project with its timeline and the actions the user may take, the forms
 that record progress, inspections, rectifications and documents, and each user's tasks."""
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -9,6 +10,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,13 +24,14 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Probl
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
 from core.models import HistoryEvent
+from core.templatetags.dates import date as date_filter
 from pairings.models import PairingStatus, Program
 from pairings.selectors import pairings_visible_to
 
 from . import duplicates, figures, forms, keyset, policy, selectors, services
 from .api.filters import ProjectFilter
 from .duplicate_views import warning_before_saving
-from .models import Category, Document, ProgressReport, Rectification, Sector, State
+from .models import Category, Document, Milestone, ProgressReport, Rectification, Sector, State
 
 # The sortable columns, each by the field (or the `budget` annotation) it sorts by; ties go newest first (by id).
 # Empty values (budget, planned start) go last both ways (projects/keyset.py).
@@ -171,7 +174,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         except keyset.BadCursor:
             cursor_problem = keyset.page_message()
     seek = keyset.seek(terms, cursor)
-    read = list(
+    read = selectors.list_rows(
         (rows if seek is None else rows.filter(seek)).order_by(*keyset.order_by(terms, reverse=cursor.before))[
             : PROJECTS_PER_PAGE + 1
         ]
@@ -210,16 +213,35 @@ def project_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: How many progress reports the project page shows (the newest).
+REPORTS_SHOWN = 20
+
+
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _project_or_404(request, pk)
     user = _user(request)
+    # Whether it has rectifications, documents and milestones, asked with the project: an empty section costs no
+    # query of its own (most projects have none of some).
+    project = get_object_or_404(
+        selectors.project_list_rows(user).annotate(
+            has_rectifications=Exists(Rectification.objects.filter(project=OuterRef("pk"))),
+            has_documents=Exists(Document.objects.filter(project=OuterRef("pk"))),
+            has_milestones=Exists(Milestone.objects.filter(project=OuterRef("pk"))),
+        ),
+        pk=pk,
+    )
+    sections: Any = project  # the annotations above
     actions = policy.allowed_actions(user, project)
-    reports = list(project.progress_reports.select_related("reported_by", "reviewed_by")[:20])
-    rectifications = list(
-        project.rectifications.select_related("evidence", "inspection", "reported_by", "sent_back_by")
-        .prefetch_related("photos")
-        .order_by("closed_on", "deadline", "id")[:50]
+    # The rows show neither who reported nor who reviewed: nothing joined (the same for inspections, documents).
+    reports = list(project.progress_reports.order_by("-period_end", "-id")[:REPORTS_SHOWN])
+    rectifications = (
+        list(
+            project.rectifications.select_related("evidence", "inspection", "reported_by", "sent_back_by")
+            .prefetch_related("photos")
+            .order_by("closed_on", "deadline", "id")[:50]
+        )
+        if sections.has_rectifications
+        else []
     )
     for r in rectifications:
         # The steps the user may take on each, as the policy's table says (the services enforce the same).
@@ -235,12 +257,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Each action with what would stop it now, so a button that cannot succeed does not look like one.
             "actions": [(a, services.ACTIONS[a].label, services.blockers(project, a)) for a in actions],
             "money": figures.project_money(project),
-            "latest": selectors.latest_progress(project),
+            "latest": selectors.latest_progress(project, newest=reports, limit=REPORTS_SHOWN),
             "reports": reports,
-            "inspections": project.inspections.select_related("inspector")[:20],
+            "inspections": project.inspections.all()[:20],
             "rectifications": rectifications,
-            "documents": project.documents.select_related("uploaded_by")[:50],
-            "milestones": project.milestones.all(),
+            "documents": project.documents.all()[:50] if sections.has_documents else [],
+            "milestones": project.milestones.all() if sections.has_milestones else [],
             "history": HistoryEvent.objects.for_object(project).select_related("actor", "content_type")[:50],
             # What the user may do here, each as the policy decides it (the services enforce the same).
             "editable": bool(services.EDITABLE[State(project.state)])
@@ -701,7 +723,41 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     else:
         context["rows"] = worklist.inbox(user, per_kind=TASKS_PER_KIND)
         context["truncated"] = any(w.count > TASKS_PER_KIND for w in waiting)
+    context["tasks"] = _task_items(context["rows"], context["today"])
     return render(request, "projects/tasks.html", context)
+
+
+def _task_items(rows: list[Any], today: dt.date) -> list[dict[str, Any]]:
+    """The inbox's rows as the page shows them, in plain values: each kind's label and action translated once, not
+    on every row, and each due date's badge written here as the template wrote it (`due %(date)s`, the date as
+    the `date` filter gives it, red once the date is past)."""
+    kinds: dict[str, dict[str, Any]] = {}
+    items: list[dict[str, Any]] = []
+    for kind, row in rows:
+        shown = kinds.get(kind.key)
+        if shown is None:
+            shown = kinds[kind.key] = {
+                "key": kind.key,
+                "label": str(kind.label),
+                "action": str(kind.action),
+                "urgent": kind.urgent,
+            }
+        due = None
+        if row.due:
+            # A moment is shown in the local time zone, as the template's filter showed it.
+            day = (
+                timezone.localtime(row.due)
+                if isinstance(row.due, dt.datetime) and timezone.is_aware(row.due)
+                else row.due
+            )
+            text = _("due %(date)s") % {"date": date_filter(day, "Y-m-d")}
+            try:
+                overdue = row.due < today
+            except TypeError:  # a moment, not a day: the template's comparison was false
+                overdue = False
+            due = {"text": text, "overdue": overdue}
+        items.append({"kind": shown, "title": row.title, "url": row.url, "detail": row.detail, "due": due})
+    return items
 
 
 @login_required

@@ -1,0 +1,77 @@
+"""A project's state as a coloured badge, and the project list's rows, written in Python: the list shows 50 rows."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.template import Library
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from core.money import Unit, format_cny
+
+from ..models import State
+
+register = Library()
+
+#: The badge's Bootstrap classes by state; a state not named here is grey.
+STATE_BADGE: dict[str, str] = {
+    State.DRAFT: "text-bg-light border",
+    State.PROPOSED: "text-bg-info",
+    State.APPROVED: "text-bg-primary",
+    State.IN_CONSTRUCTION: "text-bg-warning",
+    State.COMPLETED: "text-bg-success",
+    State.ACCEPTED: "text-bg-success",
+    State.EVALUATED: "text-bg-success",
+}
+
+
+@register.simple_tag
+def state_badge(state: str, label: Any) -> str:
+    """STATE's badge showing LABEL (escaped)."""
+    return format_html('<span class="badge {}">{}</span>', STATE_BADGE.get(state, "text-bg-secondary"), label)
+
+
+@register.simple_tag
+def project_list_rows(rows: Iterable[Any], unit: Unit | None) -> str:
+    """The project list's rows (`projects.selectors.ListRow`s), written in Python: the list's 50 rows through the
+    template language cost more than the rest of the page. The cells are those the template wrote, character for
+    character (tests/projects/test_list_rows.py renders them both ways): the code linked to the project, the title
+    (and the synthetic badge), the pairing, the sector, the state's badge, the budget in the column's unit and the
+    planned start. The caller writes the row for an empty list."""
+    # One reverse for the page: the project's id goes where the placeholder id stands.
+    placeholder = 2_147_483_647
+    head, _, tail = reverse("projects:project_detail", args=[placeholder]).partition(str(placeholder))
+    synthetic = format_html(' <span class="badge text-bg-warning dk-synthetic">{}</span>', gettext("synthetic"))
+    written = []
+    for p in rows:
+        start = p.planned_start
+        written.append(
+            format_html(
+                "\n    <tr>\n"
+                '      <td class="text-nowrap"><a href="{}{}{}">{}</a></td>\n'
+                "      <td>{}{}</td>\n"
+                '      <td class="small">{} → {}</td>\n'
+                '      <td class="small">{}</td>\n'
+                "      <td>{}</td>\n"
+                '      <td class="num" data-figure="budget" data-amount="{}">{}</td>\n'
+                '      <td class="small text-nowrap">{}</td>\n'
+                "    </tr>\n  ",
+                head,
+                p.pk,
+                tail,
+                p.code,
+                p.title,
+                synthetic if p.is_synthetic else "",
+                p.assisting_name,
+                p.recipient_name,
+                p.get_sector_display() or "—",
+                state_badge(p.state, p.get_state_display()),
+                "" if p.budget is None else localize(p.budget),
+                format_cny(p.budget, unit=unit if isinstance(unit, Unit) else None),
+                "—" if start is None else start.isoformat(),
+            )
+        )
+    return mark_safe("".join(written))  # noqa: S308 — every part above went through format_html
