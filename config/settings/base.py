@@ -174,10 +174,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are kept in the database and read from the cache (the shared Redis in production): a signed-in page reads
-# its session without a statement. Nothing deletes sessions behind Django's back (a changed password ends them
-# through the session's hash), so the cache never keeps one alive that the database has ended.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database (Django's default), not the cache: Django's cached_db store fails a request when the
+# cache does not answer, and a sign-out made while Redis was away could come back with it. Every page would then
+# depend on Redis, which the rate limits are written not to.
 # Every asset is served by the project itself: officials work on closed networks.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

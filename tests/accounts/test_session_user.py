@@ -1,5 +1,5 @@
 """accounts.auth.UserBackend: a signed-in page's user, organization, region and roles from one statement (the token's,
-keyed by the user's id), equal to what the ORM loads; sessions read from the cache."""
+keyed by the user's id), equal to what the ORM loads."""
 
 import pytest
 from django.conf import settings
@@ -24,7 +24,7 @@ def fields(instance) -> dict:
 def test_the_backend_is_the_one_sessions_name():
     assert settings.AUTHENTICATION_BACKENDS[-1] == "accounts.auth.UserBackend"
     assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
 def test_the_user_comes_with_organization_region_and_roles_in_one_query(world):
@@ -56,13 +56,14 @@ def test_no_user_an_inactive_one_or_one_without_organization(world):
     assert found.roles == frozenset()
 
 
-def test_a_signed_in_request_reads_its_user_in_one_statement_and_its_session_from_the_cache(client, world):
+def test_a_signed_in_request_reads_its_user_in_one_statement(client, world):
     user = UserFactory(username="reader", organization=world.shufu_gov, roles=[Role.OBSERVER])
     client.force_login(user)
     request = RequestFactory().get("/")
     from importlib import import_module
 
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(client.session.session_key)
+    assert request.session["_auth_user_id"] == str(user.pk)  # the session read (one statement of its own)
     with CaptureQueriesContext(connection) as queries:
         found = get_user(request)
         assert found.organization.region_id == world.shufu.pk
