@@ -557,18 +557,8 @@ def is_match(subject: Subject, candidate_id: int) -> bool:
 
 # --- the whole portfolio -------------------------------------------------------------------------------------
 
-_SCAN_FIELDS = (
-    "pk",
-    "title",
-    "sector",
-    "location_id",
-    "latitude",
-    "longitude",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-)
+#: The scan reads what a candidate check reads, but the pairing (it compares every pairing's projects).
+_SCAN_FIELDS = tuple(f for f in CANDIDATE_FIELDS if f != "pairing_id")
 
 
 def portfolio_pairs() -> Iterable[tuple[int, int, float, list[str]]]:
