@@ -38,27 +38,12 @@ TARGET = 1.5
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", base.DEFAULT_URL))
-    p.add_argument("--settings", default="config.settings.production")
-    p.add_argument("--passes", type=int, default=25, help="Interleaved passes (default 25).")
-    p.add_argument("--warmup", type=int, default=3, help="Passes before measuring (default 3).")
-    p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
-    p.add_argument("--reuse", action="store_true", help="Take the database as it is: no migrate, no data.")
-    p.add_argument("--target", type=float, default=TARGET, help=f"The last/first to meet (default {TARGET}).")
-    return p.parse_args()
-
-
-def vacuum_analyze() -> None:
-    from django.db import connection
-
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table in ("projects_project", "pairings_pairing", "core_region", "accounts_organization"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s.")
+    return base.interleaved_arguments(
+        __doc__.split("\n\n")[0],
+        os.environ.get("BENCH_DATABASE_URL", base.DEFAULT_URL),
+        target=TARGET,
+        target_help="The last/first to meet",
+    ).parse_args()
 
 
 def last_page_plan(user: object) -> str:
@@ -86,7 +71,7 @@ def main() -> None:
 
     if not args.reuse:
         base.prepare_data(args)  # type: ignore[arg-type]
-        vacuum_analyze()
+        base.vacuum_analyze("projects_project", "pairings_pairing", "core_region", "accounts_organization")
     user, token = base.coordinator_token()
     api = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST=base.HOST)
     html = Client(HTTP_HOST=base.HOST)

@@ -43,30 +43,16 @@ TARGET = 1.0
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DUPLICATES_DATABASE_URL", DEFAULT_URL))
-    p.add_argument("--settings", default="config.settings.production")
-    p.add_argument("--passes", type=int, default=25, help="Interleaved passes (default 25).")
-    p.add_argument("--warmup", type=int, default=3, help="Passes before measuring (default 3).")
+    p = base.interleaved_arguments(
+        __doc__.split("\n\n")[0],
+        os.environ.get("BENCH_DUPLICATES_DATABASE_URL", DEFAULT_URL),
+        target=TARGET,
+        target_help="The ratio to meet",
+    )
     p.add_argument("--sample", type=int, default=10, help="Projects of the most crowded counties to check.")
     p.add_argument("--scan", action="store_true", help="Also time the portfolio's scan (the Celery task's code).")
-    p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
-    p.add_argument("--reuse", action="store_true", help="Take the database as it is: no migrate, no data.")
     p.add_argument("--json", action="store_true", help="End with the figures as one line of JSON.")
-    p.add_argument("--target", type=float, default=TARGET, help=f"The ratio to meet (default {TARGET}).")
     return p.parse_args()
-
-
-def vacuum_analyze() -> None:
-    from django.db import connection
-
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table in ("projects_project", "pairings_pairing", "core_region", "projects_duplicatedismissal"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s.")
 
 
 def crowded_projects(n: int) -> list[int]:
@@ -99,7 +85,7 @@ def main() -> None:
 
     if not args.reuse:
         base.prepare_data(args)  # type: ignore[arg-type]
-        vacuum_analyze()
+        base.vacuum_analyze("projects_project", "pairings_pairing", "core_region", "projects_duplicatedismissal")
     user, token = base.coordinator_token()
     api = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST=base.HOST)
 

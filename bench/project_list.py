@@ -72,6 +72,35 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
+def interleaved_arguments(
+    description: str, database_url: str, *, target: float, target_help: str, passes: int = 25, warmup: int = 3
+) -> argparse.ArgumentParser:
+    """The arguments the interleaved benchmarks on this data set share (deep_pages.py, search.py, duplicates.py):
+    the data set, its database (DATABASE_URL unless given), the settings, the passes and the target."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database-url", default=database_url)
+    p.add_argument("--settings", default="config.settings.production")
+    p.add_argument("--passes", type=int, default=passes, help=f"Interleaved passes (default {passes}).")
+    p.add_argument("--warmup", type=int, default=warmup, help=f"Passes before measuring (default {warmup}).")
+    p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
+    p.add_argument("--reuse", action="store_true", help="Take the database as it is: no migrate, no data.")
+    p.add_argument("--target", type=float, default=target, help=f"{target_help} (default {target}).")
+    return p
+
+
+def vacuum_analyze(*tables: str) -> None:
+    """VACUUM ANALYZE the TABLES a benchmark reads (autovacuum is off on the benchmark machine)."""
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s.")
+
+
 def ensure_database(url: str) -> None:
     """Create the database of URL when it does not exist (connecting to the server's `postgres` database)."""
     import psycopg

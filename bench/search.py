@@ -45,30 +45,18 @@ TARGET = 2.0
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--projects", type=int, default=100_000, help="Size of the data set (default 100000).")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", base.DEFAULT_URL))
-    p.add_argument("--settings", default="config.settings.production")
+    p = base.interleaved_arguments(
+        __doc__.split("\n\n")[0],
+        os.environ.get("BENCH_DATABASE_URL", base.DEFAULT_URL),
+        target=TARGET,
+        target_help="The s/u to meet",
+        passes=30,
+        warmup=5,
+    )
     p.add_argument("--search", default="幼儿园 疏附", help="The words searched (default: 幼儿园 疏附).")
     p.add_argument("--page-size", type=int, default=50)
-    p.add_argument("--passes", type=int, default=30, help="Interleaved passes (default 30).")
-    p.add_argument("--warmup", type=int, default=5, help="Requests of each kind before measuring.")
-    p.add_argument("--regenerate", action="store_true", help="Generate the data set again even if it is there.")
-    p.add_argument("--reuse", action="store_true", help="Take the database as it is: no migrate, no data.")
     p.add_argument("--json", action="store_true", help="Print the figures as one JSON line at the end.")
-    p.add_argument("--target", type=float, default=TARGET, help=f"The s/u to meet (default {TARGET}).")
     return p.parse_args()
-
-
-def vacuum_analyze() -> None:
-    from django.db import connection
-
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table in ("projects_project", "pairings_pairing", "core_region", "accounts_organization"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s.")
 
 
 def search_plan(text: str) -> str:
@@ -95,7 +83,7 @@ def main() -> None:
 
     if not args.reuse:
         base.prepare_data(args)  # type: ignore[arg-type]
-        vacuum_analyze()
+        base.vacuum_analyze("projects_project", "pairings_pairing", "core_region", "accounts_organization")
     _, token = base.coordinator_token()
     client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST=base.HOST)
 
