@@ -2,6 +2,7 @@
 policy forbids; a step the handover has moved past is said on the project page), the service on POST, its
 refusals on the form with what was typed kept (an uploaded file too: core/uploads.py)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
@@ -41,6 +42,30 @@ def _allowed(request: HttpRequest, decision: Any, pk: int) -> HttpResponse | Non
         messages.warning(request, str(decision.message))
         return _back(pk)
     return None
+
+
+def _run(
+    request: HttpRequest,
+    form: Any,
+    pk: int,
+    call: Callable[[], Any],
+    success: Callable[[Any], str],
+    fields: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """The service CALL for a valid FORM. Done: back to the project page saying SUCCESS (of what it returned), an
+    upload kept for a form with files discarded. Refused: None, the service's problems on FORM (under FIELDS' names). The
+    handover moved on meanwhile (a conflict): back to the project page saying so."""
+    try:
+        done = _handle(form, call, fields, passthrough=(Conflict,))
+    except Conflict as exc:
+        messages.warning(request, str(exc.message))
+        return _back(pk)
+    if done is None:
+        return None
+    if _files(type(form)):
+        kept_uploads.discard(request)
+    messages.success(request, success(done))
+    return _back(pk)
 
 
 def _files(form_class: type[django_forms.Form]) -> list[str]:
@@ -86,28 +111,24 @@ def handover_record(request: HttpRequest, pk: int) -> HttpResponse:
     form = HandoverForm(request.POST or None, uploads or None, project=project, initial=initial)
     if posted and form.is_valid():
         d = form.cleaned_data
-        try:
-            done = _handle(
-                form,
-                lambda: handover_services.handover_record(
-                    by=user,
-                    project=project,
-                    date=d["date"],
-                    asset_value=d["asset_value"],
-                    receiving_organization=d.get("receiving_organization"),
-                    receiving_name=d.get("receiving_name") or "",
-                    asset_register=d.get("asset_register"),
-                    asset_register_file=d.get("asset_register_file"),
-                ),
-                passthrough=(Conflict,),
-            )
-        except Conflict as exc:
-            messages.warning(request, str(exc.message))
-            return _back(pk)
-        if done is not None:
-            kept_uploads.discard(request)
-            messages.success(request, _("Handover recorded: it waits for the recipient side's confirmation."))
-            return _back(pk)
+        answer = _run(
+            request,
+            form,
+            pk,
+            lambda: handover_services.handover_record(
+                by=user,
+                project=project,
+                date=d["date"],
+                asset_value=d["asset_value"],
+                receiving_organization=d.get("receiving_organization"),
+                receiving_name=d.get("receiving_name") or "",
+                asset_register=d.get("asset_register"),
+                asset_register_file=d.get("asset_register_file"),
+            ),
+            lambda _done: _("Handover recorded: it waits for the recipient side's confirmation."),
+        )
+        if answer is not None:
+            return answer
     elif posted:
         # Every mistake after one submit: the service's own checks of what the form did accept.
         d = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
@@ -138,16 +159,15 @@ def handover_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return answer
     form = HandoverConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            done = _handle(
-                form, lambda: handover_services.handover_confirm(by=user, project=project), passthrough=(Conflict,)
-            )
-        except Conflict as exc:
-            messages.warning(request, str(exc.message))
-            return _back(pk)
-        if done is not None:
-            messages.success(request, _("Handover confirmed. From now on, file an operation report each year."))
-            return _back(pk)
+        answer = _run(
+            request,
+            form,
+            pk,
+            lambda: handover_services.handover_confirm(by=user, project=project),
+            lambda _done: _("Handover confirmed. From now on, file an operation report each year."),
+        )
+        if answer is not None:
+            return answer
     assert handover is not None  # noqa: S101 — the policy refuses when there is none
     explain = _("Confirm that %(receiver)s received the assets handed over on %(date)s.") % {
         "receiver": handover.receiver,
@@ -166,18 +186,15 @@ def handover_refuse(request: HttpRequest, pk: int) -> HttpResponse:
         return answer
     form = HandoverRefuseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            done = _handle(
-                form,
-                lambda: handover_services.handover_refuse(by=user, project=project, reason=form.cleaned_data["reason"]),
-                passthrough=(Conflict,),
-            )
-        except Conflict as exc:
-            messages.warning(request, str(exc.message))
-            return _back(pk)
-        if done is not None:
-            messages.success(request, _("Handover refused. The assisting side is told the reason."))
-            return _back(pk)
+        answer = _run(
+            request,
+            form,
+            pk,
+            lambda: handover_services.handover_refuse(by=user, project=project, reason=form.cleaned_data["reason"]),
+            lambda _done: _("Handover refused. The assisting side is told the reason."),
+        )
+        if answer is not None:
+            return answer
     return _page(request, project, form, _("Refuse the handover"))
 
 
@@ -204,20 +221,16 @@ def operation_report_create(request: HttpRequest, pk: int) -> HttpResponse:
             d.pop(name, None)
         names = [n for n in OperationReportForm.PHOTO_FIELDS if form.cleaned_data.get(n)]
         fields = {f"photos.{i}": name for i, name in enumerate(names)}
-        try:
-            done = _handle(
-                form,
-                lambda: handover_services.operation_report_file(by=user, project=project, photos=photos, **d),
-                fields,
-                passthrough=(Conflict,),
-            )
-        except Conflict as exc:
-            messages.warning(request, str(exc.message))
-            return _back(pk)
-        if done is not None:
-            kept_uploads.discard(request)
-            messages.success(request, _("Operation report for %(year)s filed.") % {"year": done.year})
-            return _back(pk)
+        answer = _run(
+            request,
+            form,
+            pk,
+            lambda: handover_services.operation_report_file(by=user, project=project, photos=photos, **d),
+            lambda done: _("Operation report for %(year)s filed.") % {"year": done.year},
+            fields,
+        )
+        if answer is not None:
+            return answer
     elif posted:
         d = {
             k: v
