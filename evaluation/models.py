@@ -326,8 +326,10 @@ class ProjectScore(ChoiceLabels, models.Model):
         verbose_name_plural = _("project scores")
         ordering = ["run_id", "project_id"]
         constraints = [models.UniqueConstraint(fields=["run", "project"], name="one_score_per_project_and_run")]
-        # (run, project) is the unique constraint's index; (project, run) serves a project's scores across runs.
-        indexes = [models.Index(fields=["project", "run"])]
+        # (run, project) is the unique constraint's index; (project, run) serves a project's scores across runs;
+        # (pairing, run) a scorecard's projects (without it each of the scorecard's statements read every score of
+        # every run: 156 000 rows at 100 000 projects). One more index written per score, in a run's bulk insert.
+        indexes = [models.Index(fields=["project", "run"]), models.Index(fields=["pairing", "run"])]
 
     def __str__(self) -> str:
         return f"{self.project_id}@{self.run_id}: {self.score}"

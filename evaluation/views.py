@@ -6,15 +6,18 @@ the user's scope answers 404, whatever the user may not do answers 403."""
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +29,7 @@ from core.api.routers import PLAIN_CODE
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters, number_params
+from core.models import Region
 from pairings.models import Program
 from pairings.selectors import programs_visible_to
 from pairings.services import current_rule
@@ -35,7 +39,14 @@ from projects.selectors import projects_visible_to
 from . import forms, policy, selectors, services
 from .api.filters import RunFilter, WorklistFilter
 from .measures import FINAL_STATES, SHARE_BASIS_NOTE
-from .models import EvaluationRun, IndicatorFramework, ProjectScore, RunStatus, SatisfactionRating
+from .models import (
+    EvaluationRun,
+    IndicatorFramework,
+    PairingScorecard,
+    ProjectScore,
+    RunStatus,
+    SatisfactionRating,
+)
 from .work import projects_to_score
 
 RUNS_PER_PAGE = 25
@@ -65,9 +76,11 @@ def _digits(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
-def _framework(user: User, framework_id: int) -> IndicatorFramework:
-    """The framework a run used, with its indicators (two queries)."""
-    return selectors.frameworks_visible_to(user).get(pk=framework_id)
+def _framework(run: EvaluationRun) -> IndicatorFramework:
+    """The framework RUN used (loaded with the run), with its indicators (one query)."""
+    framework = run.framework
+    prefetch_related_objects([framework], "indicators")
+    return framework
 
 
 # --- runs ----------------------------------------------------------------------------------------------------
@@ -254,18 +267,25 @@ def rankings(request: HttpRequest) -> HttpResponse:
             run = selectors.latest_run(program, year)
     rows: list[Any] = []
     indicators: dict[str, Any] = {}
-    cards: dict[int, list[Any]] = defaultdict(list)
+    cards: dict[int, list[tuple[str, str]]] = defaultdict(list)
     compared = None
     if run is not None:
         rows = list(selectors.rankings_of(run))
         indicators = {i.code: i for i in run.framework.indicators.all()}
         # Rankings are published to everyone; each organization's scorecards only to those who see its pairings.
-        for card in (
+        # Each is a link and its region's name: plain values, not a scorecard with its measures and six relations.
+        first = reverse("evaluation:scorecard_detail", args=[1])
+        prefix = first[: first.rindex("/1/") + 1]
+        for card_id, organization_id, name, name_en in (
             selectors.scorecards_visible_to(user)
             .filter(run=run, pairing__parent__isnull=True)
             .order_by("pairing__recipient_region__code")
+            .values_list(
+                "pk", "organization_id", "pairing__recipient_region__name", "pairing__recipient_region__name_en"
+            )
         ):
-            cards[card.organization_id].append(card)
+            region = str(Region(name=name, name_en=name_en))
+            cards[organization_id].append((f"{prefix}{card_id}/", _("scorecard: %(region)s") % {"region": region}))
         if run.compared_with_id:
             compared = selectors.runs_visible_to(user).filter(pk=run.compared_with_id).first()
     return render(
@@ -296,13 +316,97 @@ PROJECT_SORTS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _ScoredProject:
+    """A row of a scorecard's project table, from plain values (a page of 50 would otherwise build 400 model
+    instances over eight joined tables). It answers what the row's template and `not_enough_data_badge` read."""
+
+    FIELDS: ClassVar = (
+        "pk",
+        "project__code",
+        "project__title",
+        "project__state",
+        "score",
+        "status",
+        "is_final",
+        "coverage",
+    )
+
+    pk: int
+    url: str
+    code: str
+    title: str
+    state_badge: str
+    score: float | None
+    has_enough_data: bool
+    is_final: bool
+    coverage: float | None
+    run: EvaluationRun
+
+
+def _scored_projects(rows: Any, run: EvaluationRun) -> list[_ScoredProject]:
+    """The page's rows: each link from one reversed URL, each state's badge rendered once (from the include every
+    project list uses), and whether it has enough data by `ProjectScore.has_enough_data` itself."""
+    first = reverse("evaluation:project_score_detail", args=[1])
+    prefix = first[: first.rindex("/1/") + 1]
+    state_badge = get_template("projects/includes_state.html")
+    badges: dict[str, str] = {}
+    enough: dict[str, bool] = {}
+    out = []
+    for pk, code, title, state, score, status, is_final, coverage in rows:
+        if state not in badges:
+            badges[state] = state_badge.render({"state": state, "label": Project(state=state).get_state_display()})
+        if status not in enough:
+            enough[status] = ProjectScore(status=status).has_enough_data
+        out.append(
+            _ScoredProject(
+                pk=pk,
+                url=f"{prefix}{pk}/",
+                code=code,
+                title=title,
+                state_badge=badges[state],
+                score=score,
+                has_enough_data=enough[status],
+                is_final=is_final,
+                coverage=coverage,
+                run=run,
+            )
+        )
+    return out
+
+
+def _up_to_page_score(
+    projects: QuerySet[ProjectScore], order: OrderBy, offset: int, descending: bool
+) -> QuerySet[ProjectScore]:
+    """The page of PROJECTS (ordered by score, ties by project code) from OFFSET, reading only the scores that
+    reach its last one: the order's tie-break would otherwise join every score of the pairing (700 at scale) to
+    its project to show 50. Every row up to the page's last has a score at least as good as that row's (a null
+    comes last), so the page is the same slice of those rows; when the page's last score is null, of all."""
+    last = list(projects.order_by(order).values_list("score", flat=True)[offset + 49 : offset + 50])
+    if last and last[0] is not None:
+        projects = projects.filter(**{"score__gte" if descending else "score__lte": last[0]})
+    return projects[offset : offset + 50]
+
+
 @login_required
 @require_GET
 def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    card = get_object_or_404(selectors.scorecards_visible_to(user), pk=pk)
+    # The card with what the page names (not its pairing's programme: the run's is the same one).
+    card = get_object_or_404(
+        selectors.scorecards_visible_to(user)
+        .select_related(None)
+        .select_related(
+            "run__program",
+            "run__framework",
+            "pairing__assisting_organization",
+            "pairing__recipient_region",
+            "organization",
+        ),
+        pk=pk,
+    )
     run = card.run
-    framework = _framework(user, run.framework_id)
+    framework = _framework(run)
     lines = selectors.explain_score(framework, "pairing", card.measures)
     rank = selectors.rankings_of(run).filter(organization_id=card.organization_id).first()
     sort = request.GET.get("sort", "-score")
@@ -315,6 +419,13 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(run=run, pairing_id=card.pairing_id)
         .order_by(order, "project__code")
     )
+    # 50 at a time: a province's pairing has thousands of scored projects at scale. (The count is taken before the
+    # values are named: naming them would join every counted score to its project.)
+    page = Paginator(projects, 50).get_page(request.GET.get("page"))
+    chosen = cast(QuerySet[ProjectScore], page.object_list)
+    if sort.lstrip("-") == "score":
+        chosen = _up_to_page_score(projects, order, (page.number - 1) * 50, sort.startswith("-"))
+    page.object_list = _scored_projects(chosen.values_list(*_ScoredProject.FIELDS), run)  # type: ignore[assignment]
     history = list(selectors.score_history(card.pairing_id))
     return render(
         request,
@@ -332,8 +443,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "share_basis_note": SHARE_BASIS_NOTE,
             "history": history,
             "chart": [(f"{h.run.year} #{h.run_id}", h.score) for h in history],
-            # 50 at a time: a province's pairing has thousands of scored projects at scale.
-            "page": Paginator(projects, 50).get_page(request.GET.get("page")),
+            "page": page,
             "sort": sort,
         },
     )
@@ -409,6 +519,28 @@ def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any],
     }, None
 
 
+def _card_of(user: User, score: ProjectScore) -> PairingScorecard | None:
+    """The scorecard of SCORE's pairing in its run, as far as the breadcrumb reads it: its id, and its pairing (the
+    score's own, already loaded with the names it shows)."""
+    card_id = (
+        selectors.scorecards_visible_to(user)
+        .filter(run=score.run_id, pairing_id=score.pairing_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if card_id is None:
+        return None
+    return PairingScorecard(pk=card_id, pairing=score.pairing)
+
+
+def _scored_project(score: ProjectScore) -> Project:
+    """SCORE's project, its pairing (that its page names) taken from the score when it is the same one."""
+    project = score.project
+    if project.pairing_id == score.pairing_id:
+        project.pairing = score.pairing
+    return project
+
+
 def _project_score_page(request: HttpRequest, project: Project, score: ProjectScore | None) -> HttpResponse:
     user = _user(request)
     context, done = _assessment(request, project)
@@ -417,12 +549,16 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
     history = list(
         selectors.project_scores_visible_to(user)
         .filter(project=project, run__status=RunStatus.SUCCEEDED)
+        # A row shows its run, and its framework's required coverage when it has too little data.
+        .select_related(None)
+        .select_related("run__framework")
+        .defer("measures")
         .order_by("run__year", "run__finished_at", "run_id")
     )
     if score is None and history:
         context["latest"] = history[-1]
     if score is not None:
-        framework = _framework(user, score.run.framework_id)
+        framework = _framework(score.run)
         lines = selectors.explain_score(framework, "project", score.measures)
         context.update(
             score=score,
@@ -430,7 +566,7 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
             lines=lines,
             total=selectors.explained_total(lines),
             grade=selectors.grade_of(framework, score.score),
-            card=selectors.scorecards_visible_to(user).filter(run=score.run, pairing_id=score.pairing_id).first(),
+            card=_card_of(user, score),
         )
     context.update(history=history, chart=[(f"{h.run.year} #{h.run_id}", h.score) for h in history])
     return render(request, "evaluation/project_score.html", context)
@@ -439,7 +575,7 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
 @login_required
 def project_score_detail(request: HttpRequest, pk: int) -> HttpResponse:
     score = get_object_or_404(selectors.project_scores_visible_to(_user(request)), pk=pk)
-    return _project_score_page(request, score.project, score)
+    return _project_score_page(request, _scored_project(score), score)
 
 
 @login_required
@@ -454,7 +590,7 @@ def project_latest_score(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     if score is None:
         return project_assess(request, project_id)
-    return _project_score_page(request, score.project, score)
+    return _project_score_page(request, _scored_project(score), score)
 
 
 @login_required
