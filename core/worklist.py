@@ -35,6 +35,7 @@ class WorkKind:
     order: int = 100
     allowed: Callable[[Any], Any] | None = None  # the app's policy function: whose work this kind is
     urgent: bool = False  # overdue or failed: shown in red
+    fields: tuple[str, ...] = ()  # what `row` reads, when it is not every column: the inbox loads only these
 
     def visible_to(self, user: Any) -> bool:
         return self.allowed is None or bool(self.allowed(user))
@@ -42,6 +43,8 @@ class WorkKind:
     def ordered(self, user: Any) -> QuerySet[Any]:
         """The items, soonest due first (those without a date last), oldest first among equals."""
         qs = self.items(user)
+        if self.fields:
+            qs = qs.only(*self.fields)
         if self.due:
             return qs.order_by(F(self.due).asc(nulls_last=True), "pk")
         return qs.order_by("pk")

@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -140,42 +140,29 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
     if not rankings:
         return SafeString("")
     row_h, width, right = 24, 600, 56
-    labels = []
-    for r in rankings:
-        name = str(r.organization)
-        labels.append(f"{r.rank}. {name if len(name) <= 28 else name[:27] + '…'}")
+    names = [str(r.organization) for r in rankings]
+    labels = [
+        f"{r.rank}. {name if len(name) <= 28 else name[:27] + '…'}" for r, name in zip(rankings, names, strict=True)
+    ]
     # The label column as wide as the longest label needs (Chinese names are short, English ones long).
     left = int(min(250, max(90, max(_text_width(t) for t in labels) + 12)))
     plot_w = width - left - right
     height = row_h * len(rankings) + 22
     colors = _grade_colors(bands)
+    # A string per row with its texts escaped (the numbers and colours are ours): a whole ranking is drawn, and
+    # format_html escaped every number of every row too.
     rows = []
-    for i, (r, label) in enumerate(zip(rankings, labels, strict=True)):
+    for i, (r, label, name) in enumerate(zip(rankings, labels, names, strict=True)):
         y = 4 + i * row_h
         w = plot_w * max(0.0, min(float(r.score), 100.0)) / 100.0
-        name = str(r.organization)
+        name, grade, score = escape(name), escape(r.grade), f"{r.score:.1f}"
         rows.append(
-            (
-                y + 14,
-                label,
-                name,
-                left,
-                y + 3,
-                f"{w:.1f}",
-                colors.get(r.grade, GREY),
-                f"{r.rank}. {name} · {r.score:.1f} · {r.grade}",
-                left + w + 6,
-                y + 15,
-                f"{r.score:.1f} {r.grade}",
-            )
+            f'<text x="0" y="{y + 14}" font-size="13">{escape(label)}<title>{name}</title></text>'
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="16" fill="{colors.get(r.grade, GREY)}">'
+            f"<title>{r.rank}. {name} · {score} · {grade}</title></rect>"
+            f'<text x="{left + w + 6}" y="{y + 15}" font-size="12">{score} {grade}</text>'
         )
-    body = format_html_join(
-        "",
-        '<text x="0" y="{}" font-size="13">{}<title>{}</title></text>'
-        '<rect x="{}" y="{}" width="{}" height="16" fill="{}"><title>{}</title></rect>'
-        '<text x="{}" y="{}" font-size="12">{}</text>',
-        rows,
-    )
+    body = SafeString("".join(rows))
     ticks = format_html_join(
         "",
         '<line x1="{}" y1="0" x2="{}" y2="{}" stroke="#dee2e6"/>'
@@ -273,22 +260,44 @@ def _latest_run_ids() -> Subquery:
     )
 
 
+#: The columns the overview shows of each row it reads (the rest — a ranking's reasons, a scorecard's measures, a
+#: framework's indicators — stay in the database: decoding them was most of the page's time).
+PROGRAM_SHOWN = ("code", "name", "name_en", "start_year", "end_year")
+RUN_SHOWN = ("program_id", "year", "finished_at", "framework__version", "framework__grade_bands")
+NAMES = ("name", "name_en")
+RANKING_SHOWN = ("run_id", "organization_id", "score", "grade", "rank", *(f"organization__{n}" for n in NAMES))
+WARNING_SHOWN = (
+    "run_id",
+    "flags",
+    *(f"pairing__assisting_organization__{n}" for n in NAMES),
+    *(f"pairing__recipient_region__{n}" for n in NAMES),
+)
+
+
 def national_dashboard(user: User) -> list[ProgrammeBlock]:
-    """A block per programme, in six queries whatever the number of programmes."""
-    programs = list(programs_visible_to(user).annotate(latest_run_id=_latest_run_ids()).order_by("start_year", "code"))
+    """A block per programme, in five queries whatever the number of programmes."""
+    programs = list(
+        programs_visible_to(user)
+        .select_related(None)
+        .only(*PROGRAM_SHOWN)
+        .annotate(latest_run_id=_latest_run_ids())
+        .order_by("start_year", "code")
+    )
     scope = pairings_visible_to(user)
     money = pairing_figures.money_by_program(scope)
     stages = project_figures.scope_stage_counts_by_program(scope)
     run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
-    runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework")}
+    runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework").only(*RUN_SHOWN)}
     rankings: dict[int, list[Ranking]] = defaultdict(list)
-    for r in Ranking.objects.filter(run_id__in=run_ids).select_related("organization").order_by("rank", "pk"):
+    shown = Ranking.objects.filter(run_id__in=run_ids).select_related("organization").only(*RANKING_SHOWN)
+    for r in shown.order_by("rank", "pk"):
         rankings[r.run_id].append(r)
     warnings: dict[int, list[PairingScorecard]] = defaultdict(list)
     flagged = (
         PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"), run_id__in=run_ids)
         .exclude(flags=[])
         .select_related("pairing__assisting_organization", "pairing__recipient_region")
+        .only(*WARNING_SHOWN)
         .order_by("pairing__assisting_organization__name", "pairing__recipient_region__code")
     )
     for card in flagged:
@@ -341,6 +350,8 @@ def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
     programs = [
         p
         for p in programs_visible_to(cast(User, request.user))
+        .select_related(None)
+        .only(*PROGRAM_SHOWN)
         .annotate(latest_run_id=_latest_run_ids())
         .order_by("start_year", "code")
         if p.latest_run_id  # type: ignore[attr-defined]
@@ -349,6 +360,7 @@ def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
     for r in (
         Ranking.objects.filter(run_id__in=[p.latest_run_id for p in programs], rank__lte=ENDS)  # type: ignore[attr-defined]
         .select_related("organization", "run")
+        .only(*RANKING_SHOWN, "run__year")
         .order_by("rank", "pk")
     ):
         leaders[r.run_id].append(r)

@@ -4,7 +4,7 @@ closed networks. Each function returns markup for `|safe`-free inclusion (built 
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -106,6 +106,7 @@ def fulfilment_bars(rows: Sequence[dict]) -> SafeString:
     height = row_h * len(rows) + 24
     cap = Decimal("1.5")
     plot_w = width - left - 70
+    # A string per row, its label escaped (the rest are our numbers): a programme draws dozens of rows.
     items = []
     for i, r in enumerate(rows):
         y = 8 + i * row_h
@@ -114,14 +115,11 @@ def fulfilment_bars(rows: Sequence[dict]) -> SafeString:
         w = float(shown / cap) * plot_w
         text = f"{f * 100:.0f} %" if f is not None else "—"
         items.append(
-            (y + 14, r["label"], left, y + 3, f"{w:.1f}", RED if (f or 0) >= 1 else GOLD, left + w + 6, y + 15, text)
+            f'<text x="0" y="{y + 14}" font-size="12">{escape(r["label"])}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="14" fill="{RED if (f or 0) >= 1 else GOLD}"/>'
+            f'<text x="{left + w + 6}" y="{y + 15}" font-size="11">{text}</text>'
         )
-    body = format_html_join(
-        "",
-        '<text x="0" y="{}" font-size="12">{}</text><rect x="{}" y="{}" width="{}" height="14" fill="{}"/>'
-        '<text x="{}" y="{}" font-size="11">{}</text>',
-        items,
-    )
+    body = SafeString("".join(items))
     full = left + float(Decimal(1) / cap) * plot_w
     target = format_html(
         '<line x1="{}" y1="0" x2="{}" y2="{}" stroke="#495057" stroke-dasharray="4 3"/>'
@@ -147,11 +145,10 @@ def bar(fraction: Decimal | None) -> SafeString:
     if fraction is None:
         return SafeString('<span class="text-body-secondary">—</span>')
     shown = min(max(float(fraction), 0.0), 1.0)
-    return format_html(
+    # Numbers and our colours only, nothing to escape: a list draws one bar per row.
+    return SafeString(
         '<svg class="dk-mini" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true">'
-        '<rect width="100" height="8" fill="#e9ecef"/><rect width="{}" height="8" fill="{}"/></svg>'
-        '<span class="small ms-1">{}</span>',
-        f"{shown * 100:.1f}",
-        RED if float(fraction) >= 1 else GOLD,
-        f"{float(fraction) * 100:.0f} %",
+        f'<rect width="100" height="8" fill="#e9ecef"/><rect width="{shown * 100:.1f}" height="8" '
+        f'fill="{RED if float(fraction) >= 1 else GOLD}"/></svg>'
+        f'<span class="small ms-1">{float(fraction) * 100:.0f} %</span>'
     )

@@ -7,10 +7,14 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.forms import RegionPicker
@@ -18,13 +22,17 @@ from accounts.models import Organization, User
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
-from core.models import HistoryEvent
+from core.models import HistoryEvent, choice_label, name_in_language
+from core.money import Unit, format_cny, unit_for
+from core.templatetags.dates import date as date_filter
 
 from . import charts, figures, forms, policy, selectors, services
 from .api.filters import FiscalRevenueFilter, PairingFilter
 from .models import (
+    AnnualMandate,
     ContractingMode,
     FlowKind,
+    FundFlow,
     FundingRule,
     Pairing,
     PairingStatus,
@@ -77,30 +85,115 @@ def _latest_rules() -> dict[int, FundingRule]:
     return latest
 
 
+def _programme_rows(rows: list[dict[str, Any]], required_unit: Unit, received_unit: Unit) -> SafeString:
+    """The rows of the programme's table of pairings, one string each (a programme has dozens of pairings: a
+    template row with a dozen variables each cost more than the rest of the page). The markup is the template's
+    own: the status badge as pairings/includes/status.html draws it, the bar as bar.html, amounts as `cny`."""
+    breakdown = f' <span class="badge text-bg-light border">{escape(_("breakdown"))}</span>'
+    out = []
+    for r in rows:
+        money = r["money"]
+        out.append(
+            f'<tr><td><a href="{escape(r["url"])}">{escape(r["assisting_organization"])}</a>'
+            f"{breakdown if r['is_breakdown'] else ''}</td><td>{escape(r['recipient_region'])}</td>"
+            f"<td>{escape(r['mode'])}</td>\n"
+            f'          <td><span class="badge text-bg-{"success" if r["status"] == "active" else "secondary"}">'
+            f"{escape(r['status_label'])}</span></td>\n"
+            f'          <td class="num" data-figure="required" data-amount="{escape(localize(money.required))}">'
+            f"{escape(required_unit.format(money.required))}</td>"
+            f'<td class="num" data-figure="received" data-amount="{escape(localize(money.received))}">'
+            f"{escape(received_unit.format(money.received))}</td><td>{r['bar']}</td></tr>\n"
+        )
+    return SafeString("".join(out))
+
+
+#: What the lists of sources show of each (pairings/includes/sources.html).
+_SOURCE_SHOWN = ("key", "title", "language", "publisher", "published", "url", "is_mirror")
+
+
+def _programme_sources(program: Program) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+    """The programme's sources, and those of each of its funding rules by rule id, in one statement (the two
+    many-to-many tables, UNION ALL), each list in the sources' order (by key)."""
+    shown = [f"source__{name}" for name in _SOURCE_SHOWN]
+    own = Program.sources.through.objects.filter(program=program).values_list(
+        Value(None, output_field=IntegerField()), *shown
+    )
+    of_rules = FundingRule.sources.through.objects.filter(fundingrule__program=program).values_list(
+        "fundingrule_id", *shown
+    )
+    sources: list[dict[str, Any]] = []
+    by_rule: dict[int, list[dict[str, Any]]] = {}
+    for rule_id, *values in own.union(of_rules, all=True).order_by("source__key"):
+        source = dict(zip(_SOURCE_SHOWN, values, strict=True))
+        (sources if rule_id is None else by_rule.setdefault(rule_id, [])).append(source)
+    return sources, by_rule
+
+
 @login_required
 def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     program = get_object_or_404(selectors.programs_visible_to(_user(request)), code=code)
     pairings = selectors.pairings_visible_to(_user(request)).filter(program=program)
-    ordered = list(pairings.order_by("assisting_organization__name", "recipient_region__code"))
-    money = figures.money_by_pairing(p.pk for p in ordered)
-    rows = [{"pairing": p, "money": money[p.pk], "fulfilment": money[p.pk].fulfilment} for p in ordered]
-    chart_rows = [
-        {"label": f"{p.assisting_organization} → {p.recipient_region}", "fulfilment": money[p.pk].fulfilment}
-        for p in ordered
-        if money[p.pk].required
+    # Plain values, not model instances: the names in the active language as `display_name` gives them, the
+    # labels from one map per page, the links from one reverse.
+    ordered = pairings.order_by("assisting_organization__name", "recipient_region__code").values_list(
+        "pk",
+        "parent_id",
+        "status",
+        "contracting_mode",
+        "assisting_organization__name",
+        "assisting_organization__name_en",
+        "recipient_region__name",
+        "recipient_region__name_en",
+    )
+    status_field, mode_field = Pairing._meta.get_field("status"), Pairing._meta.get_field("contracting_mode")
+    url = reverse("pairings:pairing_detail", args=[0]).removesuffix("0/")
+    rows: list[dict[str, Any]] = [
+        {
+            "pk": pk,
+            "url": f"{url}{pk}/",
+            "parent_id": parent_id,
+            "is_breakdown": parent_id is not None,
+            "status": status,
+            "status_label": choice_label(status_field, status),
+            "mode": choice_label(mode_field, mode),
+            "assisting_organization": name_in_language(org, org_en),
+            "recipient_region": name_in_language(region, region_en),
+        }
+        for pk, parent_id, status, mode, org, org_en, region, region_en in ordered
     ]
+    money = figures.money_by_pairing(r["pk"] for r in rows)
+    # The programme's total from the same rows (`figures.scope_money`: what `figures.money` of these pairings gives).
+    parents = {r["pk"]: r["parent_id"] for r in rows}
+    for r in rows:
+        r["money"] = money[r["pk"]]
+        r["fulfilment"] = r["money"].fulfilment
+        r["bar"] = charts.bar(r["fulfilment"])
+    chart_rows = [
+        {"label": f"{r['assisting_organization']} → {r['recipient_region']}", "fulfilment": r["money"].fulfilment}
+        for r in rows
+        if r["money"].required
+    ]
+    total = figures.scope_money(money, parents)
+    sources, rule_sources = _programme_sources(program)
+    rules = list(program.rules.select_related("organization").order_by("-version"))
+    for rule in rules:
+        rule.listed_sources = rule_sources.get(rule.pk, [])  # type: ignore[attr-defined]
+    # One unit per column, the total's included (as `money_unit` chooses it).
+    required_unit = unit_for([*(r["money"].required for r in rows), total.required])
+    received_unit = unit_for([*(r["money"].received for r in rows), total.received])
     return render(
         request,
         "pairings/program_detail.html",
         {
             "program": program,
-            "rules": program.rules.select_related("created_by", "organization")
-            .prefetch_related("sources")
-            .order_by("-version"),
-            "sources": program.sources.all(),
+            "rules": rules,
+            "sources": sources,
             "rows": rows,
+            "rows_html": _programme_rows(rows, required_unit, received_unit),
+            "required_unit": required_unit,
+            "received_unit": received_unit,
             # The programme's money in the user's scope, all years: the same figure as the evaluation overview's.
-            "total": figures.money(pairings),
+            "total": total,
             "chart": charts.fulfilment_bars(chart_rows),
             "history": HistoryEvent.objects.for_object(program).select_related("actor", "content_type")[:20],
         },
@@ -114,6 +207,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 def pairing_list(request: HttpRequest) -> HttpResponse:
     visible = selectors.pairings_visible_to(_user(request))
     orgs = Organization.objects.filter(pairings__in=visible).distinct().order_by("path")
+    org_names = orgs.values_list("pk", "name", "name_en")
     filters = ListFilters(
         request,
         PairingFilter,
@@ -128,7 +222,10 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
         },
         choices={
             "program": _programme_choices(),
-            "assisting_organization": [("", _("All assisting organizations")), *((o.pk, str(o)) for o in orgs)],
+            "assisting_organization": [
+                ("", _("All assisting organizations")),
+                *((pk, name_in_language(name, name_en)) for pk, name, name_en in org_names),
+            ],
             "status": [("", _("Any status")), *PairingStatus.choices],
             "contracting_mode": [("", _("Any mode")), *ContractingMode.choices],
         },
@@ -137,8 +234,8 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
     # Sorted by a column as the API's `ordering` sorts (selectors.pairing_orderings); an unknown sort falls back to
     # the default order: it changes how the rows are shown, never which.
     sort = request.GET.get("sort", "")
-    orderings = selectors.pairing_orderings()
-    key = orderings.get(sort.lstrip("-"))
+    # The sort expressions (the money figures' subqueries among them) are built only when a sort is asked for.
+    key = selectors.pairing_orderings().get(sort.lstrip("-")) if sort else None
     if key is None:
         sort = ""
         qs = filters.qs.order_by(
@@ -148,9 +245,40 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
         qs = filters.qs.order_by(key.desc(nulls_last=True), "-id")
     else:
         qs = filters.qs.order_by(key.asc(nulls_last=True), "id")
-    page = filters.page(qs, 50)
-    money = figures.money_by_pairing(p.pk for p in page)
-    rows = [{"pairing": p, "money": money[p.pk], "bar": charts.bar(money[p.pk].fulfilment)} for p in page]
+    # Plain values, not model instances: the row's names in the active language as `display_name` gives them,
+    # its labels from one map per page, its link from one reverse.
+    page = filters.page(qs.values(*_PAIRING_ROW_FIELDS), 50)
+    money = figures.money_by_pairing(p["pk"] for p in page)
+    # Each money column in one unit, as `money_unit` chose it for the column; the cells written here, not per row
+    # by the template's filters.
+    required_unit = unit_for(m.required for m in money.values())
+    received_unit = unit_for(m.received for m in money.values())
+    status_field, mode_field = Pairing._meta.get_field("status"), Pairing._meta.get_field("contracting_mode")
+    url = reverse("pairings:pairing_detail", args=[0]).removesuffix("0/")
+
+    def name(p: dict[str, Any], relation: str) -> str:
+        return name_in_language(p[f"{relation}__name"], p[f"{relation}__name_en"])
+
+    rows = [
+        {
+            "pk": p["pk"],
+            "url": f"{url}{p['pk']}/",
+            "is_breakdown": p["parent_id"] is not None,
+            "assisting_organization": name(p, "assisting_organization"),
+            "recipient_region": name(p, "recipient_region"),
+            "region_code": p["recipient_region__code"],
+            "program": name(p, "program"),
+            "mode": choice_label(mode_field, p["contracting_mode"]),
+            "term": f"{date_filter(p['start_date'], 'Y-m-d')} – {date_filter(p['end_date'], 'Y-m-d') or '…'}",
+            "status": p["status"],
+            "status_label": choice_label(status_field, p["status"]),
+            "money": money[p["pk"]],
+            "required": format_cny(money[p["pk"]].required, unit=required_unit),
+            "received": format_cny(money[p["pk"]].received, unit=received_unit),
+            "bar": charts.bar(money[p["pk"]].fulfilment),
+        }
+        for p in page
+    ]
     return render(
         request,
         "pairings/pairing_list.html",
@@ -166,15 +294,42 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: What a row of the pairing list shows, read as values.
+_PAIRING_ROW_FIELDS = (
+    "pk",
+    "parent_id",
+    "status",
+    "contracting_mode",
+    "start_date",
+    "end_date",
+    "assisting_organization__name",
+    "assisting_organization__name_en",
+    "recipient_region__name",
+    "recipient_region__name_en",
+    "recipient_region__code",
+    "program__name",
+    "program__name_en",
+)
+
+
 def _programme_choices() -> list[tuple[str, str]]:
     """The programmes as a filter's choices (by code, as `program` takes them), after "All programmes"."""
-    return [("", _("All programmes")), *((p.code, str(p)) for p in Program.objects.order_by("start_year"))]
+    programmes = Program.objects.order_by("start_year").values_list("code", "name", "name_en")
+    return [("", _("All programmes")), *((code, name_in_language(name, en)) for code, name, en in programmes)]
 
 
 @login_required
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    pairing = _pairing_or_404(request, pk)
-    mandates: list[Any] = list(selectors.mandates_for(pairing))
+    # Whether it has mandates and children, asked with the pairing: a section with nothing to show costs no query.
+    pairing = get_object_or_404(
+        selectors.pairings_visible_to(_user(request)).annotate(
+            has_mandates=Exists(AnnualMandate.objects.filter(pairing=OuterRef("pk"))),
+            has_children=Exists(Pairing.objects.filter(parent=OuterRef("pk"))),
+        ),
+        pk=pk,
+    )
+    has_mandates, has_children = pairing.has_mandates, pairing.has_children  # type: ignore[attr-defined]
+    mandates: list[Any] = list(selectors.mandates_for(pairing)) if has_mandates else []
     for m in mandates:
         m.fulfilment = figures.fulfilment(m.received, m.funds_required)
         m.bar = charts.bar(m.fulfilment)
@@ -184,8 +339,9 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for m in mandates
         ]
     )
-    children = selectors.pairings_visible_to(_user(request)).filter(parent=pairing)
-    breakdowns = [selectors.breakdown(m) for m in mandates if pairing.children.exists()]
+    children = list(selectors.pairings_visible_to(_user(request)).filter(parent=pairing)) if has_children else []
+    # A child the user may not see still takes its share of the breakdown.
+    breakdowns = [selectors.breakdown(m) for m in mandates] if has_children else []
     return render(
         request,
         "pairings/pairing_detail.html",
@@ -199,7 +355,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # The pairing's own money and people, all years (its children's are on their own pages).
             "money": figures.pairing_money(pairing),
             "people": figures.pairing_people(pairing),
-            "flows": pairing.fund_flows.select_related("recorded_by", "pledge").order_by("-date", "-id")[:25],
+            "flows": _latest_flows(pairing),
             "flow_count": figures.flow_count(pairing),
             "deployments": pairing.deployments.order_by("-start_date")[:20],
             "trainings": pairing.trainings.order_by("-start_date")[:20],
@@ -208,6 +364,30 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visible_parent": _visible_parent(request, pairing),
         },
     )
+
+
+def _latest_flows(pairing: Pairing) -> list[dict[str, Any]]:
+    """The pairing's latest 25 flows as the page's table shows them, read as values and written here (no model
+    instances, no filters per cell): the amounts in one unit, as `money_unit` chose it for the column."""
+    flows = list(
+        pairing.fund_flows.order_by("-date", "-id").values(
+            "date", "kind", "pledge_id", "is_synthetic", "amount", "source", "reference"
+        )[:25]
+    )
+    unit = unit_for(f["amount"] for f in flows)
+    kind, source = FundFlow._meta.get_field("kind"), FundFlow._meta.get_field("source")
+    return [
+        {
+            "date": date_filter(f["date"], "Y-m-d"),
+            "kind": choice_label(kind, f["kind"]),
+            "fulfils_pledge": bool(f["pledge_id"]),
+            "is_synthetic": f["is_synthetic"],
+            "amount": format_cny(f["amount"], unit=unit),
+            "source": choice_label(source, f["source"]),
+            "reference": f["reference"],
+        }
+        for f in flows
+    ]
 
 
 def _visible_parent(request: HttpRequest, pairing: Pairing) -> Pairing | None:

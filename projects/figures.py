@@ -19,14 +19,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import EllipsisType
 from typing import Any, TypeVar
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from pairings.figures import is_every_pairing
 from pairings.models import FlowKind, FundFlow, Pairing
 
-from .models import Project, ProjectStateCount, ReviewStatus, State
+from .models import ProgressReport, Project, ProjectStateCount, ReviewStatus, State
 
 K = TypeVar("K")
 
@@ -66,6 +68,8 @@ def stage_counts(projects: QuerySet[Project]) -> StageCounts:
 
 
 def _state_counts(pairings: QuerySet[Pairing]) -> QuerySet[ProjectStateCount]:
+    if is_every_pairing(pairings):  # a national scope: every row, no semi-join with every pairing
+        return ProjectStateCount.objects.all()
     return ProjectStateCount.objects.filter(pairing__in=pairings.order_by().values("pk"))
 
 
@@ -135,15 +139,21 @@ def budget_of(project: Project) -> Decimal | None:
     return project.approved_budget if project.approved_budget is not None else project.budget_requested
 
 
-def project_money(project: Project) -> ProjectMoney:
-    """PROJECT's budget and the flows linked to it, with its latest reported spend. Two queries."""
+def project_money(project: Project, latest: ProgressReport | EllipsisType | None = ...) -> ProjectMoney:
+    """PROJECT's budget and the flows linked to it, with its latest reported spend. Two queries; one when the
+    caller has read LATEST already, the project's latest report that stands (`selectors.latest_progress`, the same
+    report this reads: returned ones left out, the latest period first)."""
     sums = dict(FundFlow.objects.filter(project_id=project.pk).order_by().values_list("kind").annotate(t=Sum("amount")))
-    report = (
-        project.progress_reports.exclude(review_status=ReviewStatus.RETURNED)
-        .order_by("-period_end", "-id")
-        .values_list("spend_to_date", "period_end")
-        .first()
-    )
+    report: tuple[Any, ...] | None
+    if isinstance(latest, EllipsisType):
+        report = (
+            project.progress_reports.exclude(review_status=ReviewStatus.RETURNED)
+            .order_by("-period_end", "-id")
+            .values_list("spend_to_date", "period_end")
+            .first()
+        )
+    else:
+        report = (latest.spend_to_date, latest.period_end) if latest is not None else None
     return ProjectMoney(
         budget=budget_of(project),
         committed=sums.get(FlowKind.COMMITMENT, Decimal("0.00")),

@@ -74,7 +74,16 @@ def missing_years(handovers: list[Handover], today: dt.date | None = None) -> di
     )
     for project_id, year in rows:
         filed[project_id].add(year)
-    return {h.pk: [y for y in range(h.date.year, last + 1) if y not in filed[h.project_id]] for h in confirmed}
+    return {h.pk: years_without_report(h, filed[h.project_id], today) for h in confirmed}
+
+
+def years_without_report(handover: Handover, filed: set[int], today: dt.date | None = None) -> list[int]:
+    """The years from HANDOVER's year to last year whose report is not among FILED (the years of the project's
+    reports), for a page that has read them already; none unless the handover is confirmed (`missing_years`)."""
+    last = last_reportable_year(today)
+    if handover.status != HandoverStatus.CONFIRMED or handover.date.year > last:
+        return []
+    return [y for y in range(handover.date.year, last + 1) if y not in filed]
 
 
 def reportable_years(handover: Handover | None, filed: set[int], today: dt.date | None = None) -> list[int]:

@@ -234,6 +234,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions = policy.allowed_actions(user, project)
     # The rows show neither who reported nor who reviewed: nothing joined (the same for inspections, documents).
     reports = list(project.progress_reports.order_by("-period_end", "-id")[:REPORTS_SHOWN])
+    latest = selectors.latest_progress(project, newest=reports, limit=REPORTS_SHOWN)
     rectifications = (
         list(
             project.rectifications.select_related("evidence", "inspection", "reported_by", "sent_back_by")
@@ -256,8 +257,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             # Each action with what would stop it now, so a button that cannot succeed does not look like one.
             "actions": [(a, services.ACTIONS[a].label, services.blockers(project, a)) for a in actions],
-            "money": figures.project_money(project),
-            "latest": selectors.latest_progress(project, newest=reports, limit=REPORTS_SHOWN),
+            "money": figures.project_money(project, latest),
+            "latest": latest,
             "reports": reports,
             "inspections": project.inspections.all()[:20],
             "rectifications": rectifications,

@@ -1,7 +1,10 @@
 """The projects' kinds of work (core.worklist): proposals to approve, reports to review, completed projects to
 accept, rectifications due and overdue, reported done (to verify) and sent back, drafts to submit. Each kind's items are one selector of selectors.py."""
 
-from django.urls import reverse
+import functools
+
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -12,19 +15,30 @@ from . import handover_selectors, policy, selectors
 from .models import Handover, ProgressReport, Project, Rectification
 
 
+@functools.lru_cache(maxsize=16)
+def _project_url_prefix(script_prefix: str, urlconf: str | None) -> str:
+    return reverse("projects:project_detail", args=[0]).removesuffix("0/")
+
+
+def _project_url(pk: int) -> str:
+    """The project page's address, from one `reverse` per script prefix and URLconf (a list of a hundred rows
+    reversed each of its links)."""
+    return f"{_project_url_prefix(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)}{pk}/"
+
+
 def _pairing(p: Project) -> str:
     return f"{p.pairing.assisting_organization} → {p.pairing.recipient_region}"
 
 
 def _project_row(p: Project) -> WorkRow:
-    return WorkRow(title=f"{p.code} {p.title}", url=reverse("projects:project_detail", args=[p.pk]), detail=_pairing(p))
+    return WorkRow(title=f"{p.code} {p.title}", url=_project_url(p.pk), detail=_pairing(p))
 
 
 def _acceptance_row(p: Project) -> WorkRow:
     step = _("inspection passed: accept it") if getattr(p, "passed", False) else _("acceptance inspection due")
     return WorkRow(
         title=f"{p.code} {p.title}",
-        url=reverse("projects:project_detail", args=[p.pk]),
+        url=_project_url(p.pk),
         due=p.actual_end,
         detail=str(step),
     )
@@ -38,10 +52,14 @@ def _report_row(r: ProgressReport) -> WorkRow:
     )
 
 
+#: What the rectifications' rows read (their projects' long texts and the rest are not loaded).
+_RECTIFICATION_FIELDS = ("project_id", "deadline", "finding", "project__code", "project__title")
+
+
 def _rectification_row(r: Rectification) -> WorkRow:
     return WorkRow(
         title=f"{r.project.code} {r.project.title}",
-        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        url=_project_url(r.project_id) + "#rectifications-table",
         due=r.deadline,
         detail=in_language(r.finding)[:80],
     )
@@ -50,7 +68,7 @@ def _rectification_row(r: Rectification) -> WorkRow:
 def _reported_row(r: Rectification) -> WorkRow:
     return WorkRow(
         title=f"{r.project.code} {r.project.title}",
-        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        url=_project_url(r.project_id) + "#rectifications-table",
         due=r.deadline,
         detail=f"{in_language(r.finding)[:60]} · {r.report_text[:60]}",
     )
@@ -59,7 +77,7 @@ def _reported_row(r: Rectification) -> WorkRow:
 def _sent_back_row(r: Rectification) -> WorkRow:
     return WorkRow(
         title=f"{r.project.code} {r.project.title}",
-        url=reverse("projects:project_detail", args=[r.project_id]) + "#rectifications-table",
+        url=_project_url(r.project_id) + "#rectifications-table",
         due=r.deadline,
         detail=f"{in_language(r.finding)[:60]} · {r.send_back_reason[:60]}",
     )
@@ -70,7 +88,7 @@ def _missing_report_row(h: Handover) -> WorkRow:
     missing = getattr(h, "missing", 1)
     return WorkRow(
         title=f"{p.code} {p.title}",
-        url=reverse("projects:project_detail", args=[p.pk]) + "#handover",
+        url=_project_url(p.pk) + "#handover",
         detail=str(
             ngettext(
                 "%(n)s yearly operation report missing since the handover in %(year)s",
@@ -123,6 +141,7 @@ def register() -> None:
             order=30,
             allowed=selectors.concerned_by_rectifications,
             urgent=True,
+            fields=_RECTIFICATION_FIELDS,
         ),
         WorkKind(
             "rectifications_due",
@@ -132,6 +151,7 @@ def register() -> None:
             due="deadline",
             order=35,
             allowed=selectors.concerned_by_rectifications,
+            fields=_RECTIFICATION_FIELDS,
         ),
         WorkKind(
             "rectifications_reported",
@@ -142,6 +162,7 @@ def register() -> None:
             due="deadline",
             order=32,
             allowed=selectors.may_verify_rectification,
+            fields=(*_RECTIFICATION_FIELDS, "report_text"),
         ),
         WorkKind(
             "rectifications_sent_back",
@@ -152,6 +173,7 @@ def register() -> None:
             due="deadline",
             order=33,
             allowed=selectors.may_report_rectification,
+            fields=(*_RECTIFICATION_FIELDS, "send_back_reason"),
         ),
         WorkKind(
             "acceptance",

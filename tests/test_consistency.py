@@ -299,7 +299,7 @@ def test_the_overview_programme_pages_pairing_list_and_pairing_pages_agree(data,
     user = data.users[who]
     client = client_for(user)
     overview = blocks(context(client, "/evaluation/"))
-    listed = {r["pairing"].pk: r["money"] for r in context(client, "/pairings/")["rows"]}
+    listed = {r["pk"]: r["money"] for r in context(client, "/pairings/")["rows"]}
     assert set(listed) == set(pairings_visible_to(user).values_list("pk", flat=True))
     for program in (data.a, data.b):
         page = context(client, f"/programmes/{program.code}/")
@@ -307,11 +307,11 @@ def test_the_overview_programme_pages_pairing_list_and_pairing_pages_agree(data,
         for name in (*MONEY, "fulfilment"):
             assert getattr(page["total"], name) == getattr(block, name), (program.code, name)
         for row in page["rows"]:
-            pairing = row["pairing"]
-            detail = context(client, f"/pairings/{pairing.pk}/")
+            pairing = row["pk"]
+            detail = context(client, f"/pairings/{pairing}/")
             for name in ("required", "received", "fulfilment"):
                 assert getattr(row["money"], name) == getattr(detail["money"], name), (pairing, name)
-                assert getattr(listed[pairing.pk], name) == getattr(detail["money"], name), (pairing, name)
+                assert getattr(listed[pairing], name) == getattr(detail["money"], name), (pairing, name)
             assert row["fulfilment"] == detail["money"].fulfilment
 
 

@@ -4,9 +4,10 @@ missing, with the steps the policy lets the reader take (one inclusion tag, so t
 from typing import Any
 
 from django import template
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 
 from projects import handover_selectors, policy
-from projects.models import Handover, Project
+from projects.models import Handover, HandoverStatus, OperationReport, Project
 
 register = template.Library()
 
@@ -24,9 +25,17 @@ def handover_panel(context: Any, project: Project) -> dict[str, Any]:
         .filter(project=project)
         .first()
     )
-    reports = list(project.operation_reports.select_related("filed_by").prefetch_related("photos").order_by("-year"))
-    missing = handover_selectors.missing_years([handover]).get(handover.pk, []) if handover is not None else []
+    # The reports are shown, and years can be missing, only once the handover is confirmed: before, nothing to read.
+    # The panel does not show who filed a report (not joined); the photos are read only when a report has some.
+    reports = []
+    if handover is not None and handover.status == HandoverStatus.CONFIRMED:
+        photos = OperationReport.photos.through.objects.filter(operationreport=OuterRef("pk"))
+        reports = list(project.operation_reports.annotate(has_photos=Exists(photos)).order_by("-year"))
+        if any(r.has_photos for r in reports):
+            prefetch_related_objects(reports, "photos")
+    # The reports just read are all of the project's: the years missing follow from them, no query again.
     filed = {r.year for r in reports}
+    missing = handover_selectors.years_without_report(handover, filed) if handover is not None else []
     return {
         "show": True,
         "project": project,

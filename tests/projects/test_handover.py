@@ -500,4 +500,4 @@ def test_the_panel_costs_the_same_queries_whatever_the_reports(
         if ("projects_handover" in q["sql"] or "projects_operationreport" in q["sql"])
         and not q["sql"].startswith("SELECT (SELECT COUNT(*)")
     ]
-    assert len(panel) <= 4, [q["sql"][:120] for q in panel]
+    assert len(panel) <= 3, [q["sql"][:120] for q in panel]
