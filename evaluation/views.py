@@ -13,11 +13,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import (
+    CharField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import OrderBy
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,12 +41,13 @@ from core.api.routers import PLAIN_CODE
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters, number_params
-from core.models import Region
-from pairings.models import Program
+from core.models import name_in_language
+from pairings.models import Pairing, Program
 from pairings.selectors import programs_visible_to
 from pairings.services import current_rule
 from projects.models import Project
 from projects.selectors import projects_visible_to
+from projects.templatetags.project_tags import state_badge
 
 from . import forms, policy, selectors, services
 from .api.filters import RunFilter, WorklistFilter
@@ -44,6 +57,7 @@ from .models import (
     IndicatorFramework,
     PairingScorecard,
     ProjectScore,
+    Ranking,
     RunStatus,
     SatisfactionRating,
 )
@@ -236,7 +250,15 @@ def rankings(request: HttpRequest) -> HttpResponse:
         programs_visible_to(user)
         .filter(pk__in=done.values("program_id"))
         .annotate(
-            latest=Subquery(done.filter(program=OuterRef("pk")).order_by("-finished_at").values("finished_at")[:1])
+            latest=Subquery(done.filter(program=OuterRef("pk")).order_by("-finished_at").values("finished_at")[:1]),
+            # The years it has a succeeded run of, read with it ("2015,2016").
+            run_years=Subquery(
+                done.filter(program=OuterRef("pk"))
+                .order_by()
+                .values("program")
+                .annotate(years=StringAgg(Cast("year", CharField()), Value(","), distinct=True))
+                .values("years")
+            ),
         )
         .order_by("start_year", "code")
     )
@@ -255,7 +277,9 @@ def rankings(request: HttpRequest) -> HttpResponse:
     years: list[int] = []
     run = None
     if program is not None:
-        years = sorted(set(done.filter(program=program).values_list("year", flat=True)), reverse=True)
+        # A programme not among those with a succeeded run has none: no year.
+        run_years = getattr(program, "run_years", None) or ""
+        years = sorted({int(y) for y in run_years.split(",") if y}, reverse=True)
     asked, problems = number_params(request, {"year": (1, SMALLINT_MAX), "run": (1, BIGINT_MAX)})
     year, run_id = asked["year"], asked["run"]
     if year is None and years and not problems:
@@ -274,8 +298,10 @@ def rankings(request: HttpRequest) -> HttpResponse:
         indicators = {i.code: i for i in run.framework.indicators.all()}
         # Rankings are published to everyone; each organization's scorecards only to those who see its pairings.
         # Each is a link and its region's name: plain values, not a scorecard with its measures and six relations.
+        # (A region's name as `Region.__str__` gives it: `name_in_language`.)
         first = reverse("evaluation:scorecard_detail", args=[1])
         prefix = first[: first.rindex("/1/") + 1]
+        label = _("scorecard: %(region)s")
         for card_id, organization_id, name, name_en in (
             selectors.scorecards_visible_to(user)
             .filter(run=run, pairing__parent__isnull=True)
@@ -284,10 +310,11 @@ def rankings(request: HttpRequest) -> HttpResponse:
                 "pk", "organization_id", "pairing__recipient_region__name", "pairing__recipient_region__name_en"
             )
         ):
-            region = str(Region(name=name, name_en=name_en))
-            cards[organization_id].append((f"{prefix}{card_id}/", _("scorecard: %(region)s") % {"region": region}))
+            region = name_in_language(name, name_en)
+            cards[organization_id].append((f"{prefix}{card_id}/", label % {"region": region}))
         if run.compared_with_id:
-            compared = selectors.runs_visible_to(user).filter(pk=run.compared_with_id).first()
+            # Its id, year and end are shown: the run alone, not joined to its programme, framework and requester.
+            compared = selectors.runs_visible_to(user).select_related(None).filter(pk=run.compared_with_id).first()
     return render(
         request,
         "evaluation/rankings.html",
@@ -345,17 +372,16 @@ class _ScoredProject:
 
 
 def _scored_projects(rows: Any, run: EvaluationRun) -> list[_ScoredProject]:
-    """The page's rows: each link from one reversed URL, each state's badge rendered once (from the include every
-    project list uses), and whether it has enough data by `ProjectScore.has_enough_data` itself."""
+    """The page's rows: each link from one reversed URL, each state's badge written once (as every project list
+    writes it, `state_badge`), and whether it has enough data by `ProjectScore.has_enough_data` itself."""
     first = reverse("evaluation:project_score_detail", args=[1])
     prefix = first[: first.rindex("/1/") + 1]
-    state_badge = get_template("projects/includes_state.html")
     badges: dict[str, str] = {}
     enough: dict[str, bool] = {}
     out = []
     for pk, code, title, state, score, status, is_final, coverage in rows:
         if state not in badges:
-            badges[state] = state_badge.render({"state": state, "label": Project(state=state).get_state_display()})
+            badges[state] = state_badge(state, Project(state=state).get_state_display())
         if status not in enough:
             enough[status] = ProjectScore(status=status).has_enough_data
         out.append(
@@ -379,36 +405,71 @@ def _up_to_page_score(
     projects: QuerySet[ProjectScore], order: OrderBy, offset: int, descending: bool
 ) -> QuerySet[ProjectScore]:
     """The page of PROJECTS (ordered by score, ties by project code) from OFFSET, reading only the scores that
-    reach its last one: the order's tie-break would otherwise join every score of the pairing (700 at scale) to
-    its project to show 50. Every row up to the page's last has a score at least as good as that row's (a null
-    comes last), so the page is the same slice of those rows; when the page's last score is null, of all."""
-    last = list(projects.order_by(order).values_list("score", flat=True)[offset + 49 : offset + 50])
-    if last and last[0] is not None:
-        projects = projects.filter(**{"score__gte" if descending else "score__lte": last[0]})
-    return projects[offset : offset + 50]
+    reach its last one (read by a subquery of the same statement): the order's tie-break would otherwise join every
+    score of the pairing (700 at scale) to its project to show 50. Every row up to the page's last has a score at
+    least as good as that row's, so the page is the same slice of those rows; the rows without a score come last
+    either way, so keeping them changes no page; when the page's last score is null (or the page is not full),
+    every row is kept."""
+    last = Subquery(projects.order_by(order).values("score")[offset + 49 : offset + 50])
+    bound = Coalesce(last, Value(float("-inf") if descending else float("inf")))
+    reached = Q(**{"score__gte" if descending else "score__lte": bound}) | Q(score__isnull=True)
+    return projects.filter(reached)[offset : offset + 50]
+
+
+def _page_rows(
+    projects: QuerySet[ProjectScore], order: OrderBy, by_score: bool, descending: bool, number: int
+) -> list[tuple[Any, ...]]:
+    """The rows (`_ScoredProject.FIELDS`) of page NUMBER of PROJECTS, each ending with how many PROJECTS there are:
+    one statement for the count and the page (by score, `_up_to_page_score`); none when the page has no row. The
+    count is a subquery of the scores alone: the page's values would otherwise join every counted score to its
+    project."""
+    offset = (number - 1) * 50
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    counted = projects.annotate(total=Subquery(projects.order_by().annotate(n=count).values("n")))
+    rows = _up_to_page_score(counted, order, offset, descending) if by_score else counted[offset : offset + 50]
+    return list(rows.values_list(*_ScoredProject.FIELDS, "total"))
+
+
+def _page_asked(value: str | None) -> int | None:
+    """The page number VALUE asks for when it is plainly one (none asks for the first), else None."""
+    if not value:
+        return 1
+    number = _digits(value)
+    return number if number and number < 10_000_000 else None
+
+
+def _ranked() -> Subquery:
+    """A scorecard's party's rank in its run, read with the card: the figures its page shows of its `Ranking`
+    (the run ranks a party once), None when the run did not rank it."""
+    return Subquery(
+        Ranking.objects.filter(run=OuterRef("run_id"), organization=OuterRef("organization_id"))
+        .order_by()
+        .values(figures=JSONObject(pk="pk", rank="rank", previous_rank="previous_rank"))[:1]
+    )
 
 
 @login_required
 @require_GET
 def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    # The card with what the page names (not its pairing's programme: the run's is the same one).
+    # The card with its run (its programme and framework) and its party's rank; then its pairing with the names
+    # the page shows. Two statements of a few tables each: joined to all eight tables, one statement cost the
+    # database some 3 ms to plan. (Not its pairing's programme: the run's is the same one.)
     card = get_object_or_404(
         selectors.scorecards_visible_to(user)
         .select_related(None)
-        .select_related(
-            "run__program",
-            "run__framework",
-            "pairing__assisting_organization",
-            "pairing__recipient_region",
-            "organization",
-        ),
+        .select_related("run__program", "run__framework")
+        .annotate(ranked=_ranked()),
         pk=pk,
     )
+    card.pairing = Pairing.objects.select_related("assisting_organization", "recipient_region").get(pk=card.pairing_id)
+    if card.organization_id == card.pairing.assisting_organization_id:  # as a rule: the pairing's own party
+        card.organization = card.pairing.assisting_organization
     run = card.run
     framework = _framework(run)
     lines = selectors.explain_score(framework, "pairing", card.measures)
-    rank = selectors.rankings_of(run).filter(organization_id=card.organization_id).first()
+    ranked = card.ranked  # type: ignore[attr-defined]
+    rank = None if ranked is None else Ranking(run=run, organization=card.organization, **ranked)
     sort = request.GET.get("sort", "-score")
     if sort.lstrip("-") not in PROJECT_SORTS:
         sort = "-score"
@@ -416,17 +477,30 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = key.desc(nulls_last=True) if sort.startswith("-") else key.asc(nulls_last=True)
     projects = (
         selectors.project_scores_visible_to(user)
+        .select_related(None)  # the rows are read as values (`_ScoredProject`)
         .filter(run=run, pairing_id=card.pairing_id)
         .order_by(order, "project__code")
     )
-    # 50 at a time: a province's pairing has thousands of scored projects at scale. (The count is taken before the
-    # values are named: naming them would join every counted score to its project.)
-    page = Paginator(projects, 50).get_page(request.GET.get("page"))
-    chosen = cast(QuerySet[ProjectScore], page.object_list)
-    if sort.lstrip("-") == "score":
-        chosen = _up_to_page_score(projects, order, (page.number - 1) * 50, sort.startswith("-"))
-    page.object_list = _scored_projects(chosen.values_list(*_ScoredProject.FIELDS), run)  # type: ignore[assignment]
-    history = list(selectors.score_history(card.pairing_id))
+    # 50 at a time: a province's pairing has thousands of scored projects at scale. The asked page's rows come with
+    # how many there are, in one statement (`_page_rows`); a page with no row (past the last) is asked again the
+    # paginator's way, which turns it into the last page.
+    paginator = Paginator(projects, 50)
+    descending, asked = sort.startswith("-"), _page_asked(request.GET.get("page"))
+    by_score = sort.lstrip("-") == "score"
+    found = [] if asked is None else _page_rows(projects, order, by_score, descending, asked)
+    if found:
+        paginator.count = found[0][-1]  # type: ignore[misc]
+        page = paginator.get_page(asked)
+        values: Any = [row[:-1] for row in found]
+    else:
+        page = paginator.get_page(request.GET.get("page"))
+        chosen = cast(QuerySet[ProjectScore], page.object_list)
+        if by_score:
+            chosen = _up_to_page_score(projects, order, (page.number - 1) * 50, descending)
+        values = chosen.values_list(*_ScoredProject.FIELDS)
+    page.object_list = _scored_projects(values, run)  # type: ignore[assignment]
+    # Each shows its run, its year and when it finished, and its score (not its measures).
+    history = list(selectors.score_history(card.pairing_id).only("score", "run__year", "run__finished_at"))
     return render(
         request,
         "evaluation/scorecard.html",
@@ -459,8 +533,12 @@ def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any],
     posted = request.POST.get("form", "") if request.method == "POST" else ""
     may_score, may_rate = policy.may_score(user), policy.may_rate(user)
     indicators = services.expert_indicators(project) if may_score else []
+    # One's own expert scores and rating are read only for the forms that show them.
     mine = {
-        e.indicator_code: e for e in selectors.expert_scores_visible_to(user).filter(project=project, evaluator=user)
+        e.indicator_code: e
+        for e in (
+            selectors.expert_scores_visible_to(user).filter(project=project, evaluator=user) if indicators else []
+        )
     }
     expert_forms = []
     for ind in indicators:
@@ -472,7 +550,7 @@ def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any],
             initial={"score": given.score, "comment": given.comment} if given else {},
         )
         expert_forms.append((ind, form, given))
-    rating = selectors.ratings_visible_to(user).filter(project=project, rated_by=user).first()
+    rating = selectors.ratings_visible_to(user).filter(project=project, rated_by=user).first() if may_rate else None
     rating_form = forms.SatisfactionForm(
         request.POST if posted == "rating" else None,
         prefix="rating",
@@ -519,25 +597,40 @@ def _assessment(request: HttpRequest, project: Project) -> tuple[dict[str, Any],
     }, None
 
 
-def _card_of(user: User, score: ProjectScore) -> PairingScorecard | None:
-    """The scorecard of SCORE's pairing in its run, as far as the breadcrumb reads it: its id, and its pairing (the
-    score's own, already loaded with the names it shows)."""
-    card_id = (
-        selectors.scorecards_visible_to(user)
-        .filter(run=score.run_id, pairing_id=score.pairing_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
+def _with_card(user: User, scores: QuerySet[ProjectScore]) -> QuerySet[ProjectScore]:
+    """SCORES, each with the id of its pairing's scorecard in its run that USER sees (`card_id`, None if none)."""
+    cards = selectors.scorecards_visible_to(user).filter(run=OuterRef("run_id"), pairing_id=OuterRef("pairing_id"))
+    return scores.annotate(card_id=Subquery(cards.order_by("pk").values("pk")[:1]))
+
+
+def _card_of(score: ProjectScore) -> PairingScorecard | None:
+    """The scorecard of SCORE's pairing in its run (read with the score, `_with_card`), as far as the breadcrumb
+    reads it: its id, and its pairing (the score's own, already loaded with the names it shows)."""
+    card_id = score.card_id  # type: ignore[attr-defined]
     if card_id is None:
         return None
     return PairingScorecard(pk=card_id, pairing=score.pairing)
 
 
+def _scores_with_card(user: User) -> QuerySet[ProjectScore]:
+    """The project scores USER sees, each with its run (its programme and framework) and its scorecard's id
+    (`_with_card`); its project and the names it shows are read after it (`_scored_project`): one statement joining
+    all seven tables cost the database more to plan than a second round trip."""
+    scores = (
+        selectors.project_scores_visible_to(user).select_related(None).select_related("run__program", "run__framework")
+    )
+    return _with_card(user, scores)
+
+
 def _scored_project(score: ProjectScore) -> Project:
-    """SCORE's project, its pairing (that its page names) taken from the score when it is the same one."""
-    project = score.project
+    """SCORE's project with its pairing and the pairing's names (that its page shows); the score's pairing is the
+    same one when it is the project's."""
+    project = Project.objects.select_related("pairing__assisting_organization", "pairing__recipient_region").get(
+        pk=score.project_id
+    )
+    score.project = project
     if project.pairing_id == score.pairing_id:
-        project.pairing = score.pairing
+        score.pairing = project.pairing
     return project
 
 
@@ -566,7 +659,7 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
             lines=lines,
             total=selectors.explained_total(lines),
             grade=selectors.grade_of(framework, score.score),
-            card=_card_of(user, score),
+            card=_card_of(score),
         )
     context.update(history=history, chart=[(f"{h.run.year} #{h.run_id}", h.score) for h in history])
     return render(request, "evaluation/project_score.html", context)
@@ -574,7 +667,8 @@ def _project_score_page(request: HttpRequest, project: Project, score: ProjectSc
 
 @login_required
 def project_score_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    score = get_object_or_404(selectors.project_scores_visible_to(_user(request)), pk=pk)
+    user = _user(request)
+    score = get_object_or_404(_scores_with_card(user), pk=pk)
     return _project_score_page(request, _scored_project(score), score)
 
 
@@ -582,8 +676,9 @@ def project_score_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def project_latest_score(request: HttpRequest, project_id: int) -> HttpResponse:
     """The score of PROJECT in the latest succeeded run that scored it; a project no run has scored yet shows its
     page saying so, with its expert scores and ratings (404 only for a project the user may not see)."""
+    user = _user(request)
     score = (
-        selectors.project_scores_visible_to(_user(request))
+        _scores_with_card(user)
         .filter(project_id=project_id, run__status=RunStatus.SUCCEEDED)
         .order_by("-run__finished_at", "-run_id")
         .first()

@@ -2,13 +2,17 @@
 a percentage, a rating out of 5, a count, a score), curves and reasons in words, trend arrows and grade
 badges that say what they mean to a screen reader too."""
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -237,34 +241,50 @@ def reasons(items: Iterable[Mapping[str, Any]] | None, indicators: Mapping[str, 
     return sorted(out, key=lambda r: order[str(r["kind"])])
 
 
+def _esc(value: Any) -> str:
+    """`conditional_escape` without its lazy-string wrapper around every call: the same text, for the cells of the
+    rows written in Python below (a ranking's hundreds of them)."""
+    if isinstance(value, Promise):
+        value = str(value)
+    as_html = getattr(value, "__html__", None)
+    return as_html() if as_html is not None else html.escape(str(value))
+
+
+def _reason_marks() -> tuple[dict[str, str], str]:
+    """The marks before a reason's words: strength and weakness (said to a screen reader), and a flag's badge."""
+    marks = {
+        "strength": '<span class="text-success" aria-hidden="true">＋</span> <span class="visually-hidden">'
+        f"{_esc(_('Strength:'))}</span>",
+        "weakness": '<span class="text-danger" aria-hidden="true">－</span> <span class="visually-hidden">'
+        f"{_esc(_('Weakness:'))}</span>",
+    }
+    return marks, f'<span class="badge text-bg-warning">{_esc(_("below the rule"))}</span> '
+
+
 @register.filter
-def reason_lines(items: Iterable[Mapping[str, Any]] | None, indicators: Mapping[str, Indicator]) -> SafeString:
+def reason_lines(
+    items: Iterable[Mapping[str, Any]] | None,
+    indicators: Mapping[str, Indicator],
+    marks: tuple[dict[str, str], str] | None = None,
+) -> SafeString:
     """A ranking's reasons (`reasons`) as the lines of its "Why" cell, each marked strength, weakness or flag, a
     weakness with the points it cost. Built here, not by a template loop: a ranking shows some twenty parties
-    with three or four reasons each, and a loop's tags per reason were a third of the page's rendering."""
+    with three or four reasons each, and a loop's tags per reason were a third of the page's rendering. (MARKS:
+    `_reason_marks()`, when the caller writes many cells.)"""
     shown = reasons(items, indicators)
     if not shown:
         return SafeString('<span class="text-body-secondary">—</span>\n        ')
-    marks = {
-        "strength": format_html(
-            '<span class="text-success" aria-hidden="true">＋</span> <span class="visually-hidden">{}</span>',
-            _("Strength:"),
-        ),
-        "weakness": format_html(
-            '<span class="text-danger" aria-hidden="true">－</span> <span class="visually-hidden">{}</span>',
-            _("Weakness:"),
-        ),
-    }
-    flag = format_html('<span class="badge text-bg-warning">{}</span> ', _("below the rule"))
+    by_kind, flag = marks or _reason_marks()
     lines = []
     for reason in shown:
         kind, cost = reason["kind"], ""
         if kind == "weakness" and reason["points"]:
-            cost = format_html(
-                ' <span class="text-body-secondary">{}</span>', _("(−%(p)s points)") % {"p": score(reason["points"])}
-            )
-        lines.append((kind, marks.get(kind, flag), reason["text"], cost))
-    return format_html_join("", '\n          <div class="dk-reason dk-reason-{}">{}{}{}</div>\n        ', lines)
+            cost = f' <span class="text-body-secondary">{_esc(_("(−%(p)s points)") % {"p": score(reason["points"])})}</span>'
+        lines.append(
+            f'\n          <div class="dk-reason dk-reason-{_esc(kind)}">{by_kind.get(kind, flag)}{_esc(reason["text"])}'
+            f"{cost}</div>\n        "
+        )
+    return SafeString("".join(lines))
 
 
 @register.filter
@@ -354,3 +374,116 @@ def not_enough_data_badge(project_score: Any) -> SafeString:
         coverage_detail(project_score),
         _("Not enough data yet"),
     )
+
+
+# --- rows written in Python: the same HTML the templates' loops wrote (tests/evaluation/test_rows.py) ----------
+
+
+@register.filter
+def ranking_rows(rows: Iterable[tuple[Any, Sequence[tuple[str, str]]]], indicators: Mapping[str, Indicator]) -> str:
+    """The ranking table's rows, each a `Ranking` and its scorecards' links (url, label): its rank and trend, the
+    party and its scorecards, its score (and the one it had), its grade, its pairings and its reasons. Written
+    here, not by the template: some twenty rows of eight cells each cost a ranking page more than the rest of
+    it. Each grade's badge and each trend's arrow is written once. The caller writes the row for an empty
+    ranking."""
+    marks = _reason_marks()
+    grades: dict[str, str] = {}
+    trends: dict[tuple[str, Any], str] = {}
+    numbers: dict[Any, str] = {}
+
+    def number(value: Any) -> str:
+        if value not in numbers:
+            numbers[value] = _esc(localize(value))
+        return numbers[value]
+
+    written = []
+    for r, cards in rows:
+        links = ""
+        if cards:
+            links = "".join(
+                f'<a href="{_esc(url)}" class="text-nowrap me-2">{_esc(label)}</a> ' for url, label in cards
+            )
+            links = f'<div class="small">{links}</div>'
+        was = ""
+        if r.previous_score is not None:
+            # As `blocktranslate` wrote it: the figure escaped, the translated words as they are.
+            was = (
+                f'<div class="small text-body-secondary">{_("was %(s)s") % {"s": _esc(score(r.previous_score))}}</div>'
+            )
+        if r.grade not in grades:
+            grades[r.grade] = grade_badge(r.grade)
+        trend = (r.trend, r.previous_rank)
+        if trend not in trends:
+            trends[trend] = trend_arrow(r)
+        written.append(
+            f'\n    <tr data-organization="{number(r.organization_id)}">\n'
+            f'      <td class="num fw-semibold">{number(r.rank)}</td>\n'
+            f'      <td class="text-center">{trends[trend]}</td>\n'
+            "      <td>\n"
+            f'        <div class="fw-semibold">{_esc(r.organization)}</div>\n'
+            f"        {links}\n"
+            "      </td>\n"
+            f'      <td class="num fs-6">{_esc(score(r.score))}{was}</td>\n'
+            f"      <td>{grades[r.grade]}</td>\n"
+            f'      <td class="num">{number(r.pairing_count)}</td>\n'
+            '      <td class="small dk-reasons">\n'
+            f"        {reason_lines(r.reasons, indicators, marks)}\n"
+            "      </td>\n"
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(written))  # noqa: S308 — every part above is escaped (`_esc`) or written escaped
+
+
+@register.filter
+def scorecard_project_rows(rows: Iterable[Any]) -> str:
+    """A scorecard's page of projects (views._ScoredProject), each its code linked to its score, its title, its
+    state's badge, its score (marked final when the project was accepted; the badge of too little data instead
+    when it has no score) and its data coverage. Written here, not by the template: fifty rows of five cells.
+    The caller writes the row for an empty page."""
+    final = (
+        f' <span class="badge text-bg-light border" title="{_esc(_("Final: the project was accepted"))}">'
+        f"{_esc(_('final'))}</span>"
+    )
+    written = []
+    for ps in rows:
+        if ps.has_enough_data:
+            figure = f"{_esc(score(ps.score))}{final if ps.is_final else ''}"
+        else:
+            figure = not_enough_data_badge(ps)
+        written.append(
+            "<tr>\n"
+            f'          <td class="text-nowrap"><a href="{_esc(ps.url)}">{_esc(ps.code)}</a></td>\n'
+            f'          <td class="small">{_esc(ps.title)}</td>\n'
+            f"          <td>{_esc(ps.state_badge)}</td>\n"
+            f'          <td class="num">{figure}</td>\n'
+            f'          <td class="num">{_esc(coverage_pct(ps.coverage))}</td>\n'
+            "        </tr>"
+        )
+    return mark_safe("".join(written))  # noqa: S308 — every part above is escaped (`_esc`) or written escaped
+
+
+@register.filter
+def explain_rows(lines: Iterable[Any]) -> str:
+    """The lines of "why this score" (`selectors.ExplainedLine`), each its indicator, how it is measured, its
+    measured value, its curve, its weight as configured and as counted, its score and its contribution (a line
+    without a value is left out: greyed, its counted weight and contribution a dash). Written here, not by the
+    template: a framework's eight cells per indicator."""
+    left_out = f'<span title="{_esc(_("No value: left out"))}">—</span>'
+    written = []
+    for line in lines:
+        indicator, missing = line.indicator, line.score is None
+        grey = ' class="text-body-secondary"' if missing else ""
+        counted = left_out if missing else f"{_esc(floatformat(line.weight_share, 1))} %"
+        written.append(
+            f'\n    <tr data-indicator="{_esc(indicator.code)}"{grey}>\n'
+            f'      <td class="fw-semibold">{_esc(indicator.label)}</td>\n'
+            f'      <td class="small">{_esc(definition(indicator))}</td>\n'
+            f'      <td class="num">{_esc(measure_value(line.value, indicator))}</td>\n'
+            f'      <td class="small">{_esc(curve_words(indicator))}</td>\n'
+            f'      <td class="num">{_esc(floatformat(line.weight, "0"))} %</td>\n'
+            f'      <td class="num">{counted}</td>\n'
+            f'      <td class="num">{_esc(score(line.score))}</td>\n'
+            f'      <td class="num">{"—" if missing else _esc(score(line.contribution))}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(written))  # noqa: S308 — every part above is escaped (`_esc`) or written escaped

@@ -904,7 +904,7 @@ def test_the_ranking_costs_the_same_queries_for_2_parties_as_for_20(ev, two_runs
     with django_assert_max_num_queries(few):
         response = client.get(url)
     assert len(response.context["rows"]) == 20
-    assert few <= 11  # with the navigation's count of tasks (one query)
+    assert few <= 10  # with the navigation's count of tasks (one query)
 
 
 def test_the_scorecard_costs_the_same_queries_for_2_projects_as_for_30(ev, two_runs, django_assert_max_num_queries):
@@ -920,7 +920,7 @@ def test_the_scorecard_costs_the_same_queries_for_2_projects_as_for_30(ev, two_r
     with django_assert_max_num_queries(few):
         response = client.get(url)
     assert len(response.context["page"]) == 30
-    assert few <= 12
+    assert few <= 10
 
 
 def test_the_ratings_worklist_costs_the_same_queries_for_1_project_as_for_40(
