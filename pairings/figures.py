@@ -32,7 +32,18 @@ from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from django.db.models import CharField, DecimalField, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    CharField,
+    DecimalField,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from .models import AnnualMandate, Deployment, FlowKind, FlowYearTotal, Pairing, Training
@@ -252,8 +263,21 @@ def scope_money(own: Mapping[int, Money], parents: Mapping[int, int | None]) -> 
 
 def flow_count(pairing: Pairing) -> int:
     """How many flows are recorded on PAIRING, all kinds, all years: from the rollup's counts. One query."""
-    rows = FlowYearTotal.objects.filter(pairing=pairing).exclude(kind=PLEDGE_OPEN)
-    return rows.aggregate(n=Coalesce(Sum("flows"), 0))["n"]
+    return Pairing.objects.filter(pk=pairing.pk).values_list(flow_count_expression(), flat=True).get()
+
+
+def flow_count_expression() -> Coalesce:
+    """Each pairing's `flow_count` as an expression on a Pairing queryset: a page that reads the pairing reads the
+    count with it, in the same statement."""
+    rows = (
+        FlowYearTotal.objects.filter(pairing=OuterRef("pk"))
+        .exclude(kind=PLEDGE_OPEN)
+        .order_by()
+        .values("pairing")
+        .annotate(n=Sum("flows"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def pairing_money_expression(figure: str, year: int | None = None) -> Any:

@@ -219,17 +219,18 @@ class Project(ChoiceLabels, models.Model):
     def history_display(cls, name: str, value: object) -> str | None:
         from core.money import format_cny
 
-        choices = {
-            "inspection_kind": dict(InspectionKind.choices),
-            "document_kind": dict(DocumentKind.choices),
-            "result": dict(InspectionResult.choices),
-            "review_status": dict(ReviewStatus.choices),
-            "rectification_status": dict(RectificationStatus.choices),
-            "handover_status": dict(HandoverStatus.choices),
-            "operation_status": dict(OperationStatus.choices),
+        # The choices of the one field asked about, not of all seven: a timeline asks this for every value it shows.
+        kinds: dict[str, type[models.TextChoices]] = {
+            "inspection_kind": InspectionKind,
+            "document_kind": DocumentKind,
+            "result": InspectionResult,
+            "review_status": ReviewStatus,
+            "rectification_status": RectificationStatus,
+            "handover_status": HandoverStatus,
+            "operation_status": OperationStatus,
         }
-        if name in choices and isinstance(value, str):
-            return str(choices[name].get(value, value))
+        if name in kinds and isinstance(value, str):
+            return str(dict(kinds[name].choices).get(value, value))
         if name == "receiving_organization" and isinstance(value, dict) and value.get("id"):
             # The organization's name in the reader's language (the label kept is the recorder's).
             from accounts.models import Organization

@@ -11,6 +11,20 @@ from projects.models import Handover, HandoverStatus, OperationReport, Project
 
 register = template.Library()
 
+#: The handover's related rows the panel names, and of them the columns it reads (a name, a title).
+_SHOWN_WITH = ("receiving_organization", "asset_register", "recorded_by", "confirmed_by", "refused_by")
+_HANDOVER_COLUMNS = (
+    *(f.name for f in Handover._meta.concrete_fields),
+    "receiving_organization__name",
+    "receiving_organization__name_en",
+    "asset_register__title",
+    *(
+        f"{who}__{c}"
+        for who in ("recorded_by", "confirmed_by", "refused_by")
+        for c in ("first_name", "last_name", "username")
+    ),
+)
+
 
 @register.inclusion_tag("projects/handover_panel.html", takes_context=True)
 def handover_panel(context: Any, project: Project) -> dict[str, Any]:
@@ -18,13 +32,9 @@ def handover_panel(context: Any, project: Project) -> dict[str, Any]:
     if project.state not in policy.HANDOVER_STATES:
         return {"show": False}
     user = context["request"].user
-    handover = (
-        Handover.objects.select_related(
-            "receiving_organization", "asset_register", "recorded_by", "confirmed_by", "refused_by"
-        )
-        .filter(project=project)
-        .first()
-    )
+    # The joined rows' columns the panel shows, no more: whole user and document rows cost more to read than the
+    # handover itself.
+    handover = Handover.objects.select_related(*_SHOWN_WITH).only(*_HANDOVER_COLUMNS).filter(project=project).first()
     # The reports are shown, and years can be missing, only once the handover is confirmed: before, nothing to read.
     # The panel does not show who filed a report (not joined); the photos are read only when a report has some.
     reports = []
