@@ -11,14 +11,24 @@ class AccountsConfig(AppConfig):
         from core.history import register_action_labels
         from core.navigation import NavItem, register_nav
         from core.selectors import recent_history
+        from core.worklist import register_page_count
 
         from . import schema  # noqa: F401  (registers the OpenAPI extension)
         from .policy import is_national_coordinator, may_manage_users
-        from .selectors import dashboard_parties_panel, dashboard_scope_panel
+        from .selectors import (
+            dashboard_parties_panel,
+            dashboard_scope_counts,
+            dashboard_scope_panel,
+            unread_notifications,
+        )
 
         register_nav(NavItem("directory", _("Directory"), "accounts:directory", order=90, allowed=may_manage_users))
         register_action_labels({"unlocked": _("unlocked")})
-        register_panel(Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10))
+        # The bell's count, read in the statement that counts the navigation's waiting work.
+        register_page_count("unread", unread_notifications)
+        register_panel(
+            Panel("scope", "accounts/panels/scope.html", dashboard_scope_panel, order=10, counts=dashboard_scope_counts)
+        )
         register_panel(Panel("parties", "accounts/panels/parties.html", dashboard_parties_panel, order=85))
         # Everything that happened lately, whoever it concerned: the national coordinator's oversight.
         register_panel(

@@ -119,23 +119,36 @@ __all__ = [
 ]
 
 
-def dashboard_scope_panel(request) -> dict:  # type: ignore[no-untyped-def]
-    """The dashboard's first panel: who I act for and how far my scope reaches, its counts in one query (a
-    national scope is shown as "all": its organizations and regions are not counted)."""
+def dashboard_scope_counts(request) -> dict[str, QuerySet[Any]]:  # type: ignore[no-untyped-def]
+    """What the scope panel counts: the active organizations and users, and those of my scope (a national scope is
+    shown as "all": its organizations and regions are not counted)."""
+    user = request.user
+    counts: dict[str, QuerySet[Any]] = {
+        "organization_total": Organization.objects.filter(is_active=True),
+        "users_active": User.objects.filter(is_active=True),
+    }
+    if not scope_for(user).is_national:
+        counts["my_organizations"] = organizations_in_scope(user)
+        counts["my_regions"] = regions_in_scope(user)
+    return counts
+
+
+def dashboard_scope_panel(request, counts: dict[str, int] | None = None) -> dict:  # type: ignore[no-untyped-def]
+    """The dashboard's first panel: who I act for and how far my scope reaches. Its COUNTS (`dashboard_scope_counts`)
+    come from the home's statement that counts every panel's; counted here in one query when not given."""
     from .models import Role
 
     user = request.user
-    scope = scope_for(user)
-    totals = [Organization.objects.filter(is_active=True), User.objects.filter(is_active=True)]
-    mine = [] if scope.is_national else [organizations_in_scope(user), regions_in_scope(user)]
-    counts = count_each(totals + mine, label="scope")
+    if counts is None:
+        asked = dashboard_scope_counts(request)
+        counts = dict(zip(asked, count_each(list(asked.values()), label="scope"), strict=True))
     return {
-        "scope": scope,
+        "scope": scope_for(user),
         "role_labels": [Role(r).label for r in sorted(user.roles)],
-        "organization_total": counts[0],
-        "users_active": counts[1],
-        "my_organizations": counts[2] if mine else None,
-        "my_regions": counts[3] if mine else None,
+        "organization_total": counts["organization_total"],
+        "users_active": counts["users_active"],
+        "my_organizations": counts.get("my_organizations"),
+        "my_regions": counts.get("my_regions"),
     }
 
 
@@ -194,8 +207,12 @@ def notifications_of(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
 
 
+def unread_notifications(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return unread_notifications(user).count()
 
 
 # --- search --------------------------------------------------------------------------------------------------

@@ -3,11 +3,21 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 from .navigation import nav_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu's entries, made when a template first reads them: a fragment (an htmx swap, a form's options) that
+    never shows the menu does not count the waiting work for it."""
+    return {
+        "nav_items": SimpleLazyObject(lambda: nav_items(request)),
+        "demo_enabled": getattr(settings, "DUIKOU_DEMO_ENABLED", False),
+    }
+
+
+def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     path = request.path
     for item in nav_for(getattr(request, "user", None)):
@@ -22,4 +32,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(str(i["url"])))]
     if matches:
         max(matches, key=lambda i: len(str(i["url"])))["active"] = True
-    return {"nav_items": items, "demo_enabled": getattr(settings, "DUIKOU_DEMO_ENABLED", False)}
+    return items

@@ -3,7 +3,8 @@
 import logging
 import re
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -145,5 +146,17 @@ def region_counts() -> dict[str, int]:
     return counts
 
 
-def recent_history(limit: int = 10) -> QuerySet[HistoryEvent]:
-    return HistoryEvent.objects.select_related("actor", "content_type")[:limit]
+class RecentChange(NamedTuple):
+    """An event as the home's list shows it: when, who (the actor's username, None for the system), what, which."""
+
+    at: datetime
+    actor_username: str | None
+    action: str
+    object_repr: str
+
+
+def recent_history(limit: int = 10) -> list[RecentChange]:
+    """The latest events, newest first, as plain values: their changes, comments and actors' other columns stay in
+    the database."""
+    rows = HistoryEvent.objects.values_list("at", "actor__username", "action", "object_repr")[:limit]
+    return [RecentChange(*row) for row in rows]

@@ -82,11 +82,26 @@ def kind_named(user: Any, key: str) -> WorkKind | None:
     return next((k for k in kinds_for(user) if k.key == key), None)
 
 
+#: Counts every signed-in page shows beside the navigation's (the bell's unread notifications), each registered by
+#: the app it belongs to as the function giving a user's rows: a page counts them in the waiting work's statement,
+#: one round trip for all (`page_count`).
+_page_counts: dict[str, Callable[[Any], QuerySet[Any]]] = {}
+
+
+def register_page_count(key: str, items: Callable[[Any], QuerySet[Any]]) -> None:
+    _page_counts[key] = items
+
+
+def _waiting_and(user: Any, also: list[QuerySet[Any]]) -> tuple[list[WorkCount], list[int]]:
+    """`waiting_for(user)`, and the number of rows of each queryset of ALSO, counted in the same statement."""
+    kinds = kinds_for(user)
+    counts = count_each([k.items(user) for k in kinds] + also, label="waiting")
+    return [WorkCount(k, n) for k, n in zip(kinds, counts, strict=False)], counts[len(kinds) :]
+
+
 def waiting_for(user: Any) -> list[WorkCount]:
     """Each kind of work USER has, with how many items wait: one query whatever the number of kinds."""
-    kinds = kinds_for(user)
-    counts = count_each([k.items(user) for k in kinds], label="waiting")
-    return [WorkCount(k, n) for k, n in zip(kinds, counts, strict=True)]
+    return _waiting_and(user, [])[0]
 
 
 def waiting_total(user: Any) -> int:
@@ -98,12 +113,36 @@ def waiting_for_request(request: HttpRequest) -> list[WorkCount]:
     """`waiting_for(request.user)`, counted once per request: the home's panel or "My tasks" and the navigation's
     count on the same page read the same numbers from one query. Kept on the request (which lives as long as the
     page), for the user it was counted for: a request whose user changes (signing in) counts again."""
+    return _counted(request)[0][1]
+
+
+def _counted(
+    request: HttpRequest, also: list[QuerySet[Any]] | None = None
+) -> tuple[tuple[Any, list[WorkCount], dict[str, int]], list[int]]:
+    """The request's user, `waiting_for` them and the page counts (`register_page_count`), in one statement once
+    per request and user; and the number of rows of each queryset of ALSO, in that statement when it runs now."""
+    also = also or []
     user = getattr(request, "user", None)
     kept = getattr(request, "_duikou_waiting", None)
-    if kept is None or kept[0] is not user:
-        kept = (user, waiting_for(user))
-        request._duikou_waiting = kept  # type: ignore[attr-defined]
-    return kept[1]
+    if kept is not None and kept[0] is user:
+        return kept, count_each(also, label="counted")
+    page = list(_page_counts.items()) if getattr(user, "is_authenticated", False) else []
+    waiting, counts = _waiting_and(user, [items(user) for _, items in page] + also)
+    kept = (user, waiting, {key: n for (key, _), n in zip(page, counts, strict=False)})
+    request._duikou_waiting = kept  # type: ignore[attr-defined]
+    return kept, counts[len(page) :]
+
+
+def count_with_waiting(request: HttpRequest, querysets: list[QuerySet[Any]]) -> list[int]:
+    """The number of rows of each of QUERYSETS, counted in the statement that counts the request's waiting work
+    when that has not run yet (the home's panels: one round trip for their counts and the work), else on their own."""
+    return _counted(request, querysets)[1]
+
+
+def page_count(request: HttpRequest, key: str) -> int:
+    """The count KEY (`register_page_count`) of the request's user, from the statement that counts their work
+    (0 for a visitor who is not signed in)."""
+    return _counted(request)[0][2].get(key, 0)
 
 
 def waiting_total_for_request(request: HttpRequest) -> int:

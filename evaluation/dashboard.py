@@ -6,6 +6,7 @@ grouped by programme. Money and projects are the user's scope (pairing_scope_q);
 results that every signed-in user sees; scorecards (the warnings) are scoped like pairings.
 """
 
+import html
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +34,7 @@ from projects import figures as project_figures
 
 from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
 from .policy import may_run
-from .templatetags.evaluation_tags import GRADE_CLASSES
+from .templatetags.evaluation_tags import GRADE_CLASSES, flag_text, grade_badge, score
 
 #: How many organizations the dashboard shows at each end of a ranking.
 ENDS = 3
@@ -150,14 +152,15 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
     height = row_h * len(rankings) + 22
     colors = _grade_colors(bands)
     # A string per row with its texts escaped (the numbers and colours are ours): a whole ranking is drawn, and
-    # format_html escaped every number of every row too.
+    # format_html escaped every number of every row too. (`html.escape` is Django's `escape` without its lazy-string
+    # wrapper: the same text.)
     rows = []
     for i, (r, label, name) in enumerate(zip(rankings, labels, names, strict=True)):
         y = 4 + i * row_h
         w = plot_w * max(0.0, min(float(r.score), 100.0)) / 100.0
-        name, grade, score = escape(name), escape(r.grade), f"{r.score:.1f}"
+        name, grade, score = html.escape(name), html.escape(r.grade), f"{r.score:.1f}"
         rows.append(
-            f'<text x="0" y="{y + 14}" font-size="13">{escape(label)}<title>{name}</title></text>'
+            f'<text x="0" y="{y + 14}" font-size="13">{html.escape(label)}<title>{name}</title></text>'
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="16" fill="{colors.get(r.grade, GREY)}">'
             f"<title>{r.rank}. {name} · {score} · {grade}</title></rect>"
             f'<text x="{left + w + 6}" y="{y + 15}" font-size="12">{score} {grade}</text>'
@@ -187,6 +190,61 @@ def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
         ticks,
         body,
     )
+
+
+# --- the lists of a programme's block, written here (a template's loop and tags per item were most of the block) -
+
+
+def _esc(value: Any) -> str:
+    """The text of VALUE escaped as a template writes a variable (a safe string as it is)."""
+    as_html = getattr(value, "__html__", None)
+    return as_html() if as_html is not None else html.escape(str(value))
+
+
+def stage_legend(stages: Sequence[dict[str, Any]]) -> SafeString:
+    """The legend of `stage_bar`: a stage with projects an item (swatch, label, count)."""
+    return SafeString(
+        "".join(
+            f'<li class="list-inline-item text-nowrap me-3" data-stage="{_esc(s["key"])}">{_esc(s["swatch"])}'
+            f'{_esc(s["label"])} <span class="fw-semibold">{_esc(s["count"])}</span></li>'
+            for s in stages
+            if s["count"]
+        )
+    )
+
+
+def end_rows(rows: Sequence[Ranking], program_code: str, year: int) -> SafeString:
+    """The rows of an end of the ranking (rank, party linked to the ranking, score, grade badge)."""
+    href = f"{_esc(reverse('evaluation:rankings'))}?program={_esc(program_code)}&amp;year={_esc(year)}"
+    badges: dict[str, str] = {}
+    out = []
+    for r in rows:
+        if r.grade not in badges:
+            badges[r.grade] = grade_badge(r.grade)
+        out.append(
+            f'\n    <tr data-organization="{_esc(r.organization_id)}">\n'
+            f'      <td class="text-body-secondary text-nowrap">{_esc(r.rank)}.</td>\n'
+            f'      <td><a href="{href}">{_esc(r.organization)}</a></td>\n'
+            f'      <td class="num">{_esc(score(r.score))}</td>\n'
+            f'      <td class="text-nowrap">{badges[r.grade]}</td>\n'
+            "    </tr>\n"
+        )
+    return SafeString("".join(out))
+
+
+def warning_items(cards: Sequence[PairingScorecard]) -> SafeString:
+    """The compliance warnings shown: each scorecard linked, its flags in words."""
+    out = []
+    for card in cards:
+        flags = "".join(f'<div class="text-body-secondary">{_esc(flag_text(f))}</div>' for f in card.flags)
+        out.append(
+            '\n          <li class="col-md-6 col-xl-4"><div class="border-start border-3 border-danger ps-2 h-100">\n'
+            f'            <a href="{_esc(reverse("evaluation:scorecard_detail", args=[card.pk]))}">'
+            f"{_esc(card.pairing.assisting_organization)} → {_esc(card.pairing.recipient_region)}</a>\n"
+            f"            {flags}\n"
+            "          </div></li>\n          "
+        )
+    return SafeString("".join(out))
 
 
 # --- the figures -------------------------------------------------------------------------------------------------
@@ -250,6 +308,22 @@ class ProgrammeBlock:
     @property
     def ranking_chart(self) -> SafeString:
         return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
+
+    @property
+    def stage_legend(self) -> SafeString:
+        return stage_legend(self.stages)
+
+    @property
+    def top_rows(self) -> SafeString:
+        return end_rows(self.top, self.program.code, self.run.year) if self.run else SafeString("")
+
+    @property
+    def bottom_rows(self) -> SafeString:
+        return end_rows(self.bottom, self.program.code, self.run.year) if self.run else SafeString("")
+
+    @property
+    def warning_items(self) -> SafeString:
+        return warning_items(self.warnings_shown)
 
 
 def _latest_run_ids() -> Subquery:
@@ -368,7 +442,44 @@ def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
     for p in programs:
         top = leaders.get(p.latest_run_id, [])  # type: ignore[attr-defined]
         rows.append({"program": p, "year": top[0].run.year if top else None, "leaders": top})
-    return {"rows": rows}
+    return {"rows": rows, "rows_html": leader_rows(rows)}
+
+
+def leader_rows(rows: Sequence[dict[str, Any]]) -> SafeString:
+    """The home panel's rows written in Python: what evaluation/dashboard_panel.html wrote per programme, element
+    for element (tests/evaluation/test_home_panel_rows.py renders both) — the programme, its ranking's year, who leads it."""
+    from django.urls import reverse
+    from django.utils.formats import localize
+
+    from .templatetags.evaluation_tags import grade_badge, score
+
+    rankings = reverse("evaluation:rankings")
+    nobody = format_html('<span class="text-body-secondary">{}</span>', _("Nobody ranked."))
+    written = []
+    for row in rows:
+        program, year = row["program"], row["year"]
+        shown = (
+            format_html(
+                '<a href="{}?program={}&amp;year={}">{}</a>', rankings, program.code, localize(year), localize(year)
+            )
+            if year
+            else "—"
+        )
+        leading = format_html_join(
+            "",
+            '<span class="text-nowrap me-3">{}. {} <span class="text-body-secondary">{}</span> {}</span>',
+            ((localize(r.rank), r.organization, score(r.score), grade_badge(r.grade)) for r in row["leaders"]),
+        )
+        written.append(
+            format_html(
+                '\n        <tr>\n          <td>{}</td>\n          <td>{}</td>\n          <td class="small">{}</td>\n'
+                "        </tr>\n      ",
+                program,
+                shown,
+                leading or nobody,
+            )
+        )
+    return SafeString("".join(written))
 
 
 # --- the page ------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class PairingsConfig(AppConfig):
 
         from . import demo_texts as pairing_demo_texts
         from . import rollups as _rollups  # noqa: F401  (registers the flows' rollup with core.rollups)
-        from .dashboard import pairings_panel
+        from .dashboard import pairings_counts, pairings_panel
 
         demo_texts.register(pairing_demo_texts.pairs())
 
@@ -47,4 +47,6 @@ class PairingsConfig(AppConfig):
         register_nav(NavItem("pairings", _("Pairings"), "pairings:pairing_list", order=20))
         # "Revenue" in the menu (the page's title says "Fiscal revenue"): the English menu then fits one row at 1366 px.
         register_nav(NavItem("revenues", _("Revenue"), "pairings:revenue_list", order=30))
-        register_panel(Panel("pairings", "pairings/panels/pairings.html", pairings_panel, order=20))
+        register_panel(
+            Panel("pairings", "pairings/panels/pairings.html", pairings_panel, order=20, counts=pairings_counts)
+        )

@@ -72,3 +72,40 @@ def test_an_empty_timeline_says_so_as_before():
         with translation.override(language):
             before, now = both([])
             assert parse_html(now) == parse_html(before)
+
+
+#: The home's recent changes as their panel's template wrote them before they were written in Python.
+TEMPLATE_ROWS = Template(
+    """{% load i18n %}{% for e in events %}
+        <tr>
+          <td class="text-nowrap">{{ e.at|date:"Y-m-d H:i" }}</td>
+          <td>{{ e.actor.username|default:_("system") }}</td>
+          <td>{% include "includes/action_label.html" with action=e.action %}</td>
+          <td>{{ e.object_repr }}</td>
+        </tr>
+      {% endfor %}"""
+)
+
+NOW_ROWS = Template("{% load history %}{% history_rows events %}")
+
+
+def test_the_home_s_recent_changes_are_the_rows_the_template_wrote(world, draft):
+    world.assisting.username = "<b>&"
+    world.assisting.save()
+    history_record(obj=draft, action="created", actor=world.assisting, to_state="draft")
+    history_record(obj=draft, action="submitted", from_state="draft", to_state="proposed", actor=world.recipient)
+    history_record(obj=world.shenzhen_gov, action="an_unknown_<action>")
+    from core.selectors import recent_history
+
+    # The template read model instances; the rows are plain values, the same events in the same order.
+    instances = list(HistoryEvent.objects.select_related("actor")[:8])
+    events = recent_history(8)
+    assert [e.object_repr for e in events] == [e.object_repr for e in instances]
+    assert {e.actor for e in instances} >= {world.assisting, None}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            before = TEMPLATE_ROWS.render(Context({"events": instances}))
+            now = NOW_ROWS.render(Context({"events": events}))
+            assert parse_html(now) == parse_html(before)
+            assert "&lt;b&gt;&amp;" in now
+    assert NOW_ROWS.render(Context({"events": []})) == ""
