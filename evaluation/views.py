@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 from django.contrib import messages
@@ -19,7 +20,6 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     StringAgg,
     Subquery,
@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,9 +43,9 @@ from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import apply_domain_error
 from core.list_filters import ListFilters, number_params
 from core.models import name_in_language
-from pairings.models import Pairing, Program
+from pairings.models import FundingRule, Pairing, Program
 from pairings.selectors import programs_visible_to
-from pairings.services import current_rule
+from pairings.services import rules_in_force
 from projects.models import Project
 from projects.selectors import projects_visible_to
 from projects.templatetags.project_tags import state_badge
@@ -409,10 +410,12 @@ def _up_to_page_score(
     score of the pairing (700 at scale) to its project to show 50. Every row up to the page's last has a score at
     least as good as that row's, so the page is the same slice of those rows; the rows without a score come last
     either way, so keeping them changes no page; when the page's last score is null (or the page is not full),
-    every row is kept."""
+    every row is kept. A row without a score counts as the worst score: it is kept only when the page's last row
+    has none (the page reaches them), not joined to its project for nothing otherwise."""
     last = Subquery(projects.order_by(order).values("score")[offset + 49 : offset + 50])
-    bound = Coalesce(last, Value(float("-inf") if descending else float("inf")))
-    reached = Q(**{"score__gte" if descending else "score__lte": bound}) | Q(score__isnull=True)
+    worst = Value(float("-inf") if descending else float("inf"))
+    score, bound = Coalesce(F("score"), worst), Coalesce(last, worst)
+    reached = GreaterThanOrEqual(score, bound) if descending else LessThanOrEqual(score, bound)
     return projects.filter(reached)[offset : offset + 50]
 
 
@@ -448,21 +451,44 @@ def _ranked() -> Subquery:
     )
 
 
+#: The programme minimums a scorecard's page shows of its run's rule.
+MINIMUMS = ("min_county_share", "min_livelihood_share")
+
+
+def _minimums() -> dict[str, Subquery]:
+    """The minimums of the rule `current_rule` gives for a scorecard's run (its programme and year), read with the
+    card (`rule_<name>`, None when no rule applies): a statement less than asking for the rule."""
+    rules = rules_in_force(FundingRule.objects.filter(program=OuterRef("run__program")), OuterRef("run__year"))
+    return {f"rule_{name}": Subquery(rules.values(name)[:1]) for name in MINIMUMS}
+
+
 @login_required
 @require_GET
 def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    # The card with its run (its programme and framework) and its party's rank; then its pairing with the names
-    # the page shows. Two statements of a few tables each: joined to all eight tables, one statement cost the
-    # database some 3 ms to plan. (Not its pairing's programme: the run's is the same one.)
+    # The card with its run (its programme and framework), its party's rank and its rule's minimums; then its
+    # pairing with the names the page shows (with the history). Two statements of a few tables each: joined to all
+    # eight tables, one statement cost the database some 3 ms to plan. (Not its pairing's programme: the run's is
+    # the same one.)
     card = get_object_or_404(
         selectors.scorecards_visible_to(user)
         .select_related(None)
         .select_related("run__program", "run__framework")
-        .annotate(ranked=_ranked()),
+        .annotate(ranked=_ranked(), **_minimums()),
         pk=pk,
     )
-    card.pairing = Pairing.objects.select_related("assisting_organization", "recipient_region").get(pk=card.pairing_id)
+    # Each shows its run, its year and when it finished, and its score (not its measures); the pairing comes with
+    # them (every one is of the card's pairing): a statement less. Read apart when no succeeded run scored it yet.
+    history = list(
+        selectors.score_history(card.pairing_id)
+        .select_related("pairing__assisting_organization", "pairing__recipient_region")
+        .only("score", "run__year", "run__finished_at", "pairing__assisting_organization", "pairing__recipient_region")
+    )
+    card.pairing = (
+        history[0].pairing
+        if history
+        else Pairing.objects.select_related("assisting_organization", "recipient_region").get(pk=card.pairing_id)
+    )
     if card.organization_id == card.pairing.assisting_organization_id:  # as a rule: the pairing's own party
         card.organization = card.pairing.assisting_organization
     run = card.run
@@ -499,8 +525,6 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             chosen = _up_to_page_score(projects, order, (page.number - 1) * 50, descending)
         values = chosen.values_list(*_ScoredProject.FIELDS)
     page.object_list = _scored_projects(values, run)  # type: ignore[assignment]
-    # Each shows its run, its year and when it finished, and its score (not its measures).
-    history = list(selectors.score_history(card.pairing_id).only("score", "run__year", "run__finished_at"))
     return render(
         request,
         "evaluation/scorecard.html",
@@ -513,7 +537,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "total": selectors.explained_total(lines),
             "grade": selectors.grade_of(framework, card.score),
             "rank": rank,
-            "rule": current_rule(run.program, run.year),
+            "rule": SimpleNamespace(**{name: getattr(card, f"rule_{name}") for name in MINIMUMS}),
             "share_basis_note": SHARE_BASIS_NOTE,
             "history": history,
             "chart": [(f"{h.run.year} #{h.run_id}", h.score) for h in history],

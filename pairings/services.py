@@ -376,7 +376,15 @@ def current_rule(
     """The programme's rule: the latest version, or the latest one in force in YEAR (None when no version applies
     that year: the rule gives no mandate then, not zero). For ORGANIZATION, its own rate overrides the
     programme's; without it, only the programme's rule for every party is looked at."""
-    rules_qs = program.rules.select_related("program").order_by("-version")
+    return rules_in_force(program.rules.select_related("program"), year, organization).first()
+
+
+def rules_in_force(
+    rules: models.QuerySet[FundingRule], year: Any = None, organization: Organization | None = None
+) -> models.QuerySet[FundingRule]:
+    """RULES (a programme's) narrowed to those `current_rule` chooses from, the one it takes first. YEAR may be an
+    expression (`OuterRef`): a page reads its rule with the row it belongs to, as a subquery."""
+    rules_qs = rules.order_by("-version")
     if organization is None:
         rules_qs = rules_qs.filter(organization__isnull=True)
     else:
@@ -388,7 +396,7 @@ def current_rule(
             Q(effective_from_year__isnull=True, program__start_year__lte=year) | Q(effective_from_year__lte=year),
             Q(effective_to_year__isnull=True) | Q(effective_to_year__gte=year),
         )
-    return rules_qs.first()
+    return rules_qs
 
 
 def sharing_pairings(pairing: Pairing, year: int) -> int:
