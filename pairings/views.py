@@ -1,24 +1,39 @@
 """Pages for officials: programmes, pairings with their mandates, flows and people, and the forms that
 record them. Each form posts to a service; a refusal is shown on the fields with what was typed kept."""
 
+import html
 from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.forms import RegionPicker
 from accounts.models import Organization, User
+from core.demo_texts import in_language
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
@@ -31,6 +46,7 @@ from .api.filters import FiscalRevenueFilter, PairingFilter
 from .models import (
     AnnualMandate,
     ContractingMode,
+    Deployment,
     FlowKind,
     FundFlow,
     FundingRule,
@@ -89,20 +105,20 @@ def _programme_rows(rows: list[dict[str, Any]], required_unit: Unit, received_un
     """The rows of the programme's table of pairings, one string each (a programme has dozens of pairings: a
     template row with a dozen variables each cost more than the rest of the page). The markup is the template's
     own: the status badge as pairings/includes/status.html draws it, the bar as bar.html, amounts as `cny`."""
-    breakdown = f' <span class="badge text-bg-light border">{escape(_("breakdown"))}</span>'
+    breakdown = f' <span class="badge text-bg-light border">{_escaped(_("breakdown"))}</span>'
     out = []
     for r in rows:
         money = r["money"]
         out.append(
-            f'<tr><td><a href="{escape(r["url"])}">{escape(r["assisting_organization"])}</a>'
-            f"{breakdown if r['is_breakdown'] else ''}</td><td>{escape(r['recipient_region'])}</td>"
-            f"<td>{escape(r['mode'])}</td>\n"
+            f'<tr><td><a href="{_escaped(r["url"])}">{_escaped(r["assisting_organization"])}</a>'
+            f"{breakdown if r['is_breakdown'] else ''}</td><td>{_escaped(r['recipient_region'])}</td>"
+            f"<td>{_escaped(r['mode'])}</td>\n"
             f'          <td><span class="badge text-bg-{"success" if r["status"] == "active" else "secondary"}">'
-            f"{escape(r['status_label'])}</span></td>\n"
-            f'          <td class="num" data-figure="required" data-amount="{escape(localize(money.required))}">'
-            f"{escape(required_unit.format(money.required))}</td>"
-            f'<td class="num" data-figure="received" data-amount="{escape(localize(money.received))}">'
-            f"{escape(received_unit.format(money.received))}</td><td>{r['bar']}</td></tr>\n"
+            f"{_escaped(r['status_label'])}</span></td>\n"
+            f'          <td class="num" data-figure="required" data-amount="{_escaped(localize(money.required))}">'
+            f"{_escaped(required_unit.format(money.required))}</td>"
+            f'<td class="num" data-figure="received" data-amount="{_escaped(localize(money.received))}">'
+            f"{_escaped(received_unit.format(money.received))}</td><td>{r['bar']}</td></tr>\n"
         )
     return SafeString("".join(out))
 
@@ -206,8 +222,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def pairing_list(request: HttpRequest) -> HttpResponse:
     visible = selectors.pairings_visible_to(_user(request))
-    orgs = Organization.objects.filter(pairings__in=visible).distinct().order_by("path")
-    org_names = orgs.values_list("pk", "name", "name_en")
+    programmes, organizations = _filter_choices(visible)
     filters = ListFilters(
         request,
         PairingFilter,
@@ -221,11 +236,8 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "contracting_mode": _("Contracting mode"),
         },
         choices={
-            "program": _programme_choices(),
-            "assisting_organization": [
-                ("", _("All assisting organizations")),
-                *((pk, name_in_language(name, name_en)) for pk, name, name_en in org_names),
-            ],
+            "program": [("", _("All programmes")), *programmes],
+            "assisting_organization": [("", _("All assisting organizations")), *organizations],
             "status": [("", _("Any status")), *PairingStatus.choices],
             "contracting_mode": [("", _("Any mode")), *ContractingMode.choices],
         },
@@ -329,23 +341,45 @@ _PAIRING_ROW_FIELDS = (
 )
 
 
-def _programme_choices() -> list[tuple[str, str]]:
-    """The programmes as a filter's choices (by code, as `program` takes them), after "All programmes"."""
-    programmes = Program.objects.order_by("start_year").values_list("code", "name", "name_en")
-    return [("", _("All programmes")), *((code, name_in_language(name, en)) for code, name, en in programmes)]
+def _filter_choices(visible: QuerySet[Pairing]) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """The choices of the list's two selects: the programmes by code (as `program` takes them), in order of their
+    start, and the assisting organizations of the VISIBLE pairings by id, in the organizations' order; each with its
+    name in the active language. One statement (UNION ALL), each part sorted here."""
+    programmes = Program.objects.order_by().values_list(
+        Value(False), "code", "name", "name_en", "start_year", Value("", output_field=CharField())
+    )
+    organizations = (
+        Organization.objects.filter(pairings__in=visible)
+        .distinct()
+        .order_by()
+        .values_list(
+            Value(True), Cast("pk", CharField()), "name", "name_en", Value(0, output_field=IntegerField()), "path"
+        )
+    )
+    rows = sorted(programmes.union(organizations, all=True).order_by(), key=lambda r: (r[0], r[4], r[5]))
+    return (
+        [(key, name_in_language(name, en)) for is_org, key, name, en, _y, _p in rows if not is_org],
+        [(int(key), name_in_language(name, en)) for is_org, key, name, en, _y, _p in rows if is_org],
+    )
 
 
 @login_required
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Whether it has mandates and children, asked with the pairing: a section with nothing to show costs no query.
+    # Its parent is not joined (`_parent` reads it when there is one): a fifth join made the statement cost more to
+    # plan than to run.
     pairing = get_object_or_404(
-        selectors.pairings_visible_to(_user(request)).annotate(
+        selectors.pairings_visible_to(_user(request))
+        .select_related(None)
+        .select_related("program", "assisting_organization", "recipient_region")
+        .annotate(
             has_mandates=Exists(AnnualMandate.objects.filter(pairing=OuterRef("pk"))),
             has_children=Exists(Pairing.objects.filter(parent=OuterRef("pk"))),
             flow_count=figures.flow_count_expression(),
         ),
         pk=pk,
     )
+    parent = _parent(request, pairing)
     has_mandates, has_children = pairing.has_mandates, pairing.has_children  # type: ignore[attr-defined]
     mandates: list[Any] = list(selectors.mandates_for(pairing)) if has_mandates else []
     for m in mandates:
@@ -360,6 +394,8 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     children = list(selectors.pairings_visible_to(_user(request)).filter(parent=pairing)) if has_children else []
     # A child the user may not see still takes its share of the breakdown.
     breakdowns = [selectors.breakdown(m) for m in mandates] if has_children else []
+    flows = _latest_flows(pairing)
+    deployments, trainings = _latest_people(pairing)
     return render(
         request,
         "pairings/pairing_detail.html",
@@ -373,13 +409,14 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # The pairing's own money and people, all years (its children's are on their own pages).
             "money": figures.pairing_money(pairing),
             "people": figures.pairing_people(pairing),
-            "flows": _latest_flows(pairing),
+            "flows": flows,
+            "flow_rows": _flow_rows(flows),
             "flow_count": pairing.flow_count,  # type: ignore[attr-defined]  # figures.flow_count, read above
-            "deployments": pairing.deployments.order_by("-start_date")[:20],
-            "trainings": pairing.trainings.order_by("-start_date")[:20],
+            "deployment_rows": _deployment_rows(deployments),
+            "training_rows": _training_rows(trainings),
             "history": HistoryEvent.objects.for_object(pairing).select_related("actor", "content_type")[:30],
             "actions": policy.allowed_actions(_user(request), pairing),
-            "visible_parent": _visible_parent(request, pairing),
+            "visible_parent": parent if parent is not None and parent.visible else None,  # type: ignore[attr-defined]
         },
     )
 
@@ -408,11 +445,126 @@ def _latest_flows(pairing: Pairing) -> list[dict[str, Any]]:
     ]
 
 
-def _visible_parent(request: HttpRequest, pairing: Pairing) -> Pairing | None:
-    """The parent pairing, when the user may see it (a city's official may not see the province's)."""
+def _escaped(value: Any) -> str:
+    """VALUE as the template language writes a variable: Django's `escape`, without its wrapper for lazy strings (the
+    rows of a page's tables call it hundreds of times)."""
+    return html.escape(str(value))
+
+
+def _synthetic_badge() -> str:
+    return f' <span class="badge text-bg-warning dk-synthetic">{_escaped(_("synthetic"))}</span>'
+
+
+def _flow_rows(flows: list[dict[str, Any]]) -> SafeString:
+    """The rows of the page's table of flows (`_latest_flows`), written here in the markup the template wrote for
+    each (tests/pairings/test_detail_rows.py renders both): dozens of rows, a dozen nodes each."""
+    pledge = f' <span class="small text-body-secondary">({_escaped(_("fulfils a pledge"))})</span>'
+    synthetic = _synthetic_badge()
+    return SafeString(
+        "".join(
+            f'<tr><td class="text-nowrap">{_escaped(f["date"])}</td><td>{_escaped(f["kind"])}'
+            f"{pledge if f['fulfils_pledge'] else ''}{synthetic if f['is_synthetic'] else ''}</td>"
+            f'<td class="num">{_escaped(f["amount"])}</td><td class="small">{_escaped(f["source"])}</td>'
+            f'<td class="small">{_escaped(f["reference"])}</td></tr>\n'
+            for f in flows
+        )
+    )
+
+
+#: What a row of the page's tables of deployments and of trainings shows, read as values.
+_DEPLOYMENT_SHOWN = ("kind", "group_style", "is_synthetic", "batch", "headcount", "start_date", "end_date")
+_TRAINING_SHOWN = ("topic", "is_synthetic", "people_trained", "days", "start_date")
+
+
+def _latest_people(pairing: Pairing) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The pairing's latest 20 deployments (`_DEPLOYMENT_SHOWN`) and latest 20 trainings (`_TRAINING_SHOWN`), as
+    values: one statement where the database takes an order and a limit in each part of a UNION ALL (PostgreSQL),
+    the two parts padded to the same columns; two statements otherwise."""
+    deployments, trainings = pairing.deployments.order_by("-start_date"), pairing.trainings.order_by("-start_date")
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return list(deployments.values_list(*_DEPLOYMENT_SHOWN)[:20]), list(
+            trainings.values_list(*_TRAINING_SHOWN)[:20]
+        )
+    # (is a training, a text, a flag, is synthetic, a count, days, a text, a date, a date): each part's own columns
+    # where the other has none.
+    none = {kind: Value(None, output_field=kind()) for kind in (BooleanField, CharField, DateField, DecimalField)}
+    padded_deployments = deployments.values_list(
+        Value(False),
+        "kind",
+        "group_style",
+        "is_synthetic",
+        "headcount",
+        none[DecimalField],
+        "batch",
+        "start_date",
+        "end_date",
+    )[:20]
+    padded_trainings = trainings.values_list(
+        Value(True),
+        "topic",
+        none[BooleanField],
+        "is_synthetic",
+        "people_trained",
+        "days",
+        none[CharField],
+        "start_date",
+        none[DateField],
+    )[:20]
+    deployed: list[tuple[Any, ...]] = []
+    trained: list[tuple[Any, ...]] = []
+    for is_training, text, flag, synthetic, count, days, batch, start, end in padded_deployments.union(
+        padded_trainings, all=True
+    ).order_by():  # each part in its own order (the models' default order would name columns the union lacks)
+        if is_training:
+            trained.append((text, synthetic, count, days, start))
+        else:
+            deployed.append((text, flag, synthetic, batch, count, start, end))
+    return deployed, trained
+
+
+def _deployment_rows(deployments: list[tuple[Any, ...]]) -> SafeString:
+    """The rows of the page's table of deployments (`_latest_people`), written here in the markup the template wrote
+    for each (tests/pairings/test_detail_rows.py renders both); "" when there are none."""
+    kind_field = Deployment._meta.get_field("kind")
+    group_style = f' <span class="badge text-bg-light border">{_escaped(_("group-style"))}</span>'
+    synthetic = _synthetic_badge()
+    return SafeString(
+        "".join(
+            f"<tr><td>{_escaped(choice_label(kind_field, kind))}{group_style if grouped else ''}"
+            f'{synthetic if is_synthetic else ""}</td><td class="small">{_escaped(in_language(batch or ""))}</td>'
+            f'<td class="num">{_escaped(localize(headcount))}</td><td class="small text-nowrap">'
+            f"{_escaped(date_filter(start, 'Y-m'))} – {_escaped(date_filter(end, 'Y-m') or '…')}</td></tr>\n"
+            for kind, grouped, is_synthetic, batch, headcount, start, end in deployments
+        )
+    )
+
+
+def _training_rows(trainings: list[tuple[Any, ...]]) -> SafeString:
+    """The rows of the page's table of trainings (`_latest_people`), as `_deployment_rows` writes those."""
+    synthetic = _synthetic_badge()
+    return SafeString(
+        "".join(
+            f"<tr><td>{_escaped(in_language(topic or ''))}{synthetic if is_synthetic else ''}</td>"
+            f'<td class="num">{_escaped(localize(people))}</td><td class="num">{_escaped(localize(days))}</td>'
+            f'<td class="small text-nowrap">{_escaped(date_filter(start, "Y-m-d"))}</td></tr>\n'
+            for topic, is_synthetic, people, days, start in trainings
+        )
+    )
+
+
+def _parent(request: HttpRequest, pairing: Pairing) -> Pairing | None:
+    """PAIRING's parent, set on it for the policy's checks, with `visible`: whether the user may see it (a city's
+    official may not see the province's). One statement, none when there is no parent."""
     if pairing.parent_id is None:
         return None
-    return selectors.pairings_visible_to(_user(request)).filter(pk=pairing.parent_id).first()
+    visible = selectors.pairings_visible_to(_user(request)).filter(pk=OuterRef("pk"))
+    parent = (
+        Pairing.objects.select_related("assisting_organization", "recipient_region")
+        .annotate(visible=Exists(visible))
+        .get(pk=pairing.parent_id)
+    )
+    pairing.parent = parent
+    return parent
 
 
 @login_required

@@ -3,6 +3,7 @@ fund flows, deployments and trainings."""
 
 from typing import Any, ClassVar
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,6 +18,7 @@ from pairings.models import (
     ContractingMode,
     Deployment,
     DeploymentKind,
+    Evidence,
     FiscalRevenue,
     FlowKind,
     FlowSource,
@@ -222,6 +224,105 @@ class PairingSerializer(WriteSerializerMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "mode_overridden", "status"]
         # "One active pairing per recipient" is the service's call (code `recipient_taken` on recipient_region).
         validators: ClassVar[list[Any]] = []
+
+
+#: What `pairing_list_rows` reads of each pairing, as `values_list` columns in this order.
+PAIRING_LIST_COLUMNS = (
+    "id",
+    "program_id",
+    "program__name",
+    "program__name_en",
+    "assisting_organization_id",
+    "assisting_organization__name",
+    "assisting_organization__name_en",
+    "recipient_region__code",
+    "recipient_region__name",
+    "recipient_region__name_en",
+    "contracting_mode",
+    "mode_overridden",
+    "mode_reason",
+    "parent_id",
+    "start_date",
+    "start_precision",
+    "end_date",
+    "status",
+    "evidence",
+    "covers_unsourced",
+    "mandate_from_rule",
+    "source",
+    "note",
+)
+
+
+def pairing_list_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The pairings ROWS (`PAIRING_LIST_COLUMNS`) as PairingSerializer represents each, field for field, from plain
+    values: through the serializer a page of 50 built some 300 model instances and 1 200 fields. Their children and
+    sources in two statements. Dates stay date objects: the renderer (orjson) writes them as the serializer does
+    (ISO 8601)."""
+    ids = [r[0] for r in rows]
+    children: dict[int, list[int]] = {}
+    for parent_id, pk in Pairing.objects.filter(parent_id__in=ids).order_by("id").values_list("parent_id", "id"):
+        children.setdefault(parent_id, []).append(pk)
+    shown = SourceSerializer.Meta.fields
+    sources: dict[int, list[dict[str, Any]]] = {}
+    listed = Pairing.sources.through.objects.filter(pairing_id__in=ids).order_by("source__key")
+    for pairing_id, *values in listed.values_list("pairing_id", *(f"source__{name}" for name in shown)):
+        sources.setdefault(pairing_id, []).append(dict(zip(shown, values, strict=True)))
+    # A name in the request's language as the models' `display_name` gives it: English where it is known.
+    english = (get_language() or "").startswith("en")
+    unverified = Evidence.UNVERIFIED
+    return [
+        {
+            "id": pk,
+            "program": program,
+            "program_name": (program_en or program_zh) if english else program_zh,
+            "assisting_organization": organization,
+            "assisting_organization_name": (organization_en or organization_zh) if english else organization_zh,
+            "recipient_region": region,
+            "recipient_region_name": (region_en or region_zh) if english else region_zh,
+            "contracting_mode": mode,
+            "mode_overridden": mode_overridden,
+            "mode_reason": mode_reason,
+            "parent": parent,
+            "children": children.get(pk, []),
+            "start_date": start_date,
+            "start_precision": start_precision,
+            "end_date": end_date,
+            "status": status,
+            "evidence": evidence,
+            "covers_unsourced": covers_unsourced,
+            "mandate_from_rule": mandate_from_rule,
+            "is_unverified": evidence == unverified or covers_unsourced,  # Pairing.is_unverified
+            "source": source,
+            "sources": sources.get(pk, []),
+            "note": note,
+        }
+        for (
+            pk,
+            program,
+            program_zh,
+            program_en,
+            organization,
+            organization_zh,
+            organization_en,
+            region,
+            region_zh,
+            region_en,
+            mode,
+            mode_overridden,
+            mode_reason,
+            parent,
+            start_date,
+            start_precision,
+            end_date,
+            status,
+            evidence,
+            covers_unsourced,
+            mandate_from_rule,
+            source,
+            note,
+        ) in rows
+    ]
 
 
 class PairingUpdateSerializer(PairingSerializer):

@@ -34,6 +34,7 @@ from pairings.models import AnnualMandate, Deployment, FiscalRevenue, FundFlow, 
 
 from .filters import DeploymentFilter, FiscalRevenueFilter, FundFlowFilter, PairingFilter, ProgramFilter, TrainingFilter
 from .serializers import (
+    PAIRING_LIST_COLUMNS,
     BreakdownSerializer,
     DeploymentSerializer,
     FiguresQuerySerializer,
@@ -50,6 +51,7 @@ from .serializers import (
     ProgramSerializer,
     ProgramUpdateSerializer,
     TrainingSerializer,
+    pairing_list_rows,
 )
 
 # --- figures -----------------------------------------------------------------------------------------------
@@ -209,6 +211,22 @@ class PairingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     @property
     def ordering_expressions(self) -> dict[str, Any]:
         return selectors.pairing_orderings()
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Most list calls page through everything in scope: no filter form built when no filter is asked.
+        if self.action == "list" and set(self.request.query_params).isdisjoint(PairingFilter.base_filters):
+            return StrictOrderingFilter().filter_queryset(self.request, queryset, self)
+        return super().filter_queryset(queryset)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The list as PairingSerializer writes it, from plain values (`pairing_list_rows`). No docstring: the
+        # schema's description of the operation is the view's.
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        rows = queryset.values_list(*PAIRING_LIST_COLUMNS)
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(pairing_list_rows(list(rows)))
+        return self.get_paginated_response(pairing_list_rows(page))
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "partial_update":
