@@ -46,7 +46,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from .models import AnnualMandate, Deployment, FlowKind, FlowYearTotal, Pairing, Training
+from .models import AnnualMandate, Deployment, FlowKind, FlowTotal, FlowYearTotal, Pairing, Training
 from .rollups import PLEDGE_OPEN
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=18, decimal_places=2))
@@ -139,14 +139,15 @@ def _mandates(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[Ann
     return mandates if year is None else mandates.filter(year=year)
 
 
-def _flows(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[FlowYearTotal]:
-    """The flows' totals of SCOPE's pairings (every pairing when None) in YEAR, from the rollup
-    (`pairings.rollups`): a few rows per pairing and year, however many flows."""
+def _flows(scope: QuerySet[Pairing] | None, year: int | None) -> QuerySet[FlowYearTotal] | QuerySet[FlowTotal]:
+    """The flows' totals of SCOPE's pairings (every pairing when None) in YEAR, from the rollups
+    (`pairings.rollups`): a few rows per pairing and year, however many flows; all years (YEAR None) from the
+    all-years rollup, a row per pairing and kind."""
+    totals: QuerySet[FlowYearTotal] | QuerySet[FlowTotal]
+    totals = FlowTotal.objects.all() if year is None else FlowYearTotal.objects.filter(year=year)
     if scope is None or is_every_pairing(scope):
-        totals = FlowYearTotal.objects.all()
-    else:
-        totals = FlowYearTotal.objects.filter(pairing__in=_ids(scope))
-    return totals if year is None else totals.filter(year=year)
+        return totals
+    return totals.filter(pairing__in=_ids(scope))
 
 
 def _sum(rows: QuerySet[Any], group: str, field: str) -> Coalesce:
@@ -185,7 +186,7 @@ _REQUIRED = "required"
 
 
 def _grouped_money(
-    mandates: QuerySet[AnnualMandate], flows: QuerySet[FlowYearTotal], group: str | None
+    mandates: QuerySet[AnnualMandate], flows: QuerySet[FlowYearTotal] | QuerySet[FlowTotal], group: str | None
 ) -> dict[Any, Money]:
     """The money of each GROUP (a programme or a pairing) that has some: required from MANDATES, the flows' figures
     from their rollup rows FLOWS. One statement (the two grouped sums, over a few rows per pairing and year, joined
@@ -273,7 +274,7 @@ def flow_count_expression() -> Coalesce:
     """Each pairing's `flow_count` as an expression on a Pairing queryset: a page that reads the pairing reads the
     count with it, in the same statement."""
     rows = (
-        FlowYearTotal.objects.filter(pairing=OuterRef("pk"))
+        FlowTotal.objects.filter(pairing=OuterRef("pk"))
         .exclude(kind=PLEDGE_OPEN)
         .order_by()
         .values("pairing")

@@ -19,7 +19,7 @@ from django.db.models.functions import ExtractYear
 
 from core.rollups import Rollup, Totals, register
 
-from .models import FlowKind, FlowYearTotal, FundFlow
+from .models import FlowKind, FlowTotal, FlowYearTotal, FundFlow
 
 #: The kind under which the rollup keeps the pledges no commitment has fulfilled yet.
 PLEDGE_OPEN = "pledge_open"
@@ -192,6 +192,114 @@ FLOW_TOTALS = register(
         triggers={
             "postgresql": (_PG_INSTALL, _PG_UNINSTALL),
             "sqlite": (_SQLITE_INSTALL, _SQLITE_UNINSTALL),
+        },
+    )
+)
+
+
+# --- All years: the rollup of the rollup ------------------------------------------------------------------------
+#
+# `FlowTotal` is `FlowYearTotal` without the year. Its triggers are on the year rollup's table, not on the flows':
+# every change to a year's row (a trigger's upsert, a rebuild's deletion and insertion) is added to the row of its
+# pairing and kind, so the pledges' rules are written once, above, and the two tables can never disagree.
+
+
+def live_all_years() -> Totals:
+    """The all-years rollup as the flows make it now: (pairing, kind) → (amount, flows)."""
+    totals: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    for (pairing_id, _year, kind), (amount, n) in live_totals().items():
+        was_amount, was_n = totals.get((pairing_id, kind), (Decimal("0.00"), 0))
+        totals[(pairing_id, kind)] = (was_amount + amount, was_n + n)
+    return dict(totals)
+
+
+_PG_ALL_YEARS_DELTA = """
+INSERT INTO pairings_flowtotal AS t (pairing_id, kind, amount, flows)
+SELECT pairing_id, kind, SUM(amount), SUM(flows) FROM (
+    SELECT pairing_id, kind, amount, flows FROM {new} AS n
+    UNION ALL SELECT pairing_id, kind, -amount, -flows FROM {old} AS o
+) AS delta
+GROUP BY 1, 2 HAVING SUM(amount) <> 0 OR SUM(flows) <> 0
+ORDER BY 1, 2
+ON CONFLICT (pairing_id, kind)
+DO UPDATE SET amount = t.amount + EXCLUDED.amount, flows = t.flows + EXCLUDED.flows
+"""
+
+_NO_YEARS = "(SELECT * FROM pairings_flowyeartotal WHERE false)"
+
+_PG_ALL_YEARS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION pairings_flow_all_years() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_PG_ALL_YEARS_DELTA.format(old=_NO_YEARS, new="new_rows")};
+    ELSIF TG_OP = 'DELETE' THEN
+        {_PG_ALL_YEARS_DELTA.format(old="old_rows", new=_NO_YEARS)};
+    ELSE
+        {_PG_ALL_YEARS_DELTA.format(old="old_rows", new="new_rows")};
+    END IF;
+    RETURN NULL;
+END
+$body$
+"""
+
+_PG_ALL_YEARS_DROP = [
+    f"DROP TRIGGER IF EXISTS pairings_flow_all_years_{event} ON pairings_flowyeartotal"
+    for event in ("insert", "update", "delete")
+]
+
+# An upsert into the year rollup (the flows' trigger) fires the statement triggers of both INSERT and UPDATE, each
+# with the rows it inserted or updated: every change is seen once.
+_PG_ALL_YEARS_INSTALL = [
+    _PG_ALL_YEARS_FUNCTION,
+    *_PG_ALL_YEARS_DROP,
+    "CREATE TRIGGER pairings_flow_all_years_insert AFTER INSERT ON pairings_flowyeartotal "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_all_years()",
+    "CREATE TRIGGER pairings_flow_all_years_update AFTER UPDATE ON pairings_flowyeartotal "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION pairings_flow_all_years()",
+    "CREATE TRIGGER pairings_flow_all_years_delete AFTER DELETE ON pairings_flowyeartotal "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_all_years()",
+]
+
+_PG_ALL_YEARS_UNINSTALL = [*_PG_ALL_YEARS_DROP, "DROP FUNCTION IF EXISTS pairings_flow_all_years()"]
+
+
+def _sqlite_all_years(row: str, sign: str) -> str:
+    """The statement that adds ROW (NEW, SIGN '') of the year rollup to its pairing's and kind's total, or takes it
+    (OLD, SIGN '-') out of it."""
+    return (
+        "INSERT INTO pairings_flowtotal (pairing_id, kind, amount, flows) "  # noqa: S608  (trigger DDL of constants)
+        f"VALUES ({row}.pairing_id, {row}.kind, {sign}{row}.amount, {sign}{row}.flows) "
+        "ON CONFLICT (pairing_id, kind) "
+        "DO UPDATE SET amount = amount + excluded.amount, flows = flows + excluded.flows;"
+    )
+
+
+_SQLITE_ALL_YEARS_INSTALL = [
+    "DROP TRIGGER IF EXISTS pairings_flow_all_years_insert",
+    "DROP TRIGGER IF EXISTS pairings_flow_all_years_update",
+    "DROP TRIGGER IF EXISTS pairings_flow_all_years_delete",
+    "CREATE TRIGGER pairings_flow_all_years_insert AFTER INSERT ON pairings_flowyeartotal "
+    f"BEGIN {_sqlite_all_years('NEW', '')} END",
+    "CREATE TRIGGER pairings_flow_all_years_update AFTER UPDATE ON pairings_flowyeartotal "
+    f"BEGIN {_sqlite_all_years('OLD', '-')} {_sqlite_all_years('NEW', '')} END",
+    "CREATE TRIGGER pairings_flow_all_years_delete AFTER DELETE ON pairings_flowyeartotal "
+    f"BEGIN {_sqlite_all_years('OLD', '-')} END",
+]
+
+_SQLITE_ALL_YEARS_UNINSTALL = _SQLITE_ALL_YEARS_INSTALL[:3]
+
+
+FLOW_ALL_YEARS = register(
+    Rollup(
+        name="pairings.flow_all_years",
+        model=FlowTotal,
+        key=("pairing_id", "kind"),
+        values=("amount", "flows"),
+        live=live_all_years,
+        triggers={
+            "postgresql": (_PG_ALL_YEARS_INSTALL, _PG_ALL_YEARS_UNINSTALL),
+            "sqlite": (_SQLITE_ALL_YEARS_INSTALL, _SQLITE_ALL_YEARS_UNINSTALL),
         },
     )
 )

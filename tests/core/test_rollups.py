@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Sum
 
 from core import rollups
 from pairings import figures as pairing_figures
-from pairings.models import FlowYearTotal, FundFlow, Pairing
-from pairings.rollups import FLOW_TOTALS
+from pairings.models import FlowTotal, FlowYearTotal, FundFlow, Pairing
+from pairings.rollups import FLOW_ALL_YEARS, FLOW_TOTALS
 from projects import figures as project_figures
 from projects.models import Project, ProjectStateCount
 from projects.rollups import STATE_COUNTS
@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def exact() -> None:
     assert rollups.differences(FLOW_TOTALS) == []
+    assert rollups.differences(FLOW_ALL_YEARS) == []
     assert rollups.differences(STATE_COUNTS) == []
+    assert {r.name for r in rollups.registered()} == {FLOW_TOTALS.name, FLOW_ALL_YEARS.name, STATE_COUNTS.name}
 
 
 def stored(pairing: Pairing, year: int, kind: str) -> Decimal:
@@ -51,10 +53,13 @@ def test_the_migration_installed_the_triggers_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid IN ('pairings_fundflow'::regclass, "
-            "'projects_project'::regclass) AND NOT tgisinternal ORDER BY tgname"
+            "'pairings_flowyeartotal'::regclass, 'projects_project'::regclass) AND NOT tgisinternal ORDER BY tgname"
         )
         names = [r[0] for r in cursor.fetchall()]
     assert names == [
+        "pairings_flow_all_years_delete",
+        "pairings_flow_all_years_insert",
+        "pairings_flow_all_years_update",
         "pairings_flow_totals_delete",
         "pairings_flow_totals_insert",
         "pairings_flow_totals_update",
@@ -215,6 +220,10 @@ def test_reconciliation_finds_a_rollup_that_drifted_and_repairs_it(pairing, capl
     assert [d.key for d in report["pairings.flow_totals"]] == [(pairing.pk, 2015, "disbursement")]
     assert report["pairings.flow_totals"][0].stored == (Decimal("99.00"), 1)
     assert [(d.key, d.stored, d.live) for d in report["projects.state_counts"]] == [((pairing.pk, "draft"), None, (1,))]
+    # The all-years rollup follows the year rollup's rows, the hand-made change too: it differs from the flows.
+    assert [(d.key, d.stored) for d in report["pairings.flow_all_years"]] == [
+        ((pairing.pk, "disbursement"), (Decimal("99.00"), 1))
+    ]
     assert "differs from its rows" in caplog.text
 
     rollups.reconcile(repair=True)
@@ -222,15 +231,49 @@ def test_reconciliation_finds_a_rollup_that_drifted_and_repairs_it(pairing, capl
     assert stored(pairing, 2015, "disbursement") == Decimal("10.00")
 
 
+def test_the_all_years_rollup_adds_up_the_years_and_is_repaired_on_its_own(pairing):
+    for year, kind, amount in [(2014, "pledge", "50.00"), (2015, "commitment", "30.00"), (2016, "commitment", "7.25")]:
+        FundFlowFactory(pairing=pairing, kind=kind, amount=Decimal(amount), date=dt.date(year, 5, 1))
+    exact()
+    rows = dict(FlowTotal.objects.filter(pairing=pairing).values_list("kind").annotate(a=Sum("amount")))
+    assert rows["commitment"] == Decimal("37.25")
+    assert rows["pledge"] == Decimal("50.00")
+    assert pairing_figures.pairing_money(pairing).committed == Decimal("37.25")
+    # Moving flows between years changes the years' rows, not the all-years total.
+    FundFlow.objects.filter(pairing=pairing, kind="commitment").update(date=dt.date(2019, 1, 1))
+    exact()
+    assert FlowTotal.objects.get(pairing=pairing, kind="commitment").amount == Decimal("37.25")
+    # Changed by hand (bypassing the triggers), it alone is found and rebuilt.
+    FlowTotal.objects.filter(pairing=pairing).delete()
+    report = rollups.reconcile(repair=True)
+    assert report["pairings.flow_totals"] == []
+    assert {d.key for d in report["pairings.flow_all_years"]} == {
+        (pairing.pk, "pledge"),
+        (pairing.pk, "commitment"),
+        (pairing.pk, "pledge_open"),
+    }
+    exact()
+
+
 def test_the_reconciliation_task_and_command_report_and_repair(pairing, capsys):
     from core.tasks import reconcile_rollups
 
     FundFlowFactory(pairing=pairing, kind="disbursement", amount=Decimal("10.00"), date=dt.date(2015, 1, 1))
-    assert reconcile_rollups.apply().get() == {"pairings.flow_totals": 0, "projects.state_counts": 0}
+    assert reconcile_rollups.apply().get() == {
+        "pairings.flow_totals": 0,
+        "pairings.flow_all_years": 0,
+        "projects.state_counts": 0,
+    }
 
     FlowYearTotal.objects.filter(pairing=pairing).update(amount=Decimal("1.00"))
     # The beat task repairs (a rollup read by every dashboard must not stay wrong until someone looks).
-    assert reconcile_rollups.apply().get() == {"pairings.flow_totals": 1, "projects.state_counts": 0}
+    # The all-years rollup follows the year rollup's rows (its triggers are on that table), so repairing the year
+    # rollup mends it before it is checked.
+    assert reconcile_rollups.apply().get() == {
+        "pairings.flow_totals": 1,
+        "pairings.flow_all_years": 0,
+        "projects.state_counts": 0,
+    }
     exact()
 
     FlowYearTotal.objects.filter(pairing=pairing).update(amount=Decimal("1.00"))
@@ -256,13 +299,14 @@ call_command("migrate", verbosity=0, interactive=False)
 from django.db.models import F
 from core import rollups
 from pairings.models import FundFlow
-from pairings.rollups import FLOW_TOTALS
+from pairings.rollups import FLOW_ALL_YEARS, FLOW_TOTALS
 from projects.models import Project
 from projects.rollups import STATE_COUNTS
 from tests.factories import FundFlowFactory, PairingFactory, ProjectFactory
 
 def check():
     assert rollups.differences(FLOW_TOTALS) == [], rollups.differences(FLOW_TOTALS)
+    assert rollups.differences(FLOW_ALL_YEARS) == [], rollups.differences(FLOW_ALL_YEARS)
     assert rollups.differences(STATE_COUNTS) == [], rollups.differences(STATE_COUNTS)
 
 p, q = PairingFactory(), PairingFactory()
