@@ -73,6 +73,42 @@ class Rollup:
                 cursor.execute(sql)
 
 
+def pg_statement_triggers(
+    function: str, table: str, *, on_insert: str, on_update: str, on_delete: str
+) -> tuple[list[str], list[str]]:
+    """PostgreSQL's install and uninstall statements of a rollup kept by statement triggers on TABLE: the plpgsql
+    FUNCTION runs ON_INSERT (which reads the transition table `new_rows`), ON_UPDATE (`old_rows` and `new_rows`) or
+    ON_DELETE (`old_rows`), once per statement whatever its number of rows; its three triggers are named
+    FUNCTION_insert, FUNCTION_update and FUNCTION_delete."""
+    events = ("insert", "update", "delete")
+    drop = [f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}" for event in events]
+    referencing = {
+        "insert": "NEW TABLE AS new_rows",
+        "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "delete": "OLD TABLE AS old_rows",
+    }
+    body = f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {on_insert};
+    ELSIF TG_OP = 'DELETE' THEN
+        {on_delete};
+    ELSE
+        {on_update};
+    END IF;
+    RETURN NULL;
+END
+$body$
+"""
+    create = [
+        f"CREATE TRIGGER {function}_{event} AFTER {event.upper()} ON {table} "
+        f"REFERENCING {referencing[event]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        for event in events
+    ]
+    return [body, *drop, *create], [*drop, f"DROP FUNCTION IF EXISTS {function}()"]
+
+
 @dataclass(frozen=True)
 class Difference:
     """A key whose stored totals differ from the live ones (absent on one side: None)."""

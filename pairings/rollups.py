@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
 
-from core.rollups import Rollup, Totals, register
+from core.rollups import Rollup, Totals, pg_statement_triggers, register
 
 from .models import FlowKind, FlowTotal, FlowYearTotal, FundFlow
 
@@ -93,40 +93,13 @@ DO UPDATE SET amount = t.amount + EXCLUDED.amount, flows = t.flows + EXCLUDED.fl
 
 _NONE = "(SELECT * FROM pairings_fundflow WHERE false)"
 
-_PG_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION pairings_flow_totals() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_PG_DELTA.format(old=_NONE, new="new_rows")};
-    ELSIF TG_OP = 'DELETE' THEN
-        {_PG_DELTA.format(old="old_rows", new=_NONE)};
-    ELSE
-        {_PG_DELTA.format(old="old_rows", new="new_rows")};
-    END IF;
-    RETURN NULL;
-END
-$body$
-"""
-
-_PG_INSTALL = [
-    _PG_FUNCTION,
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_insert ON pairings_fundflow",
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_update ON pairings_fundflow",
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_delete ON pairings_fundflow",
-    "CREATE TRIGGER pairings_flow_totals_insert AFTER INSERT ON pairings_fundflow "
-    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_totals()",
-    "CREATE TRIGGER pairings_flow_totals_update AFTER UPDATE ON pairings_fundflow "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_totals()",
-    "CREATE TRIGGER pairings_flow_totals_delete AFTER DELETE ON pairings_fundflow "
-    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_totals()",
-]
-
-_PG_UNINSTALL = [
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_insert ON pairings_fundflow",
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_update ON pairings_fundflow",
-    "DROP TRIGGER IF EXISTS pairings_flow_totals_delete ON pairings_fundflow",
-    "DROP FUNCTION IF EXISTS pairings_flow_totals()",
-]
+_PG_INSTALL, _PG_UNINSTALL = pg_statement_triggers(
+    "pairings_flow_totals",
+    "pairings_fundflow",
+    on_insert=_PG_DELTA.format(old=_NONE, new="new_rows"),
+    on_update=_PG_DELTA.format(old="old_rows", new="new_rows"),
+    on_delete=_PG_DELTA.format(old="old_rows", new=_NONE),
+)
 
 
 # --- SQLite: per row ------------------------------------------------------------------------------------------
@@ -227,41 +200,15 @@ DO UPDATE SET amount = t.amount + EXCLUDED.amount, flows = t.flows + EXCLUDED.fl
 
 _NO_YEARS = "(SELECT * FROM pairings_flowyeartotal WHERE false)"
 
-_PG_ALL_YEARS_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION pairings_flow_all_years() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_PG_ALL_YEARS_DELTA.format(old=_NO_YEARS, new="new_rows")};
-    ELSIF TG_OP = 'DELETE' THEN
-        {_PG_ALL_YEARS_DELTA.format(old="old_rows", new=_NO_YEARS)};
-    ELSE
-        {_PG_ALL_YEARS_DELTA.format(old="old_rows", new="new_rows")};
-    END IF;
-    RETURN NULL;
-END
-$body$
-"""
-
-_PG_ALL_YEARS_DROP = [
-    f"DROP TRIGGER IF EXISTS pairings_flow_all_years_{event} ON pairings_flowyeartotal"
-    for event in ("insert", "update", "delete")
-]
-
 # An upsert into the year rollup (the flows' trigger) fires the statement triggers of both INSERT and UPDATE, each
 # with the rows it inserted or updated: every change is seen once.
-_PG_ALL_YEARS_INSTALL = [
-    _PG_ALL_YEARS_FUNCTION,
-    *_PG_ALL_YEARS_DROP,
-    "CREATE TRIGGER pairings_flow_all_years_insert AFTER INSERT ON pairings_flowyeartotal "
-    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_all_years()",
-    "CREATE TRIGGER pairings_flow_all_years_update AFTER UPDATE ON pairings_flowyeartotal "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-    "EXECUTE FUNCTION pairings_flow_all_years()",
-    "CREATE TRIGGER pairings_flow_all_years_delete AFTER DELETE ON pairings_flowyeartotal "
-    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pairings_flow_all_years()",
-]
-
-_PG_ALL_YEARS_UNINSTALL = [*_PG_ALL_YEARS_DROP, "DROP FUNCTION IF EXISTS pairings_flow_all_years()"]
+_PG_ALL_YEARS_INSTALL, _PG_ALL_YEARS_UNINSTALL = pg_statement_triggers(
+    "pairings_flow_all_years",
+    "pairings_flowyeartotal",
+    on_insert=_PG_ALL_YEARS_DELTA.format(old=_NO_YEARS, new="new_rows"),
+    on_update=_PG_ALL_YEARS_DELTA.format(old="old_rows", new="new_rows"),
+    on_delete=_PG_ALL_YEARS_DELTA.format(old="old_rows", new=_NO_YEARS),
+)
 
 
 def _sqlite_all_years(row: str, sign: str) -> str:

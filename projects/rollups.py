@@ -8,7 +8,7 @@ touches no count (so editing projects never waits on a count row another transac
 
 from django.db.models import Count
 
-from core.rollups import Rollup, Totals, register
+from core.rollups import Rollup, Totals, pg_statement_triggers, register
 
 from .models import Project, ProjectStateCount
 
@@ -35,38 +35,13 @@ _NONE = "(SELECT * FROM projects_project WHERE false)"
 _MOVED_NEW = "JOIN old_rows x ON x.id = n.id WHERE (x.state, x.pairing_id) IS DISTINCT FROM (n.state, n.pairing_id)"
 _MOVED_OLD = "JOIN new_rows y ON y.id = o.id WHERE (o.state, o.pairing_id) IS DISTINCT FROM (y.state, y.pairing_id)"
 
-_PG_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION projects_state_counts() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_PG_DELTA.format(new="new_rows", old=_NONE, moved="", moved_old="")};
-    ELSIF TG_OP = 'DELETE' THEN
-        {_PG_DELTA.format(new=_NONE, old="old_rows", moved="", moved_old="")};
-    ELSE
-        {_PG_DELTA.format(new="new_rows", old="old_rows", moved=_MOVED_NEW, moved_old=_MOVED_OLD)};
-    END IF;
-    RETURN NULL;
-END
-$body$
-"""
-
-_TRIGGERS = ("projects_state_counts_insert", "projects_state_counts_update", "projects_state_counts_delete")
-
-_PG_INSTALL = [
-    _PG_FUNCTION,
-    *(f"DROP TRIGGER IF EXISTS {name} ON projects_project" for name in _TRIGGERS),
-    "CREATE TRIGGER projects_state_counts_insert AFTER INSERT ON projects_project "
-    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_state_counts()",
-    "CREATE TRIGGER projects_state_counts_update AFTER UPDATE ON projects_project "
-    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_state_counts()",
-    "CREATE TRIGGER projects_state_counts_delete AFTER DELETE ON projects_project "
-    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_state_counts()",
-]
-
-_PG_UNINSTALL = [
-    *(f"DROP TRIGGER IF EXISTS {name} ON projects_project" for name in _TRIGGERS),
-    "DROP FUNCTION IF EXISTS projects_state_counts()",
-]
+_PG_INSTALL, _PG_UNINSTALL = pg_statement_triggers(
+    "projects_state_counts",
+    "projects_project",
+    on_insert=_PG_DELTA.format(new="new_rows", old=_NONE, moved="", moved_old=""),
+    on_update=_PG_DELTA.format(new="new_rows", old="old_rows", moved=_MOVED_NEW, moved_old=_MOVED_OLD),
+    on_delete=_PG_DELTA.format(new=_NONE, old="old_rows", moved="", moved_old=""),
+)
 
 
 def _sqlite_add(row: str, n: int) -> str:
@@ -76,6 +51,8 @@ def _sqlite_add(row: str, n: int) -> str:
         "ON CONFLICT (pairing_id, state) DO UPDATE SET projects = projects + excluded.projects;"
     )
 
+
+_TRIGGERS = ("projects_state_counts_insert", "projects_state_counts_update", "projects_state_counts_delete")
 
 _SQLITE_INSTALL = [
     *(f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS),
