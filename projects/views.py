@@ -31,7 +31,7 @@ from pairings.selectors import pairings_visible_to
 from . import duplicates, figures, forms, keyset, policy, selectors, services
 from .api.filters import ProjectFilter
 from .duplicate_views import warning_before_saving
-from .models import Category, Document, Milestone, ProgressReport, Rectification, Sector, State
+from .models import Category, Document, Inspection, Milestone, ProgressReport, Rectification, Sector, State
 
 # The sortable columns, each by the field (or the `budget` annotation) it sorts by; ties go newest first (by id).
 # Empty values (budget, planned start) go last both ways (projects/keyset.py).
@@ -217,23 +217,26 @@ def project_list(request: HttpRequest) -> HttpResponse:
 REPORTS_SHOWN = 20
 
 
+#: Whether a project has rectifications, documents and milestones: built once (annotating resolves a copy).
+_SECTIONS = {
+    "has_rectifications": Exists(Rectification.objects.filter(project=OuterRef("pk"))),
+    "has_documents": Exists(Document.objects.filter(project=OuterRef("pk"))),
+    "has_milestones": Exists(Milestone.objects.filter(project=OuterRef("pk"))),
+}
+
+
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     # Whether it has rectifications, documents and milestones, asked with the project: an empty section costs no
     # query of its own (most projects have none of some).
-    project = get_object_or_404(
-        selectors.project_list_rows(user).annotate(
-            has_rectifications=Exists(Rectification.objects.filter(project=OuterRef("pk"))),
-            has_documents=Exists(Document.objects.filter(project=OuterRef("pk"))),
-            has_milestones=Exists(Milestone.objects.filter(project=OuterRef("pk"))),
-        ),
-        pk=pk,
-    )
+    project = get_object_or_404(selectors.project_list_rows(user).annotate(**_SECTIONS), pk=pk)
     sections: Any = project  # the annotations above
     actions = policy.allowed_actions(user, project)
     # The rows show neither who reported nor who reviewed: nothing joined (the same for inspections, documents).
-    reports = list(project.progress_reports.order_by("-period_end", "-id")[:REPORTS_SHOWN])
+    # Read by the project's id rather than through its related manager, which costs more to build a query and ties
+    # every row back to the project (the rows never ask for it).
+    reports = list(ProgressReport.objects.filter(project_id=project.pk).order_by("-period_end", "-id")[:REPORTS_SHOWN])
     latest = selectors.latest_progress(project, newest=reports, limit=REPORTS_SHOWN)
     rectifications = (
         list(
@@ -260,7 +263,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "money": figures.project_money(project, latest),
             "latest": latest,
             "reports": reports,
-            "inspections": project.inspections.all()[:20],
+            "inspections": list(Inspection.objects.filter(project_id=project.pk)[:20]),
             "rectifications": rectifications,
             "documents": project.documents.all()[:50] if sections.has_documents else [],
             "milestones": project.milestones.all() if sections.has_milestones else [],

@@ -1,6 +1,7 @@
-"""A project's state as a coloured badge, and the project list's rows, written in Python: the list shows 50 rows."""
+"""A project's state as a coloured badge, the project list's rows (the list shows 50) and a project page's progress
+reports and inspections, written in Python."""
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 from django.template import Library
@@ -11,6 +12,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from core.money import Unit, format_cny
+from core.templatetags.dates import date as date_filter
+from core.templatetags.duikou import in_language
 
 from ..models import State
 
@@ -75,3 +78,52 @@ def project_list_rows(rows: Iterable[Any], unit: Unit | None) -> str:
             )
         )
     return mark_safe("".join(written))  # noqa: S308 — every part above went through format_html
+
+
+@register.simple_tag
+def progress_report_rows(project_pk: int, reports: Iterable[Any], reviewable: Container[int], unit: Unit | None) -> str:
+    """A project page's progress reports, a row each, written in Python: the cells the template wrote, character
+    for character (tests/projects/test_detail_rows.py renders them both ways) — the period's end, the progress,
+    the spend to date in UNIT, the review's status with the link to review it (the reports in REVIEWABLE) and the
+    reviewer's comment. The caller writes the row for none."""
+    review = gettext("Review")
+    # One reverse for the page: the report's id goes where the placeholder id stands.
+    placeholder = 2_147_483_647
+    head, _, tail = reverse("projects:report_review", args=[project_pk, placeholder]).partition(str(placeholder))
+    unit = unit if isinstance(unit, Unit) else None
+    return mark_safe(  # noqa: S308 — every part went through format_html
+        "".join(
+            format_html(
+                '<tr><td>{}</td><td class="num">{}</td><td class="num pe-3 text-nowrap">{}</td>\n'
+                '          <td class="small">{}{}{}</td></tr>\n        ',
+                date_filter(r.period_end, "Y-m-d"),
+                localize(r.physical_progress),
+                format_cny(r.spend_to_date, unit=unit),
+                r.get_review_status_display(),
+                format_html(' · <a href="{}{}{}">{}</a>', head, r.pk, tail, review) if r.pk in reviewable else "",
+                format_html('<div class="text-body-secondary">{}</div>', r.review_comment) if r.review_comment else "",
+            )
+            for r in reports
+        )
+    )
+
+
+@register.simple_tag
+def inspection_rows(inspections: Iterable[Any]) -> str:
+    """A project page's inspections, a row each, written in Python: the cells the template wrote, character for
+    character (tests/projects/test_detail_rows.py) — the date, the kind, the result's badge (green when passed) and
+    the findings. The caller writes the row for none."""
+    return mark_safe(  # noqa: S308 — every part went through format_html
+        "".join(
+            format_html(
+                '<tr><td>{}</td><td>{}</td><td><span class="badge {}">{}</span></td><td class="small">{}</td></tr>\n'
+                "        ",
+                date_filter(i.date, "Y-m-d"),
+                i.get_kind_display(),
+                "text-bg-success" if i.result == "passed" else "text-bg-danger",
+                i.get_result_display(),
+                in_language(i.findings),
+            )
+            for i in inspections
+        )
+    )
