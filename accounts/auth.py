@@ -147,6 +147,15 @@ def _user(statement: _Statement, row: Sequence[Any], alias: str, connection: Any
     if statement.with_roles:
         # The caller's roles came along, so that no view asks for them again.
         user.__dict__["roles"] = frozenset(r for r in row[-1] if r)
+        # Everything the user's scope and roles are made of, as read: what a statement compiled for this user is
+        # a function of (core.worklist keeps the navigation's compiled count by it).
+        state = tuple(tuple(v) if isinstance(v, list) else v for v in row)
+        try:
+            hash(state)
+        except TypeError:
+            pass
+        else:
+            user.__dict__["state_key"] = state
     return cast(User, user)
 
 

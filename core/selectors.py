@@ -116,27 +116,41 @@ def region_by_code_or_name(text: str) -> Region:
     raise ValidationError(_("No region has the code or name %(code)s."), code="unknown_region", params={"code": text})
 
 
+#: A count compiled as one scalar subquery of a SELECT: its SQL and its parameters ("0" with none for a queryset
+#: no row can pass).
+CountPart = tuple[str, tuple[Any, ...]]
+
+
+def count_parts(querysets: list[QuerySet[Any]], *, label: str = "counted", start: int = 0) -> list[CountPart]:
+    """Each queryset's count compiled as a scalar subquery, named `<label>_<n>` from START on (`count_each`)."""
+    parts: list[CountPart] = []
+    for n, qs in enumerate(querysets, start):
+        try:
+            sql, p = qs.values("pk").order_by().query.get_compiler(using=qs.db).as_sql()
+        except EmptyResultSet:  # `.none()`, or a filter no row can pass: nothing to ask the database
+            parts.append(("0", ()))
+            continue
+        # The SQL is the ORM's own compilation, its values passed as parameters: nothing user-typed is spliced in.
+        parts.append((f"(SELECT COUNT(*) FROM ({sql}) AS {label}_{n})", tuple(p)))  # noqa: S608
+    return parts
+
+
+def run_counts(parts: list[CountPart], using: str) -> list[int]:
+    """The counts of PARTS (`count_parts`) in one statement on the database USING."""
+    if not parts:
+        return []
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts), [v for _, p in parts for v in p])
+        row = cursor.fetchone()
+    return [int(n) for n in row]
+
+
 def count_each(querysets: list[QuerySet[Any]], *, label: str = "counted") -> list[int]:
     """The number of rows of each queryset, in ONE query: a SELECT of scalar subqueries, one per queryset (each a
     round trip less than `.count()` apiece). LABEL names the subqueries (`<label>_0`, …) in the SQL."""
     if not querysets:
         return []
-    parts: list[str] = []
-    params: list[Any] = []
-    using = querysets[0].db
-    for qs in querysets:
-        try:
-            sql, p = qs.values("pk").order_by().query.get_compiler(using=using).as_sql()
-        except EmptyResultSet:  # `.none()`, or a filter no row can pass: nothing to ask the database
-            parts.append("0")
-            continue
-        # The SQL is the ORM's own compilation, its values passed as parameters: nothing user-typed is spliced in.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {label}_{len(parts)})")  # noqa: S608
-        params.extend(p)
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return [int(n) for n in row]
+    return run_counts(count_parts(querysets, label=label), querysets[0].db)
 
 
 def region_counts() -> dict[str, int]:

@@ -86,7 +86,8 @@ def _check_database() -> None:
     try:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("SET statement_timeout = %s", [int(READY_TIMEOUT * 1000)])
+                # set_config, not SET: a parameter is bound on the server, and SET takes none.
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(READY_TIMEOUT * 1000))])
             cursor.execute("SELECT 1")
             cursor.fetchone()
     finally:

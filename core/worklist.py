@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import Promise
 
-from .selectors import count_each
+from .selectors import CountPart, count_each, count_parts, run_counts
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,14 @@ class WorkCount:
 
 
 _kinds: dict[str, WorkKind] = {}
+#: Bumped by every registration, so that a statement compiled before it (`_compiled`) is never used after it.
+_registry_version = 0
 
 
 def register_work(kind: WorkKind) -> None:
+    global _registry_version
     _kinds[kind.key] = kind
+    _registry_version += 1
 
 
 def kinds_for(user: Any) -> list[WorkKind]:
@@ -89,19 +95,64 @@ _page_counts: dict[str, Callable[[Any], QuerySet[Any]]] = {}
 
 
 def register_page_count(key: str, items: Callable[[Any], QuerySet[Any]]) -> None:
+    global _registry_version
     _page_counts[key] = items
+    _registry_version += 1
 
 
-def _waiting_and(user: Any, also: list[QuerySet[Any]]) -> tuple[list[WorkCount], list[int]]:
-    """`waiting_for(user)`, and the number of rows of each queryset of ALSO, counted in the same statement."""
+#: The statement that counts a user's waiting work and page counts, compiled: the kinds, the page counts' keys and
+#: each count's SQL and parameters, by `_compiled_key`. Only the SQL is kept, never a count: every page still asks
+#: the database. Building and compiling the querysets cost every signed-in page about 2 ms (README, Performance).
+_compiled: dict[Any, tuple[tuple[WorkKind, ...], tuple[str, ...], list[CountPart], str]] = {}
+#: The most users' statements a process keeps (a few hundred bytes each); past it, the store starts again.
+COMPILED_MAX = 2000
+
+
+def _compiled_key(user: Any) -> Any:
+    """What the statement of USER is a function of, or None when it cannot be told (then it is compiled each time):
+    the user's `state_key` (accounts.auth sets it to the row the user, their organization, its region and their
+    roles were read from: every value the kinds' functions read from a user), the day (due and overdue are relative
+    to it) and the registries' version."""
+    state = getattr(user, "state_key", None)
+    if state is None:
+        return None
+    return (state, timezone.localdate(), _registry_version)
+
+
+def _waiting_statement(user: Any) -> tuple[tuple[WorkKind, ...], tuple[str, ...], list[CountPart], str]:
+    """USER's kinds of work, the page counts' keys, and the counts of both compiled (`count_parts`), with the
+    database they run on: compiled once per user, day and registry (`_compiled`)."""
+    key = _compiled_key(user)
+    if key is not None and (kept := _compiled.get(key)) is not None:
+        return kept
     kinds = kinds_for(user)
-    counts = count_each([k.items(user) for k in kinds] + also, label="waiting")
-    return [WorkCount(k, n) for k, n in zip(kinds, counts, strict=False)], counts[len(kinds) :]
+    page = list(_page_counts.items()) if getattr(user, "is_authenticated", False) else []
+    querysets = [k.items(user) for k in kinds] + [items(user) for _, items in page]
+    statement = (
+        tuple(kinds),
+        tuple(name for name, _ in page),
+        count_parts(querysets, label="waiting"),
+        querysets[0].db if querysets else DEFAULT_DB_ALIAS,
+    )
+    if key is not None:
+        if len(_compiled) >= COMPILED_MAX:
+            _compiled.clear()
+        _compiled[key] = statement
+    return statement
+
+
+def _count_waiting(user: Any, also: list[QuerySet[Any]]) -> tuple[list[WorkCount], dict[str, int], list[int]]:
+    """`waiting_for(user)`, the page counts (`register_page_count`) of USER, and the number of rows of each
+    queryset of ALSO: one statement."""
+    kinds, page, parts, using = _waiting_statement(user)
+    counts = run_counts(parts + count_parts(also, label="waiting", start=len(parts)), using)
+    waiting = [WorkCount(k, n) for k, n in zip(kinds, counts, strict=False)]
+    return waiting, dict(zip(page, counts[len(kinds) :], strict=False)), counts[len(kinds) + len(page) :]
 
 
 def waiting_for(user: Any) -> list[WorkCount]:
     """Each kind of work USER has, with how many items wait: one query whatever the number of kinds."""
-    return _waiting_and(user, [])[0]
+    return _count_waiting(user, [])[0]
 
 
 def waiting_total(user: Any) -> int:
@@ -126,11 +177,10 @@ def _counted(
     kept = getattr(request, "_duikou_waiting", None)
     if kept is not None and kept[0] is user:
         return kept, count_each(also, label="counted")
-    page = list(_page_counts.items()) if getattr(user, "is_authenticated", False) else []
-    waiting, counts = _waiting_and(user, [items(user) for _, items in page] + also)
-    kept = (user, waiting, {key: n for (key, _), n in zip(page, counts, strict=False)})
+    waiting, page, counts = _count_waiting(user, also)
+    kept = (user, waiting, page)
     request._duikou_waiting = kept  # type: ignore[attr-defined]
-    return kept, counts[len(page) :]
+    return kept, counts
 
 
 def count_with_waiting(request: HttpRequest, querysets: list[QuerySet[Any]]) -> list[int]:

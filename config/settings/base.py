@@ -128,6 +128,13 @@ def database_config(url: str) -> dict:
             # refuses a `check` of our own in the pool options): a connection is tried before the pool hands it
             # out, so after a database restart the dead ones are replaced instead of failing a request with a 500.
             config["CONN_HEALTH_CHECKS"] = True
+        # Server-side binding: the parameters travel apart from the statement, so psycopg prepares a statement
+        # the second time a connection runs it and PostgreSQL parses and plans it once per connection (the pool
+        # keeps the connections). Measured: every page 10-30 % faster alone (README, Performance). Turn it off
+        # behind a pooler in transaction mode that cannot keep prepared statements.
+        if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+            config["OPTIONS"]["server_side_binding"] = True
+            config["OPTIONS"]["prepare_threshold"] = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
     config["ATOMIC_REQUESTS"] = False
     return config
 

@@ -125,6 +125,20 @@ def test_the_pool_can_be_turned_off():
     assert "pool" not in options
 
 
+def test_production_binds_on_the_server_and_prepares_repeated_statements():
+    options = settings_in_subprocess("settings.DATABASES['default']['OPTIONS']", production_env())
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 2
+
+
+def test_server_side_binding_can_be_turned_off():
+    options = settings_in_subprocess(
+        "settings.DATABASES['default']['OPTIONS']", production_env(DATABASE_SERVER_SIDE_BINDING="false")
+    )
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+
+
 # --- Content-Security-Policy (test settings share it with production through base) -----------------
 
 

@@ -2,13 +2,17 @@
 count on the same page read one query's numbers (core.worklist.waiting_for_request), and a new request counts
 again — a count never outlives its page."""
 
+import datetime as dt
 import re
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from accounts.models import RoleAssignment
 from core.worklist import kinds_for, waiting_for, waiting_for_request, waiting_total_for_request
 from projects import services
 from tests.core.home_world import HomeWorld, _project, make_home_world
@@ -80,3 +84,73 @@ def test_the_numbers_are_kept_for_the_user_they_were_counted_for(hw):
         other = waiting_for_request(request)
     assert len(ctx.captured_queries) >= 1
     assert [w.key for w in other] == [k.key for k in kinds_for(hw.users["supervisor"])]
+
+
+# --- the statement compiled once per user and day (core.worklist._compiled) -----------------------------------
+
+
+def _signed_in(user):  # type: ignore[no-untyped-def]
+    """USER as a page's request reads them (accounts.auth: with their roles and `state_key`)."""
+    from accounts.auth import UserBackend
+
+    loaded = UserBackend().get_user(user.pk)
+    assert loaded is not None
+    assert loaded.state_key is not None
+    return loaded
+
+
+def _counts(user) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    request = RequestFactory().get(HOME)
+    request.user = user
+    return {w.key: w.count for w in waiting_for_request(request)}
+
+
+def test_a_page_compiles_its_users_statement_once_and_still_asks_the_database(client, hw):
+    from core import worklist
+
+    client.force_login(hw.users["approver"])
+    client.get("/projects/")
+    compiled = []
+    real = worklist.count_parts
+
+    def spy(querysets, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.extend(querysets)
+        return real(querysets, **kwargs)
+
+    with mock.patch.object(worklist, "count_parts", spy):
+        before = _nav_count(client.get("/projects/").content.decode())
+        p = _project(hw.pw, hw.world, "疏附县新项目 二", by=hw.users["assisting_officer"])
+        services.project_submit(project=p, by=hw.users["assisting_officer"])
+        queries, html = _waiting_queries(client, "/projects/")
+
+    assert compiled == []  # nothing built or compiled on the later pages
+    assert queries == 1  # but counted on each
+    assert before is not None
+    assert _nav_count(html) == before + 1
+
+
+def test_a_change_of_roles_or_organization_compiles_again(hw):
+    supervisor = hw.users["supervisor"]
+    assert _counts(_signed_in(supervisor)) == {w.key: w.count for w in waiting_for(supervisor)}
+
+    RoleAssignment.objects.create(user=supervisor, role="approver")
+    with_approving = _counts(_signed_in(supervisor))
+    assert with_approving["proposals"] == 1
+    assert with_approving == {w.key: w.count for w in waiting_for(_signed_in(supervisor))}
+
+    supervisor.organization = hw.world.jiangsu_gov  # Jiangsu's scope: none of Shufu's work
+    supervisor.save(update_fields=["organization"])
+    assert _counts(_signed_in(supervisor))["proposals"] == 0
+    assert _counts(_signed_in(supervisor))["rectifications_overdue"] == 0
+
+
+def test_the_next_day_compiles_again(hw):
+    """Due and overdue are relative to the day: a statement compiled yesterday is not used today."""
+    supervisor = _signed_in(hw.users["supervisor"])
+    today = timezone.localdate()
+    assert _counts(supervisor)["rectifications_overdue"] == 1
+    with mock.patch("django.utils.timezone.localdate", return_value=today - dt.timedelta(days=20)):
+        earlier = _counts(_signed_in(hw.users["supervisor"]))
+    assert earlier["rectifications_overdue"] == 0
+    assert earlier["rectifications_due"] == 1
+    assert _counts(_signed_in(hw.users["supervisor"]))["rectifications_overdue"] == 1
