@@ -141,10 +141,14 @@ def _waiting_statement(user: Any) -> tuple[tuple[WorkKind, ...], tuple[str, ...]
     return statement
 
 
-def _count_waiting(user: Any, also: list[QuerySet[Any]]) -> tuple[list[WorkCount], dict[str, int], list[int]]:
-    """`waiting_for(user)`, the page counts (`register_page_count`) of USER, and the number of rows of each
-    queryset of ALSO: one statement."""
+def _count_waiting(
+    user: Any, also: list[QuerySet[Any]], *, with_page: bool = True
+) -> tuple[list[WorkCount], dict[str, int], list[int]]:
+    """`waiting_for(user)`, the page counts (`register_page_count`) of USER unless not WITH_PAGE, and the number of
+    rows of each queryset of ALSO: one statement (none when there is nothing to count)."""
     kinds, page, parts, using = _waiting_statement(user)
+    if not with_page:
+        page, parts = (), parts[: len(kinds)]
     counts = run_counts(parts + count_parts(also, label="waiting", start=len(parts)), using)
     waiting = [WorkCount(k, n) for k, n in zip(kinds, counts, strict=False)]
     return waiting, dict(zip(page, counts[len(kinds) :], strict=False)), counts[len(kinds) + len(page) :]
@@ -152,7 +156,7 @@ def _count_waiting(user: Any, also: list[QuerySet[Any]]) -> tuple[list[WorkCount
 
 def waiting_for(user: Any) -> list[WorkCount]:
     """Each kind of work USER has, with how many items wait: one query whatever the number of kinds."""
-    return _count_waiting(user, [])[0]
+    return _count_waiting(user, [], with_page=False)[0]
 
 
 def waiting_total(user: Any) -> int:
