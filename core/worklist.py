@@ -104,7 +104,7 @@ def register_page_count(key: str, items: Callable[[Any], QuerySet[Any]]) -> None
 #: each count's SQL and parameters, by `_compiled_key`. Only the SQL is kept, never a count: every page still asks
 #: the database. Building and compiling the querysets cost every signed-in page about 2 ms (README, Performance).
 _compiled: dict[Any, tuple[tuple[WorkKind, ...], tuple[str, ...], list[CountPart], str]] = {}
-#: The most users' statements a process keeps (a few hundred bytes each); past it, the store starts again.
+#: The most users' statements a process keeps (about two kilobytes of SQL each); past it, the store starts again.
 COMPILED_MAX = 2000
 
 
