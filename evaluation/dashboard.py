@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import scope_for
+from core.models import name_in_language
 from pairings import figures as pairing_figures
 from pairings.charts import GOLD, GREY, RED
 from pairings.models import Program
@@ -132,12 +133,36 @@ def _grade_colors(bands: Any) -> dict[str, str]:
     return colors
 
 
+class Placed(NamedTuple):
+    """An organization's place in a ranking, as the overview shows it: read as values (`RANKING_SHOWN`), the
+    organization named in the active language."""
+
+    run_id: int
+    organization_id: int
+    score: float
+    grade: str
+    rank: int
+    organization: str
+
+
+class FlaggedCard(NamedTuple):
+    """A scorecard with compliance flags, as the overview lists it: read as values (`WARNING_SHOWN`), the pairing's
+    two parties named in the active language."""
+
+    pk: int
+    run_id: int
+    pairing_id: int
+    flags: list[dict[str, Any]]
+    assisting_organization: str
+    recipient_region: str
+
+
 def _text_width(text: str, size: float = 13) -> float:
     """Roughly how wide TEXT is at font SIZE: CJK characters are square, Latin ones about half as wide."""
     return sum(size if ord(c) >= 0x2E80 else size * 0.56 for c in text)
 
 
-def ranking_chart(rankings: Sequence[Ranking], bands: Any) -> SafeString:
+def ranking_chart(rankings: Sequence[Placed], bands: Any) -> SafeString:
     """Horizontal bars of a ranking's scores (0–100), best first, coloured by grade."""
     if not rankings:
         return SafeString("")
@@ -213,7 +238,7 @@ def stage_legend(stages: Sequence[dict[str, Any]]) -> SafeString:
     )
 
 
-def end_rows(rows: Sequence[Ranking], program_code: str, year: int) -> SafeString:
+def end_rows(rows: Sequence[Placed], program_code: str, year: int) -> SafeString:
     """The rows of an end of the ranking (rank, party linked to the ranking, score, grade badge)."""
     href = f"{_esc(reverse('evaluation:rankings'))}?program={_esc(program_code)}&amp;year={_esc(year)}"
     badges: dict[str, str] = {}
@@ -232,15 +257,16 @@ def end_rows(rows: Sequence[Ranking], program_code: str, year: int) -> SafeStrin
     return SafeString("".join(out))
 
 
-def warning_items(cards: Sequence[PairingScorecard]) -> SafeString:
+def warning_items(cards: Sequence[FlaggedCard]) -> SafeString:
     """The compliance warnings shown: each scorecard linked, its flags in words."""
     out = []
+    link = reverse("evaluation:scorecard_detail", args=[0]).removesuffix("0/")
     for card in cards:
         flags = "".join(f'<div class="text-body-secondary">{_esc(flag_text(f))}</div>' for f in card.flags)
         out.append(
             '\n          <li class="col-md-6 col-xl-4"><div class="border-start border-3 border-danger ps-2 h-100">\n'
-            f'            <a href="{_esc(reverse("evaluation:scorecard_detail", args=[card.pk]))}">'
-            f"{_esc(card.pairing.assisting_organization)} → {_esc(card.pairing.recipient_region)}</a>\n"
+            f'            <a href="{_esc(f"{link}{card.pk}/")}">'
+            f"{_esc(card.assisting_organization)} → {_esc(card.recipient_region)}</a>\n"
             f"            {flags}\n"
             "          </div></li>\n          "
         )
@@ -260,8 +286,8 @@ class ProgrammeBlock:
     stages: list[dict[str, Any]] = field(default_factory=list)
     project_count: int = 0
     run: EvaluationRun | None = None
-    rankings: list[Ranking] = field(default_factory=list)
-    warnings: list[PairingScorecard] = field(default_factory=list)
+    rankings: list[Placed] = field(default_factory=list)
+    warnings: list[FlaggedCard] = field(default_factory=list)
 
     @property
     def required(self) -> Decimal:
@@ -280,16 +306,16 @@ class ProgrammeBlock:
         return self.money.fulfilment
 
     @property
-    def top(self) -> list[Ranking]:
+    def top(self) -> list[Placed]:
         return self.rankings[:ENDS]
 
     @property
-    def bottom(self) -> list[Ranking]:
+    def bottom(self) -> list[Placed]:
         """The last ENDS, worst last; none that are already among the top."""
         return self.rankings[max(ENDS, len(self.rankings) - ENDS) :]
 
     @property
-    def warnings_shown(self) -> list[PairingScorecard]:
+    def warnings_shown(self) -> list[FlaggedCard]:
         return self.warnings[:WARNINGS_SHOWN]
 
     @property
@@ -341,7 +367,9 @@ RUN_SHOWN = ("program_id", "year", "finished_at", "framework__version", "framewo
 NAMES = ("name", "name_en")
 RANKING_SHOWN = ("run_id", "organization_id", "score", "grade", "rank", *(f"organization__{n}" for n in NAMES))
 WARNING_SHOWN = (
+    "pk",
     "run_id",
+    "pairing_id",
     "flags",
     *(f"pairing__assisting_organization__{n}" for n in NAMES),
     *(f"pairing__recipient_region__{n}" for n in NAMES),
@@ -362,20 +390,23 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
     stages = project_figures.scope_stage_counts_by_program(scope)
     run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
     runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework").only(*RUN_SHOWN)}
-    rankings: dict[int, list[Ranking]] = defaultdict(list)
-    shown = Ranking.objects.filter(run_id__in=run_ids).select_related("organization").only(*RANKING_SHOWN)
-    for r in shown.order_by("rank", "pk"):
-        rankings[r.run_id].append(r)
-    warnings: dict[int, list[PairingScorecard]] = defaultdict(list)
+    rankings: dict[int, list[Placed]] = defaultdict(list)
+    shown = Ranking.objects.filter(run_id__in=run_ids).order_by("rank", "pk").values_list(*RANKING_SHOWN)
+    for run_id, organization_id, points, grade, rank, name, name_en in shown:
+        rankings[run_id].append(Placed(run_id, organization_id, points, grade, rank, name_in_language(name, name_en)))
+    warnings: dict[int, list[FlaggedCard]] = defaultdict(list)
     flagged = (
         PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"), run_id__in=run_ids)
         .exclude(flags=[])
-        .select_related("pairing__assisting_organization", "pairing__recipient_region")
-        .only(*WARNING_SHOWN)
         .order_by("pairing__assisting_organization__name", "pairing__recipient_region__code")
+        .values_list(*WARNING_SHOWN)
     )
-    for card in flagged:
-        warnings[card.run_id].append(card)
+    for pk, run_id, pairing_id, flags, org, org_en, region, region_en in flagged:
+        warnings[run_id].append(
+            FlaggedCard(
+                pk, run_id, pairing_id, flags, name_in_language(org, org_en), name_in_language(region, region_en)
+            )
+        )
 
     blocks = []
     for p in programs:

@@ -10,7 +10,16 @@ from django.utils import translation
 
 from accounts.models import Organization
 from core.models import Region
-from evaluation.dashboard import STAGE_COLORS, STAGE_LABELS, end_rows, stage_legend, swatch, warning_items
+from evaluation.dashboard import (
+    STAGE_COLORS,
+    STAGE_LABELS,
+    FlaggedCard,
+    Placed,
+    end_rows,
+    stage_legend,
+    swatch,
+    warning_items,
+)
 from evaluation.models import PairingScorecard, Ranking
 from pairings.models import Pairing, Program
 
@@ -95,7 +104,9 @@ def test_the_ends_of_the_ranking_written_in_python_are_the_templates(language):
 
     with translation.override(language):
         expected = TEMPLATE_ENDS.render(Context({"rows": rows, "block": {"program": program, "run": Run}}))
-        written = end_rows(rows, program.code, Run.year)
+        # What the overview reads of each place (`national_dashboard`): values, the organization named in the language.
+        read = [Placed(1, r.organization_id, r.score, r.grade, r.rank, str(r.organization)) for r in rows]
+        written = end_rows(read, program.code, Run.year)
     assert parse_html(written) == parse_html(expected)
     assert "&lt;" in written
     assert end_rows([], "X", 2026) == ""
@@ -110,7 +121,12 @@ def test_the_warnings_written_in_python_are_the_templates(language):
     ]
     with translation.override(language):
         expected = TEMPLATE_WARNINGS.render(Context({"cards": cards}))
-        written = warning_items(cards)
+        # What the overview reads of each card (`national_dashboard`): values, the parties named in the language.
+        read = [
+            FlaggedCard(c.pk, 1, 0, c.flags, str(c.pairing.assisting_organization), str(c.pairing.recipient_region))
+            for c in cards
+        ]
+        written = warning_items(read)
     assert parse_html(written) == parse_html(expected)
     assert written.count("<li") == 3
     assert written.count('class="text-body-secondary"') == 4
