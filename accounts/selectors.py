@@ -13,11 +13,23 @@ from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.utils import timezone
 
 from core.models import Region
 from core.selectors import count_each, search_words
+from core.statements import Statement
 
 from .models import Notification, Organization, User
 
@@ -30,6 +42,14 @@ class Scope:
     @property
     def is_empty(self) -> bool:
         return not self.is_national and self.organization is None
+
+    @property
+    def key(self) -> tuple[bool, str | None, str | None]:
+        """What the scope's filters are made of — national, the organization's path, its region's path: equal keys,
+        equal filters (a statement compiled for one scope serves every user whose scope has the same key)."""
+        org = self.organization
+        region = org.region if org is not None and org.region_id is not None else None
+        return (self.is_national, org.path if org is not None else None, region.path if region is not None else None)
 
     def organizations_q(self, prefix: str = "") -> Q:
         """A filter on an Organization relation (PREFIX like 'assisting_organization__'), empty when all."""
@@ -152,13 +172,17 @@ def dashboard_scope_panel(request, counts: dict[str, int] | None = None) -> dict
     }
 
 
+#: `dashboard_parties_panel`'s statement, compiled once (`core.statements`).
+_ORGANIZATIONS_BY_KIND = Statement(
+    lambda: Organization.objects.filter(is_active=True).order_by().values_list("kind").annotate(n=Count("id"))
+)
+
+
 def dashboard_parties_panel(request) -> dict:  # type: ignore[no-untyped-def]
     """The parties in the system by kind."""
-    from django.db.models import Count
-
     from .models import OrganizationKind
 
-    by_kind = dict(Organization.objects.filter(is_active=True).values_list("kind").annotate(n=Count("id")))
+    by_kind = dict(_ORGANIZATIONS_BY_KIND.rows())
     return {"organizations_by_kind": [(OrganizationKind(k).label, by_kind.get(k, 0)) for k in OrganizationKind.values]}
 
 

@@ -42,6 +42,14 @@ class Unit:
         return f"{sign}CNY {number}{' ' + self.word if self.word else ''}"
 
 
+def data_amount(amount: Decimal) -> str:
+    """AMOUNT as a page's `data-amount` attribute carries it for a reader that is not a person (a test, a script):
+    the exact decimal, no grouping. It is what a template's `{{ amount }}` writes in both languages (a point, and
+    no thousands separator: USE_THOUSAND_SEPARATOR is off; tests/core/test_money.py holds the two equal), without
+    `localize`'s lookups of the active language's formats on every call: a table of pairings writes two a row."""
+    return format(amount, "f")
+
+
 def _decimal(amount: Amount) -> Decimal | None:
     if amount is None or amount == "":
         return None

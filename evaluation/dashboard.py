@@ -10,6 +10,7 @@ import html
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
@@ -27,10 +28,10 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.selectors import scope_for
 from core.models import name_in_language
+from core.statements import ForIds, Statement
 from pairings import figures as pairing_figures
 from pairings.charts import GOLD, GREY, RED
-from pairings.models import Program
-from pairings.selectors import pairing_scope_q, pairings_visible_to, programs_visible_to
+from pairings.selectors import pairing_scope_q_of, pairings_visible_to, programs_visible_to
 from projects import figures as project_figures
 
 from .models import EvaluationRun, PairingScorecard, Ranking, RunStatus
@@ -143,6 +144,33 @@ class Placed(NamedTuple):
     grade: str
     rank: int
     organization: str
+
+
+class ProgrammeShown(NamedTuple):
+    """A programme as the overview shows it: read as values (`PROGRAM_SHOWN`), with the id of its latest finished
+    run; written as its name in the active language, as `Program` is."""
+
+    pk: int
+    code: str
+    name: str
+    name_en: str
+    start_year: int
+    end_year: int | None
+    latest_run_id: int | None
+
+    def __str__(self) -> str:
+        return name_in_language(self.name, self.name_en)
+
+
+class LatestRun(NamedTuple):
+    """A programme's latest finished run, as the overview shows it: read as values (`RUN_SHOWN`)."""
+
+    pk: int
+    program_id: int
+    year: int
+    finished_at: datetime | None
+    framework_version: int
+    grade_bands: Any
 
 
 class FlaggedCard(NamedTuple):
@@ -281,11 +309,11 @@ class ProgrammeBlock:
     """A programme's figures in the user's scope, all years: its money (`pairings.figures`), its projects by stage
     (`projects.figures`), and its latest ranking."""
 
-    program: Program
+    program: ProgrammeShown
     money: pairing_figures.Money = field(default_factory=pairing_figures.Money)
     stages: list[dict[str, Any]] = field(default_factory=list)
     project_count: int = 0
-    run: EvaluationRun | None = None
+    run: LatestRun | None = None
     rankings: list[Placed] = field(default_factory=list)
     warnings: list[FlaggedCard] = field(default_factory=list)
 
@@ -333,7 +361,7 @@ class ProgrammeBlock:
 
     @property
     def ranking_chart(self) -> SafeString:
-        return ranking_chart(self.rankings, self.run.framework.grade_bands if self.run else None)
+        return ranking_chart(self.rankings, self.run.grade_bands if self.run else None)
 
     @property
     def stage_legend(self) -> SafeString:
@@ -362,8 +390,8 @@ def _latest_run_ids() -> Subquery:
 
 #: The columns the overview shows of each row it reads (the rest — a ranking's reasons, a scorecard's measures, a
 #: framework's indicators — stay in the database: decoding them was most of the page's time).
-PROGRAM_SHOWN = ("code", "name", "name_en", "start_year", "end_year")
-RUN_SHOWN = ("program_id", "year", "finished_at", "framework__version", "framework__grade_bands")
+PROGRAM_SHOWN = ("pk", "code", "name", "name_en", "start_year", "end_year")
+RUN_SHOWN = ("pk", "program_id", "year", "finished_at", "framework__version", "framework__grade_bands")
 NAMES = ("name", "name_en")
 RANKING_SHOWN = ("run_id", "organization_id", "score", "grade", "rank", *(f"organization__{n}" for n in NAMES))
 WARNING_SHOWN = (
@@ -376,32 +404,43 @@ WARNING_SHOWN = (
 )
 
 
-def national_dashboard(user: User) -> list[ProgrammeBlock]:
-    """A block per programme, in five queries whatever the number of programmes."""
-    programs = list(
+#: The overview's statements, compiled once (`core.statements`): the programmes (public: one statement for the
+#: users of a scope), the latest runs and their rankings by run ids, and the compliance warnings of a scope.
+_PROGRAMMES = Statement(
+    lambda user: (
         programs_visible_to(user)
         .select_related(None)
-        .only(*PROGRAM_SHOWN)
         .annotate(latest_run_id=_latest_run_ids())
         .order_by("start_year", "code")
+        .values_list(*PROGRAM_SHOWN, "latest_run_id")
     )
-    scope = pairings_visible_to(user)
-    money = pairing_figures.money_by_program(scope)
-    stages = project_figures.scope_stage_counts_by_program(scope)
-    run_ids = [p.latest_run_id for p in programs if p.latest_run_id]  # type: ignore[attr-defined]
-    runs = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=run_ids).select_related("framework").only(*RUN_SHOWN)}
-    rankings: dict[int, list[Placed]] = defaultdict(list)
-    shown = Ranking.objects.filter(run_id__in=run_ids).order_by("rank", "pk").values_list(*RANKING_SHOWN)
-    for run_id, organization_id, points, grade, rank, name, name_en in shown:
-        rankings[run_id].append(Placed(run_id, organization_id, points, grade, rank, name_in_language(name, name_en)))
-    warnings: dict[int, list[FlaggedCard]] = defaultdict(list)
-    flagged = (
-        PairingScorecard.objects.filter(pairing_scope_q(user, "pairing__"), run_id__in=run_ids)
+)
+_RUNS = ForIds(lambda ids: EvaluationRun.objects.filter(pk__in=ids).values_list(*RUN_SHOWN))
+_PLACES = ForIds(lambda ids: Ranking.objects.filter(run_id__in=ids).order_by("rank", "pk").values_list(*RANKING_SHOWN))
+_WARNINGS = ForIds(
+    lambda ids, scope: (
+        PairingScorecard.objects.filter(pairing_scope_q_of(scope, "pairing__"), run_id__in=ids)
         .exclude(flags=[])
         .order_by("pairing__assisting_organization__name", "pairing__recipient_region__code")
         .values_list(*WARNING_SHOWN)
     )
-    for pk, run_id, pairing_id, flags, org, org_en, region, region_en in flagged:
+)
+
+
+def national_dashboard(user: User) -> list[ProgrammeBlock]:
+    """A block per programme, in six statements whatever the number of programmes, each compiled once per scope."""
+    scope = scope_for(user)
+    programs = [ProgrammeShown(*row) for row in _PROGRAMMES.rows(user, key=scope.key)]
+    pairings = pairings_visible_to(user)
+    money = pairing_figures.money_by_program(pairings, key=scope.key)
+    stages = project_figures.scope_stage_counts_by_program(pairings, key=scope.key)
+    run_ids = [p.latest_run_id for p in programs if p.latest_run_id]
+    runs = {r[0]: LatestRun(*r) for r in _RUNS.rows(run_ids)}
+    rankings: dict[int, list[Placed]] = defaultdict(list)
+    for run_id, organization_id, points, grade, rank, name, name_en in _PLACES.rows(run_ids):
+        rankings[run_id].append(Placed(run_id, organization_id, points, grade, rank, name_in_language(name, name_en)))
+    warnings: dict[int, list[FlaggedCard]] = defaultdict(list)
+    for pk, run_id, pairing_id, flags, org, org_en, region, region_en in _WARNINGS.rows(run_ids, scope, key=scope.key):
         warnings[run_id].append(
             FlaggedCard(
                 pk, run_id, pairing_id, flags, name_in_language(org, org_en), name_in_language(region, region_en)
@@ -426,7 +465,7 @@ def national_dashboard(user: User) -> list[ProgrammeBlock]:
             ],
             project_count=counts.total,
         )
-        run_id = p.latest_run_id  # type: ignore[attr-defined]
+        run_id = p.latest_run_id
         if run_id:
             block.run = runs.get(run_id)
             block.rankings = rankings.get(run_id, [])
@@ -450,29 +489,33 @@ def totals(blocks: Sequence[ProgrammeBlock]) -> dict[str, Any]:
 # --- the home dashboard's panel ------------------------------------------------------------------------------------
 
 
-def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
-    """The latest ranking of each programme that has one: who leads, in two queries."""
-    programs = [
-        p
-        for p in programs_visible_to(cast(User, request.user))
-        .select_related(None)
-        .only(*PROGRAM_SHOWN)
-        .annotate(latest_run_id=_latest_run_ids())
-        .order_by("start_year", "code")
-        if p.latest_run_id  # type: ignore[attr-defined]
-    ]
-    leaders: dict[int, list[Ranking]] = defaultdict(list)
-    for r in (
-        Ranking.objects.filter(run_id__in=[p.latest_run_id for p in programs], rank__lte=ENDS)  # type: ignore[attr-defined]
-        .select_related("organization", "run")
-        .only(*RANKING_SHOWN, "run__year")
+#: The leaders of the latest runs, by run ids, with each run's year: compiled once (`core.statements`).
+_LEADERS = ForIds(
+    lambda ids: (
+        Ranking.objects.filter(run_id__in=ids, rank__lte=ENDS)
         .order_by("rank", "pk")
+        .values_list(*RANKING_SHOWN, "run__year")
+    )
+)
+
+
+def evaluation_panel(request: HttpRequest) -> dict[str, Any]:
+    """The latest ranking of each programme that has one: who leads, in two queries (the overview's programmes)."""
+    user = cast(User, request.user)
+    programs = [
+        p for p in map(ProgrammeShown._make, _PROGRAMMES.rows(user, key=scope_for(user).key)) if p.latest_run_id
+    ]
+    leaders: dict[int, list[Placed]] = defaultdict(list)
+    years: dict[int, int] = {}
+    for run_id, organization_id, points, grade, rank, name, name_en, year in _LEADERS.rows(
+        [p.latest_run_id for p in programs if p.latest_run_id]
     ):
-        leaders[r.run_id].append(r)
+        leaders[run_id].append(Placed(run_id, organization_id, points, grade, rank, name_in_language(name, name_en)))
+        years[run_id] = year
     rows = []
     for p in programs:
-        top = leaders.get(p.latest_run_id, [])  # type: ignore[attr-defined]
-        rows.append({"program": p, "year": top[0].run.year if top else None, "leaders": top})
+        run_id = p.latest_run_id or 0
+        rows.append({"program": p, "year": years.get(run_id), "leaders": leaders.get(run_id, [])})
     return {"rows": rows, "rows_html": leader_rows(rows)}
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.selectors import scope_for
 from core.selectors import count_each
 
 from . import figures, selectors
@@ -23,7 +24,8 @@ def pairings_panel(request: HttpRequest, counts: dict[str, int] | None = None) -
     if counts is None:
         asked = pairings_counts(request)
         counts = dict(zip(asked, count_each(list(asked.values()), label="pairings"), strict=True))
-    money = figures.money(selectors.pairings_visible_to(request.user))  # type: ignore[arg-type]
+    user = request.user
+    money = figures.money(selectors.pairings_visible_to(user), key=scope_for(user).key)  # type: ignore[arg-type]
     return {
         "pairing_count": counts["pairing_count"],
         "active_count": counts["active_count"],

@@ -27,7 +27,7 @@ Each function reads its figure in a fixed number of queries, grouped by programm
 several at once.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
@@ -45,6 +45,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
+
+from core.statements import ForIds, Statement
 
 from .models import AnnualMandate, Deployment, FlowKind, FlowTotal, FlowYearTotal, Pairing, Training
 from .rollups import PLEDGE_OPEN
@@ -185,13 +187,10 @@ _FLOW_FIGURES = {
 _REQUIRED = "required"
 
 
-def _grouped_money(
+def _grouped_rows(
     mandates: QuerySet[AnnualMandate], flows: QuerySet[FlowYearTotal] | QuerySet[FlowTotal], group: str | None
-) -> dict[Any, Money]:
-    """The money of each GROUP (a programme or a pairing) that has some: required from MANDATES, the flows' figures
-    from their rollup rows FLOWS. One statement (the two grouped sums, over a few rows per pairing and year, joined
-    by UNION ALL): a round trip and a compilation less per figure than a query each. GROUP None: the whole of
-    MANDATES and FLOWS, under the key None (no join to the pairings to group by)."""
+) -> QuerySet[Any]:
+    """The statement of `_grouped_money`: rows of (group, kind, total), the mandates' under `_REQUIRED`."""
     if group is None:
         mandates = mandates.annotate(whole=Value(None, output_field=CharField()))
         flows = flows.annotate(whole=Value(None, output_field=CharField()))
@@ -204,20 +203,45 @@ def _grouped_money(
     # Every kind summed and those no figure is made of (all pledges) left out here: filtering the rollup's rows by
     # kind cost the statement more than grouping the few others.
     kinds = flows.order_by().values_list(group, "kind").annotate(t=Sum("amount"))
+    return required.union(kinds, all=True).order_by()
+
+
+def _money_of_rows(found: Iterable[tuple[Any, str, Any]]) -> dict[Any, Money]:
     figure_of = {_REQUIRED: "required", **_FLOW_FIGURES}
     rows: dict[Any, dict[str, Any]] = {}
-    for key, kind, amount in required.union(kinds, all=True).order_by():
+    for key, kind, amount in found:
         if kind in figure_of:
             rows.setdefault(key, {})[figure_of[kind]] = amount
     return {key: _money(row) for key, row in rows.items()}
 
 
-def money_by_program(scope: QuerySet[Pairing], year: int | None = None) -> dict[int, Money]:
+def _grouped_money(
+    mandates: QuerySet[AnnualMandate], flows: QuerySet[FlowYearTotal] | QuerySet[FlowTotal], group: str | None
+) -> dict[Any, Money]:
+    """The money of each GROUP (a programme or a pairing) that has some: required from MANDATES, the flows' figures
+    from their rollup rows FLOWS. One statement (the two grouped sums, over a few rows per pairing and year, joined
+    by UNION ALL): a round trip and a compilation less per figure than a query each. GROUP None: the whole of
+    MANDATES and FLOWS, under the key None (no join to the pairings to group by)."""
+    return _money_of_rows(_grouped_rows(mandates, flows, group))
+
+
+#: `money_by_program`'s statement, compiled once per scope key and year (`core.statements`).
+_BY_PROGRAM = Statement(
+    lambda scope, year: _grouped_rows(_mandates(scope, year), _flows(scope, year), "pairing__program")
+)
+
+
+def money_by_program(
+    scope: QuerySet[Pairing], year: int | None = None, *, key: Hashable | None = None
+) -> dict[int, Money]:
     """The money of SCOPE's pairings of each programme that has some, by programme id. One query.
 
     A parent and its children belong to one programme, so a programme's figures are those of the scope narrowed
-    to the programme, a broken-down mandate counted once."""
-    return _grouped_money(_mandates(scope, year), _flows(scope, year), "pairing__program")
+    to the programme, a broken-down mandate counted once. KEY, when given, stands for SCOPE (equal keys, equal
+    scopes: the `Scope.key` of the user whose pairings they are): the statement is then compiled once per key."""
+    if key is None:
+        return _grouped_money(_mandates(scope, year), _flows(scope, year), "pairing__program")
+    return _money_of_rows(_BY_PROGRAM.rows(scope, year, key=(key, year)))
 
 
 def total(parts: Iterable[Money]) -> Money:
@@ -227,20 +251,36 @@ def total(parts: Iterable[Money]) -> Money:
     return Money(**{name: sum((getattr(p, name) for p in parts), Decimal("0.00")) for name in MONEY_FIELDS})
 
 
-def money(scope: QuerySet[Pairing], year: int | None = None) -> Money:
+#: `money`'s statement, compiled once per scope key and year (`core.statements`).
+_SCOPE_MONEY = Statement(lambda scope, year: _grouped_rows(_mandates(scope, year), _flows(scope, year), None))
+
+
+def money(scope: QuerySet[Pairing], year: int | None = None, *, key: Hashable | None = None) -> Money:
     """The money of the pairings in SCOPE in YEAR (all time when None): what `total` of its `money_by_program`
-    parts gives, summed at once. One query."""
-    return _grouped_money(_mandates(scope, year), _flows(scope, year), None).get(None, Money())
+    parts gives, summed at once. One query. KEY, when given, stands for SCOPE as in `money_by_program`."""
+    rows = (
+        _grouped_rows(_mandates(scope, year), _flows(scope, year), None)
+        if key is None
+        else _SCOPE_MONEY.rows(scope, year, key=(key, year))
+    )
+    return _money_of_rows(rows).get(None, Money())
+
+
+#: `money_by_pairing`'s statement, compiled once (`core.statements`): a page lists dozens of pairings.
+_BY_PAIRING = ForIds(
+    lambda ids, year: _grouped_rows(
+        _mandates(None, year).filter(pairing__in=ids), _flows(None, year).filter(pairing__in=ids), "pairing"
+    )
+)
 
 
 def money_by_pairing(pairing_ids: Iterable[int], year: int | None = None) -> dict[int, Money]:
     """The money of each pairing on its own — its own mandates (a child's too: it is its own scope) and the flows
     recorded on it — by pairing id. One query."""
     ids = list(pairing_ids)
-    found = _grouped_money(
-        _mandates(None, year).filter(pairing__in=ids), _flows(None, year).filter(pairing__in=ids), "pairing"
-    )
-    return {pk: found.get(pk, Money()) for pk in ids}
+    found = _money_of_rows(_BY_PAIRING.rows(ids, year))
+    empty = Money()  # frozen: one for every pairing without money
+    return {pk: found.get(pk, empty) for pk in ids}
 
 
 def money_by_group[K](groups: Mapping[K, Iterable[int]], year: int | None = None) -> dict[K, Money]:

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import get_language
 
 from accounts.models import Organization, User
-from accounts.selectors import organization_word_q, scope_for
+from accounts.selectors import Scope, organization_word_q, scope_for
 from core.models import Region
 from core.selectors import NAMES_TIMEOUT, SUBTREE_LIMIT, names_version, region_word_q, search_words
 
@@ -36,7 +36,11 @@ def pairing_scope_q(user: User, prefix: str = "") -> Q:
     National: all. Otherwise: pairings whose assisting party is the user's organization or one under it,
     and pairings whose recipient region lies within the organization's region.
     """
-    scope = scope_for(user)
+    return pairing_scope_q_of(scope_for(user), prefix)
+
+
+def pairing_scope_q_of(scope: Scope, prefix: str = "") -> Q:
+    """`pairing_scope_q` of a user's SCOPE (`accounts.selectors.scope_for`)."""
     if scope.is_national:
         return Q()
     org = scope.organization

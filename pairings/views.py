@@ -33,12 +33,15 @@ from django.utils.translation import gettext as _
 
 from accounts.forms import RegionPicker
 from accounts.models import Organization, User
+from accounts.selectors import scope_for
 from core.demo_texts import in_language
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
-from core.models import HistoryEvent, choice_label, name_in_language
-from core.money import Unit, format_cny, unit_for
+from core.models import choice_label, name_in_language
+from core.money import Unit, data_amount, format_cny, unit_for
+from core.selectors import timeline
+from core.statements import ForIds
 from core.templatetags.dates import date as date_filter
 
 from . import charts, figures, forms, policy, selectors, services
@@ -115,9 +118,9 @@ def _programme_rows(rows: list[dict[str, Any]], required_unit: Unit, received_un
             f"<td>{_escaped(r['mode'])}</td>\n"
             f'          <td><span class="badge text-bg-{"success" if r["status"] == "active" else "secondary"}">'
             f"{_escaped(r['status_label'])}</span></td>\n"
-            f'          <td class="num" data-figure="required" data-amount="{_escaped(localize(money.required))}">'
+            f'          <td class="num" data-figure="required" data-amount="{data_amount(money.required)}">'
             f"{_escaped(required_unit.format(money.required))}</td>"
-            f'<td class="num" data-figure="received" data-amount="{_escaped(localize(money.received))}">'
+            f'<td class="num" data-figure="received" data-amount="{data_amount(money.received)}">'
             f"{_escaped(received_unit.format(money.received))}</td><td>{r['bar']}</td></tr>\n"
         )
     return SafeString("".join(out))
@@ -127,40 +130,87 @@ def _programme_rows(rows: list[dict[str, Any]], required_unit: Unit, received_un
 _SOURCE_SHOWN = ("key", "title", "language", "publisher", "published", "url", "is_mirror")
 
 
-def _programme_sources(program: Program) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
-    """The programme's sources, and those of each of its funding rules by rule id, in one statement (the two
-    many-to-many tables, UNION ALL), each list in the sources' order (by key)."""
+def _programme_sources_rows(ids: list[int]) -> QuerySet[Any]:
+    """The sources of the programmes IDS and of their funding rules: the two many-to-many tables, UNION ALL; a row
+    is (rule id or None, *_SOURCE_SHOWN)."""
     shown = [f"source__{name}" for name in _SOURCE_SHOWN]
-    own = Program.sources.through.objects.filter(program=program).values_list(
+    own = Program.sources.through.objects.filter(program__in=ids).values_list(
         Value(None, output_field=IntegerField()), *shown
     )
-    of_rules = FundingRule.sources.through.objects.filter(fundingrule__program=program).values_list(
+    of_rules = FundingRule.sources.through.objects.filter(fundingrule__program__in=ids).values_list(
         "fundingrule_id", *shown
     )
+    return own.union(of_rules, all=True).order_by("source__key")
+
+
+#: `_programme_sources`'s statement, compiled once (`core.statements`).
+_PROGRAMME_SOURCES = ForIds(_programme_sources_rows)
+
+
+def _programme_sources(program: Program) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+    """The programme's sources, and those of each of its funding rules by rule id, in one statement, each list in
+    the sources' order (by key)."""
     sources: list[dict[str, Any]] = []
     by_rule: dict[int, list[dict[str, Any]]] = {}
-    for rule_id, *values in own.union(of_rules, all=True).order_by("source__key"):
+    for rule_id, *values in _PROGRAMME_SOURCES.rows([program.pk]):
         source = dict(zip(_SOURCE_SHOWN, values, strict=True))
         (sources if rule_id is None else by_rule.setdefault(rule_id, [])).append(source)
     return sources, by_rule
 
 
+#: Every column of a funding rule (none left deferred), and what the page shows of the organization it is for.
+_RULE_FIELDS = tuple(f.attname for f in FundingRule._meta.concrete_fields)
+_PROGRAMME_RULES = ForIds(
+    lambda ids: (
+        FundingRule.objects.filter(program__in=ids)
+        .order_by("-version")
+        .values_list(*_RULE_FIELDS, "organization__name", "organization__name_en")
+    )
+)
+
+
+def _programme_rules(program: Program) -> list[FundingRule]:
+    """PROGRAM's funding rules, the newest version first, each with the organization it is for (its names only):
+    one statement compiled once (`core.statements`)."""
+    db, count = FundingRule.objects.db, len(_RULE_FIELDS)
+    rules = []
+    for row in _PROGRAMME_RULES.rows([program.pk]):
+        rule = FundingRule.from_db(db, _RULE_FIELDS, row[:count])
+        rule.program = program
+        if rule.organization_id is not None:
+            rule.organization = Organization.from_db(
+                db, ("id", "name", "name_en"), (rule.organization_id, *row[count:])
+            )
+        rules.append(rule)
+    return rules
+
+
+#: A programme's pairings in a scope as its page lists them, compiled once per scope (`core.statements`).
+_PROGRAMME_PAIRINGS = ForIds(
+    lambda ids, scope: (
+        Pairing.objects.filter(selectors.pairing_scope_q_of(scope), program__in=ids)
+        .order_by("assisting_organization__name", "recipient_region__code")
+        .values_list(
+            "pk",
+            "parent_id",
+            "status",
+            "contracting_mode",
+            "assisting_organization__name",
+            "assisting_organization__name_en",
+            "recipient_region__name",
+            "recipient_region__name_en",
+        )
+    )
+)
+
+
 @login_required
 def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     program = get_object_or_404(selectors.programs_visible_to(_user(request)), code=code)
-    pairings = selectors.pairings_visible_to(_user(request)).filter(program=program)
     # Plain values, not model instances: the names in the active language as `display_name` gives them, the
     # labels from one map per page, the links from one reverse.
-    ordered = pairings.order_by("assisting_organization__name", "recipient_region__code").values_list(
-        "pk",
-        "parent_id",
-        "status",
-        "contracting_mode",
-        "assisting_organization__name",
-        "assisting_organization__name_en",
-        "recipient_region__name",
-        "recipient_region__name_en",
-    )
+    scope = scope_for(_user(request))
+    ordered = _PROGRAMME_PAIRINGS.rows([program.pk], scope, key=scope.key)
     status_field, mode_field = Pairing._meta.get_field("status"), Pairing._meta.get_field("contracting_mode")
     url = reverse("pairings:pairing_detail", args=[0]).removesuffix("0/")
     rows: list[dict[str, Any]] = [
@@ -191,7 +241,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     ]
     total = figures.scope_money(money, parents)
     sources, rule_sources = _programme_sources(program)
-    rules = list(program.rules.select_related("organization").order_by("-version"))
+    rules = _programme_rules(program)
     for rule in rules:
         rule.listed_sources = rule_sources.get(rule.pk, [])  # type: ignore[attr-defined]
     # One unit per column, the total's included (as `money_unit` chooses it).
@@ -211,7 +261,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
             # The programme's money in the user's scope, all years: the same figure as the evaluation overview's.
             "total": total,
             "chart": charts.fulfilment_bars(chart_rows),
-            "history": HistoryEvent.objects.for_object(program).select_related("actor", "content_type")[:20],
+            "history": timeline(program, 20),
         },
     )
 
@@ -414,7 +464,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "flow_count": pairing.flow_count,  # type: ignore[attr-defined]  # figures.flow_count, read above
             "deployment_rows": _deployment_rows(deployments),
             "training_rows": _training_rows(trainings),
-            "history": HistoryEvent.objects.for_object(pairing).select_related("actor", "content_type")[:30],
+            "history": timeline(pairing, 30),
             "actions": policy.allowed_actions(_user(request), pairing),
             "visible_parent": parent if parent is not None and parent.visible else None,  # type: ignore[attr-defined]
         },

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.selectors import scope_for
 from pairings.selectors import pairings_visible_to
 
 from . import figures
@@ -92,7 +93,8 @@ def waiting_cells(waiting: Iterable[Any]) -> SafeString:
 
 
 def projects_panel(request: HttpRequest) -> dict[str, Any]:
-    counts = figures.scope_stage_counts(pairings_visible_to(cast(User, request.user)))
+    user = cast(User, request.user)
+    counts = figures.scope_stage_counts(pairings_visible_to(user), key=scope_for(user).key)
     states = [(State(s).label, counts.states.get(s, 0), s) for s in State.values]
     stages = list(counts.stages.items())
     return {

@@ -15,7 +15,7 @@ The definitions, once:
 Money of a pairing or programme (required, received…) is `pairings.figures`'s.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from core.statements import Statement
 from pairings.figures import is_every_pairing
 from pairings.models import FlowKind, FundFlow, Pairing
 
@@ -73,18 +74,38 @@ def _state_counts(pairings: QuerySet[Pairing]) -> QuerySet[ProjectStateCount]:
     return ProjectStateCount.objects.filter(pairing__in=pairings.order_by().values("pk"))
 
 
-def scope_stage_counts(pairings: QuerySet[Pairing]) -> StageCounts:
+def _states(pairings: QuerySet[Pairing]) -> QuerySet[Any]:
+    return _state_counts(pairings).order_by().values_list("state").annotate(n=Sum("projects"))
+
+
+#: `scope_stage_counts`'s statement, compiled once per scope key (`core.statements`).
+_STATES = Statement(_states)
+
+
+def scope_stage_counts(pairings: QuerySet[Pairing], *, key: Hashable | None = None) -> StageCounts:
     """Every project of the pairings in PAIRINGS — a whole scope: `pairings_visible_to(user)`, or a programme's part
     of it — by state, from the rollup (`projects.rollups`): the same counts as `stage_counts` of those projects,
-    read from a few rows per pairing. One query."""
-    rows = _state_counts(pairings).order_by().values_list("state").annotate(n=Sum("projects"))
+    read from a few rows per pairing. One query. KEY, when given, stands for PAIRINGS as in
+    `pairings.figures.money_by_program`: the statement is then compiled once per key."""
+    rows = _states(pairings) if key is None else _STATES.rows(pairings, key=key)
     return StageCounts({state: n for state, n in rows if n})
 
 
-def scope_stage_counts_by_program(pairings: QuerySet[Pairing]) -> dict[int, StageCounts]:
-    """The same per programme (by programme id; absent: no project). One query."""
+def _states_by_program(pairings: QuerySet[Pairing]) -> QuerySet[Any]:
+    return _state_counts(pairings).order_by().values_list("pairing__program_id", "state").annotate(n=Sum("projects"))
+
+
+#: `scope_stage_counts_by_program`'s statement, compiled once per scope key (`core.statements`).
+_STATES_BY_PROGRAM = Statement(_states_by_program)
+
+
+def scope_stage_counts_by_program(
+    pairings: QuerySet[Pairing], *, key: Hashable | None = None
+) -> dict[int, StageCounts]:
+    """The same per programme (by programme id; absent: no project). One query. KEY, when given, stands for
+    PAIRINGS as in `pairings.figures.money_by_program`: the statement is then compiled once per key."""
     states: dict[int, dict[str, int]] = {}
-    rows = _state_counts(pairings).order_by().values_list("pairing__program_id", "state").annotate(n=Sum("projects"))
+    rows = _states_by_program(pairings) if key is None else _STATES_BY_PROGRAM.rows(pairings, key=key)
     for program_id, state, n in rows:
         if n:
             states.setdefault(program_id, {})[state] = n

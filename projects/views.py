@@ -23,7 +23,7 @@ from core import uploads as kept_uploads
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem
 from core.forms import add_more_problems, apply_domain_error
 from core.list_filters import ListFilters
-from core.models import HistoryEvent
+from core.selectors import timeline
 from core.templatetags.dates import date as date_filter
 from pairings.models import PairingStatus, Program
 from pairings.selectors import pairings_visible_to
@@ -267,7 +267,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rectifications": rectifications,
             "documents": project.documents.all()[:50] if sections.has_documents else [],
             "milestones": project.milestones.all() if sections.has_milestones else [],
-            "history": HistoryEvent.objects.for_object(project).select_related("actor", "content_type")[:50],
+            "history": timeline(project, 50),
             # What the user may do here, each as the policy decides it (the services enforce the same).
             "editable": bool(services.EDITABLE[State(project.state)])
             and bool(policy.may_update_project(user, project)),

@@ -4,10 +4,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from core.money import data_amount
 from pairings.charts import bar
 
 register = template.Library()
@@ -40,9 +40,9 @@ def pairing_list_rows(rows: Iterable[dict[str, Any]]) -> str:
             f'      <td class="small text-nowrap">{esc(r["term"])}</td>\n'
             f'      <td><span class="badge {"text-bg-success" if r["status"] == "active" else "text-bg-secondary"}">'
             f"{esc(r['status_label'])}</span></td>\n"
-            f'      <td class="num" data-figure="required" data-amount="{esc(localize(money.required))}">'
+            f'      <td class="num" data-figure="required" data-amount="{data_amount(money.required)}">'
             f"{esc(r['required'])}</td>\n"
-            f'      <td class="num" data-figure="received" data-amount="{esc(localize(money.received))}">'
+            f'      <td class="num" data-figure="received" data-amount="{data_amount(money.received)}">'
             f"{esc(r['received'])}</td>\n"
             f'      <td class="text-nowrap">{r["bar"]}</td>\n'
             "    </tr>\n  "

@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from core.money import format_cny, unit_for
+from core.money import data_amount, format_cny, unit_for
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,14 @@ def test_the_money_unit_tag_chooses_once_for_a_card_or_a_column():
         assert template.render(context) == "8.20 亿元;0.03 亿元;340.00 万元/0.12 万元"
     with translation.override("en"):
         assert template.render(context) == "CNY 820.00 million;CNY 3.40 million;CNY 3.40 million/CNY 0.00 million"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "amount", [Decimal("0.00"), Decimal("1234.50"), Decimal("76202000000.00"), Decimal("-5000000.10"), Decimal("7")]
+)
+def test_data_amount_is_what_a_template_writes(amount, language):
+    """The rows written in Python carry the figure in `data-amount` as the templates' `{{ amount }}` writes it."""
+    with translation.override(language):
+        written = Template("{{ amount }}").render(Context({"amount": amount}))
+    assert data_amount(amount) == written

@@ -189,7 +189,7 @@ def test_a_newer_run_of_a_later_year_is_the_one_shown(client, ev, ranked):
     # A run still going is not a result.
     EvaluationRun.objects.create(program=ev.program, year=ev.year + 2, framework=ranked.framework)
     block = blocks_of(client_as(client, ev.coordinator).get(URL))[ev.program.code]
-    assert block.run == later
+    assert block.run.pk == later.pk
     assert [(r.organization_id, r.score) for r in block.rankings] == [(ev.jiashi.assisting_organization_id, 99)]
 
 

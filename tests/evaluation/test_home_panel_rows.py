@@ -5,10 +5,8 @@ from django.template import Context, Template
 from django.test.html import parse_html
 from django.utils import translation
 
-from accounts.models import Organization
-from evaluation.dashboard import leader_rows
-from evaluation.models import Ranking
-from pairings.models import Program
+from core.models import name_in_language
+from evaluation.dashboard import Placed, ProgrammeShown, leader_rows
 
 #: The rows as the panel's template wrote them before they were written in Python.
 TEMPLATE_ROWS = Template(
@@ -23,17 +21,18 @@ TEMPLATE_ROWS = Template(
 
 
 def _rows() -> list[dict]:
-    """Unsaved rows as evaluation_panel makes them: names that need escaping, a grade without a class of its own,
+    """Rows as evaluation_panel makes them: names that need escaping, a grade without a class of its own,
     a programme whose ranking has nobody, one without a ranking."""
-    xj = Program(code="xj-<1>", name="对口援疆 <新>", name_en="Xinjiang & co")
-    tb = Program(code="tibet", name="对口援藏", name_en="")
-    none = Program(code="none", name="无", name_en="None")
-    guangdong = Organization(name="广东省人民政府", name_en="Guangdong <Gov>")
-    jiangsu = Organization(name="江苏 & 省", name_en="")
+    # The programmes and places as the panel reads them (`evaluation_panel`): values, names in the language.
+    xj = ProgrammeShown(1, "xj-<1>", "对口援疆 <新>", "Xinjiang & co", 2010, None, 5)
+    tb = ProgrammeShown(2, "tibet", "对口援藏", "", 1994, None, 6)
+    none = ProgrammeShown(3, "none", "无", "None", 2008, 2010, None)
+    guangdong = name_in_language("广东省人民政府", "Guangdong <Gov>")
+    jiangsu = name_in_language("江苏 & 省", "")
     leaders = [
-        Ranking(rank=1, score=91.25, grade="A", organization=guangdong),
-        Ranking(rank=2, score=80.0, grade="B+<", organization=jiangsu),
-        Ranking(rank=3, score=None, grade="D", organization=guangdong),
+        Placed(5, 11, 91.25, "A", 1, guangdong),
+        Placed(5, 12, 80.0, "B+<", 2, jiangsu),
+        Placed(5, 11, None, "D", 3, guangdong),  # type: ignore[arg-type]
     ]
     return [
         {"program": xj, "year": 2024, "leaders": leaders},
@@ -43,9 +42,9 @@ def _rows() -> list[dict]:
 
 
 def test_the_panel_rows_are_the_html_the_template_wrote():
-    rows = _rows()
     for language in ("zh-hans", "en"):
         with translation.override(language):
+            rows = _rows()  # read in the page's language, as the panel reads them
             before = TEMPLATE_ROWS.render(Context({"rows": rows}))
             now = leader_rows(rows)
             assert parse_html(now) == parse_html(before)
