@@ -38,7 +38,12 @@ def test_each_scope_sees_its_own_pairings_one_after_the_other(client, world, pw,
     statement = views._PROGRAMME_PAIRINGS
     fresh = ForIds(statement.build)  # a store of its own: what earlier tests compiled does not count here
     monkeypatch.setattr(views, "_PROGRAMME_PAIRINGS", fresh)
-    monkeypatch.setattr(fresh, "build", lambda ids, scope: built.append(scope.key) or statement.build(ids, scope))
+
+    def build(ids, scope):  # type: ignore[no-untyped-def]
+        built.append(scope.key)
+        return statement.build(ids, scope)
+
+    monkeypatch.setattr(fresh, "build", build)
     seen = {}
     for user in (world.coordinator, world.assisting, world.outsider, world.recipient, world.coordinator):
         client.force_login(user)
